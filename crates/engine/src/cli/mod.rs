@@ -1,0 +1,96 @@
+//! The command line: argument definitions (clap) and dispatch. Each command
+//! lives in its own module; they all return `Result<(), EngineError>` and
+//! the error is printed once, by `main`.
+
+pub mod allowlist;
+pub mod env_cmd;
+pub mod init;
+pub mod output;
+pub mod password;
+pub mod project;
+pub mod proxy_cmd;
+pub mod secrets;
+pub mod status;
+pub mod workspace;
+
+use crate::error::Result;
+use crate::home::Home;
+use clap::{Args, Parser, Subcommand};
+
+/// agentsecrets: use API credentials without handing them to your code.
+///
+/// Secrets live in an encrypted local vault. The proxy injects them into
+/// outbound requests to allowlisted hosts and redacts any echo; `env` runs a
+/// command with them in its environment and masks its output.
+#[derive(Debug, Parser)]
+#[command(name = "agentsecrets", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Print machine-readable JSON (results on stdout, errors on stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the home, the master key, workspace `Personal` and project `default`.
+    Init(init::InitArgs),
+    /// Show the active workspace, project, proxy state and key storage.
+    Status,
+    /// Workspaces and their allowlists.
+    #[command(subcommand)]
+    Workspace(workspace::WorkspaceCommand),
+    /// Projects of the active workspace.
+    #[command(subcommand)]
+    Project(project::ProjectCommand),
+    /// Secrets of the active project (names only are ever shown).
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
+    /// The credential-injecting proxy.
+    #[command(subcommand)]
+    Proxy(proxy_cmd::ProxyCommand),
+    /// Run a command with the project's secrets in its environment.
+    Env(env_cmd::EnvArgs),
+}
+
+/// Scope options shared by commands that act on one workspace/project.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ScopeArgs {
+    /// Workspace to use instead of the active one.
+    #[arg(long, value_name = "NAME")]
+    pub workspace: Option<String>,
+    /// Project to use instead of the active one.
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+}
+
+/// What every command receives.
+pub struct Context {
+    pub home: Home,
+    pub out: output::Output,
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let out = output::Output { json: cli.json };
+    let home = match Home::from_env() {
+        Ok(h) => h,
+        Err(e) => return out.error(&e),
+    };
+    let ctx = Context { home, out };
+    let result: Result<i32> = match cli.command {
+        Command::Init(a) => init::run(&ctx, a).map(|_| 0),
+        Command::Status => status::run(&ctx).map(|_| 0),
+        Command::Workspace(c) => workspace::run(&ctx, c).map(|_| 0),
+        Command::Project(c) => project::run(&ctx, c).map(|_| 0),
+        Command::Secrets(c) => secrets::run(&ctx, c).map(|_| 0),
+        Command::Proxy(c) => proxy_cmd::run(&ctx, c).map(|_| 0),
+        Command::Env(a) => env_cmd::run(&ctx, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => ctx.out.error(&e),
+    }
+}

@@ -1,0 +1,1 @@
+//! Reading the admin password: from a TTY prompt, or from stdin when asked.

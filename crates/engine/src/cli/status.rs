@@ -1,0 +1,6 @@
+use super::Context;
+use crate::error::Result;
+
+pub fn run(_ctx: &Context) -> Result<()> {
+    todo!("vault helper")
+}

@@ -1,0 +1,133 @@
+//! The engine's error type: a stable [`ErrorCode`] plus a message that says
+//! what happened and a fix that says what to run. Messages never contain a
+//! secret value; anything that could (upstream error strings) is scrubbed by
+//! the caller before it becomes an `EngineError`.
+
+use agentsecrets_wire::{EngineErrorBody, ErrorCode};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub fix: Option<String>,
+    pub domain: Option<String>,
+    pub key: Option<String>,
+    pub workspace: Option<String>,
+    pub project: Option<String>,
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+impl EngineError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        EngineError {
+            code,
+            message: message.into(),
+            fix: None,
+            domain: None,
+            key: None,
+            workspace: None,
+            project: None,
+        }
+    }
+
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    pub fn workspace(mut self, workspace: impl Into<String>) -> Self {
+        self.workspace = Some(workspace.into());
+        self
+    }
+
+    pub fn project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        EngineError::new(ErrorCode::InvalidRequest, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        EngineError::new(ErrorCode::Internal, message)
+    }
+
+    /// A vault/disk failure; `context` says what was being done.
+    pub fn vault(context: &str, err: impl fmt::Display) -> Self {
+        EngineError::new(ErrorCode::VaultError, format!("{context}: {err}")).fix(
+            "check that AGENTSECRETS_HOME is readable and writable by you, and that `agentsecrets init` was run",
+        )
+    }
+
+    pub fn not_initialized(home: &std::path::Path) -> Self {
+        EngineError::new(
+            ErrorCode::NotInitialized,
+            format!("no agentsecrets home at {}", home.display()),
+        )
+        .fix("run `agentsecrets init` (or set AGENTSECRETS_HOME to an initialised home)")
+    }
+
+    /// The JSON body sent by the proxy and printed by the CLI with `--json`.
+    pub fn to_body(&self) -> EngineErrorBody {
+        let mut b = EngineErrorBody::new(self.code, self.message.clone());
+        b.fix = self.fix.clone();
+        b.domain = self.domain.clone();
+        b.key = self.key.clone();
+        b.workspace = self.workspace.clone();
+        b.project = self.project.clone();
+        b
+    }
+
+    /// Process exit code for the CLI: 2 for bad usage, 3 for "not found",
+    /// 4 for "refused by policy", 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self.code {
+            ErrorCode::InvalidRequest | ErrorCode::NoInjection => 2,
+            ErrorCode::WorkspaceNotFound | ErrorCode::ProjectNotFound | ErrorCode::SecretNotFound => 3,
+            ErrorCode::DomainNotAllowed
+            | ErrorCode::AllowlistModificationDenied
+            | ErrorCode::InsecureScheme
+            | ErrorCode::AddressRefused
+            | ErrorCode::ForbiddenCaller
+            | ErrorCode::ProxyAuthRequired => 4,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        if let Some(fix) = &self.fix {
+            write!(f, "\n  fix: {fix}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<agentsecrets_wire::NameError> for EngineError {
+    fn from(e: agentsecrets_wire::NameError) -> Self {
+        EngineError::invalid(e.to_string())
+    }
+}
+
+impl From<agentsecrets_wire::inject::PlanError> for EngineError {
+    fn from(e: agentsecrets_wire::inject::PlanError) -> Self {
+        EngineError::invalid(e.to_string())
+    }
+}

@@ -1,0 +1,30 @@
+//! The wire protocol spoken between the agentsecrets engine and its callers.
+//!
+//! One definition of the injection spec, the header names, the engine error
+//! codes and the audit event, used by both the engine and the Node addon so
+//! that the two cannot drift. `docs/PROTOCOL.md` describes the same contract
+//! for people.
+
+pub mod audit;
+pub mod error;
+pub mod headers;
+pub mod health;
+pub mod inject;
+pub mod names;
+pub mod scope;
+
+pub use audit::{AuditEvent, AuditStatus};
+pub use error::{EngineErrorBody, ErrorCode};
+pub use health::Health;
+pub use inject::{AuthStyle, Injection, InjectionPlan};
+pub use names::NameError;
+
+/// Version of the project's protocol extension advertised in `/health`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The text that replaces every echoed secret value.
+pub const REDACTION_MARKER: &str = "[REDACTED_BY_AGENTSECRETS]";
+
+/// Engine name advertised in `/health`; the SDK uses it to tell our engine
+/// from the upstream Go proxy.
+pub const ENGINE_NAME: &str = "agentsecrets-engine";

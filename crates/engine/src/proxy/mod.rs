@@ -3,6 +3,8 @@
 //! Order for every `/proxy` request: authenticate → scope → allowlist →
 //! resolve → inject → forward → redact → audit.
 
+pub mod state;
+
 use crate::error::Result;
 use crate::home::Home;
 

@@ -98,6 +98,10 @@ const PERCENT_KEEP_SETS: &[fn(u8) -> bool] = &[
     |b| b.is_ascii_graphic() && !b"\"#<>'".contains(&b),
     // WHATWG path set.
     |b| b.is_ascii_graphic() && !b"\"#<>?`{}".contains(&b),
+    // WHATWG path-segment set (`url::PathSegmentsMut::push`).
+    |b| b.is_ascii_graphic() && !b"\"#<>?`{}/%".contains(&b),
+    // ... and for special schemes (http, https), where `\` is a separator.
+    |b| b.is_ascii_graphic() && !b"\"#<>?`{}/%\\".contains(&b),
     // WHATWG userinfo set.
     |b| b.is_ascii_graphic() && !b"\"#<>?`{}/:;=@[\\]^|".contains(&b),
 ];
@@ -166,7 +170,14 @@ fn needs_short(c: char) -> bool {
 fn json_forms(s: &str, out: &mut Vec<Vec<u8>>) {
     let serde = |c: char| if needs_short(c) { Esc::Short } else { Esc::Raw };
     // serde_json, JavaScript `JSON.stringify`, Python `ensure_ascii=False`.
-    out.push(json_with(s, serde));
+    let once = json_with(s, serde);
+    // A JSON document relayed as a string inside another one.
+    if let Ok(once_str) = std::str::from_utf8(&once) {
+        if once_str != s {
+            out.push(json_with(once_str, serde));
+        }
+    }
+    out.push(once);
     // Encoders that escape `/` (PHP `json_encode`).
     out.push(json_with(
         s,

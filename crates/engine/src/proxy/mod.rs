@@ -3,6 +3,7 @@
 //! Order for every `/proxy` request: authenticate → scope → allowlist →
 //! resolve → inject → forward → redact → audit.
 
+pub mod lifecycle;
 pub mod state;
 
 use crate::error::Result;

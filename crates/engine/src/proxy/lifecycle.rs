@@ -421,6 +421,9 @@ fn wait_gone(home: &Home, pid: u32, timeout: Duration) -> Result<bool> {
 }
 
 fn clear_if_unlocked(home: &Home) -> Result<()> {
+    if !home.run_dir().is_dir() {
+        return Ok(());
+    }
     if let Some(_lock) = ProxyLock::try_acquire(home)? {
         state::clear(home);
     }

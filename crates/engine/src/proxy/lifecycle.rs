@@ -176,9 +176,11 @@ pub fn run_foreground(home: &Home, port: u16, on_ready: impl FnOnce(&ReadyLine))
             EngineError::internal(format!("cannot start the async runtime: {e}"))
                 .fix("check the process limits (ulimit -u, ulimit -n)")
         })?;
-    let result = rt.block_on(super::serve(home.clone(), ServeOptions { port }, |ready| {
-        on_ready(&ReadyLine::new(ready, false))
-    }));
+    let result = rt.block_on(super::serve(
+        home.clone(),
+        ServeOptions::new(port),
+        |ready| on_ready(&ReadyLine::new(ready, false)),
+    ));
     drop(lock);
     result
 }

@@ -25,6 +25,9 @@ pub type ResBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>
 /// Upper bound on a request body the engine buffers (for injection).
 pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
 
+/// Upper bound on the request's header section (names and values).
+pub const MAX_REQUEST_HEADERS: usize = 64 * 1024;
+
 fn full(body: impl Into<Bytes>) -> ResBody {
     Full::new(body.into())
         .map_err(|never| match never {})
@@ -58,6 +61,21 @@ pub async fn route(
 ) -> Response<ResBody> {
     if let Err(e) = auth::check_caller(transport, req.headers()) {
         return error_response(&e);
+    }
+    let head_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if head_bytes > MAX_REQUEST_HEADERS {
+        let e = EngineError::new(
+            ErrorCode::RequestTooLarge,
+            format!("request headers over {} KiB", MAX_REQUEST_HEADERS >> 10),
+        )
+        .fix("send fewer or smaller headers");
+        let mut r = error_response(&e);
+        *r.status_mut() = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+        return r;
     }
     match req.uri().path() {
         "/health" => health(&shared),

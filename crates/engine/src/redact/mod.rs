@@ -14,7 +14,7 @@ pub use patterns::{encoded_forms, MIN_BASE64_CORE};
 pub use stream::StreamRedactor;
 
 use crate::error::{EngineError, Result};
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use stream::PrefixTrie;
 
 /// Every encoded form of a set of values, compiled for one-pass search.
@@ -47,6 +47,7 @@ impl Patterns {
         } else {
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&forms)
                 .map_err(|e| {
                     EngineError::internal(format!("cannot compile the redaction patterns: {e}"))

@@ -428,7 +428,11 @@ impl Proxy {
             port: ready.port,
             token,
             socket: PathBuf::from(ready.socket),
-            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             _rt: rt,
         }
     }

@@ -15,6 +15,8 @@ pub struct EngineError {
     pub key: Option<String>,
     pub workspace: Option<String>,
     pub project: Option<String>,
+    /// Overrides the upstream-compatible `error` value of the body.
+    pub legacy_error: Option<&'static str>,
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
@@ -29,7 +31,13 @@ impl EngineError {
             key: None,
             workspace: None,
             project: None,
+            legacy_error: None,
         }
+    }
+
+    pub fn legacy_error(mut self, error: &'static str) -> Self {
+        self.legacy_error = Some(error);
+        self
     }
 
     pub fn fix(mut self, fix: impl Into<String>) -> Self {
@@ -88,6 +96,9 @@ impl EngineError {
         b.key = self.key.clone();
         b.workspace = self.workspace.clone();
         b.project = self.project.clone();
+        if let Some(l) = self.legacy_error {
+            b.error = l.to_owned();
+        }
         b
     }
 
@@ -96,7 +107,9 @@ impl EngineError {
     pub fn exit_code(&self) -> i32 {
         match self.code {
             ErrorCode::InvalidRequest | ErrorCode::NoInjection => 2,
-            ErrorCode::WorkspaceNotFound | ErrorCode::ProjectNotFound | ErrorCode::SecretNotFound => 3,
+            ErrorCode::WorkspaceNotFound
+            | ErrorCode::ProjectNotFound
+            | ErrorCode::SecretNotFound => 3,
             ErrorCode::DomainNotAllowed
             | ErrorCode::AllowlistModificationDenied
             | ErrorCode::InsecureScheme

@@ -3,28 +3,73 @@
 //! Order for every `/proxy` request: authenticate → scope → allowlist →
 //! resolve → inject → forward → redact → audit.
 
+pub mod auth;
+pub mod body;
+pub mod body_json;
+pub mod forward;
+pub mod handler;
+pub mod inject;
+pub mod request;
+pub mod server;
 pub mod state;
 
-use crate::error::Result;
-use crate::home::Home;
+use crate::audit::AuditLog;
+use crate::vault::Vault;
+use agentsecrets_wire::AuditEvent;
+use std::time::Duration;
 
-/// How the server was asked to listen.
+pub use server::serve;
+
+/// How the server was asked to listen and what it allows.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// TCP port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Cut upstream response bodies after this many bytes.
+    pub max_response_bytes: u64,
+    /// Until upstream response headers arrive, and the longest pause mid-body.
+    pub timeout: Duration,
+}
+
+impl ServeOptions {
+    pub fn new(port: u16) -> Self {
+        ServeOptions {
+            port,
+            max_response_bytes: 1 << 30,
+            timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// What the server reports once it accepts connections.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ready {
     pub pid: u32,
     pub port: u16,
     pub socket: String,
 }
 
-/// Binds, writes the token/state files, calls `on_ready`, then serves until
-/// SIGTERM/SIGINT, draining in-flight requests and removing the run files.
-pub async fn serve(_home: Home, _opts: ServeOptions, _on_ready: impl FnOnce(&Ready)) -> Result<()> {
-    todo!("proxy")
+/// Limits applied to every proxied call.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub max_response_bytes: u64,
+}
+
+/// State shared by every connection of one running proxy.
+pub struct Shared {
+    pub vault: Vault,
+    pub token: String,
+    pub client: reqwest::Client,
+    pub limits: Limits,
+    pub audit_log: AuditLog,
+}
+
+impl Shared {
+    /// Appends an audit event; a failure is reported on stderr, never to the caller.
+    pub fn audit(&self, event: &AuditEvent) {
+        if let Err(e) = self.audit_log.append(event) {
+            eprintln!("agentsecrets proxy: {e}");
+        }
+    }
 }

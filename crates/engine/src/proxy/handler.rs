@@ -1,0 +1,452 @@
+//! One `/proxy` call, in the documented order: authenticate → parse →
+//! scope → allowlist → resolve → inject → forward → redact → audit.
+
+use super::auth::{self, Transport};
+use super::body::RedactingBody;
+use super::forward;
+use super::inject::{self, Outbound};
+use super::request::{self, ProxyRequest, HOP_BY_HOP};
+use super::Shared;
+use crate::allowlist::{self, Decision};
+use crate::audit::now_rfc3339;
+use crate::error::EngineError;
+use crate::redact::{Patterns, StreamRedactor};
+use agentsecrets_wire::{headers as h, AuditEvent, AuditStatus, ErrorCode, Health};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub type ResBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Upper bound on a request body the engine buffers (for injection).
+pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
+
+fn full(body: impl Into<Bytes>) -> ResBody {
+    Full::new(body.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+fn engine_header() -> HeaderValue {
+    HeaderValue::from_static(concat!("agentsecrets-engine/", env!("CARGO_PKG_VERSION")))
+}
+
+/// An engine error response: status, `X-AS-Engine-Error`, JSON body.
+pub fn error_response(e: &EngineError) -> Response<ResBody> {
+    let body = serde_json::to_vec(&e.to_body()).expect("error bodies serialise");
+    let mut res = Response::new(full(body));
+    *res.status_mut() =
+        StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let hm = res.headers_mut();
+    hm.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    hm.insert(h::ENGINE, engine_header());
+    hm.insert(h::ENGINE_ERROR, HeaderValue::from_static(e.code.as_str()));
+    res
+}
+
+pub async fn route(
+    shared: Arc<Shared>,
+    transport: Transport,
+    req: Request<Incoming>,
+) -> Response<ResBody> {
+    if let Err(e) = auth::check_caller(transport, req.headers()) {
+        return error_response(&e);
+    }
+    match req.uri().path() {
+        "/health" => health(&shared),
+        "/proxy" => proxy(shared, transport, req).await,
+        other => {
+            let e = EngineError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "no such endpoint {}",
+                    agentsecrets_wire::names::shown(other)
+                ),
+            )
+            .fix("use /proxy or /health");
+            let mut r = error_response(&e);
+            *r.status_mut() = StatusCode::NOT_FOUND;
+            r
+        }
+    }
+}
+
+fn health(shared: &Shared) -> Response<ResBody> {
+    use agentsecrets_wire::health::features as f;
+    let scope = shared.vault.scope(None, None).ok();
+    let health = Health {
+        status: "ok".into(),
+        project: scope
+            .as_ref()
+            .map(|s| s.project.clone())
+            .unwrap_or_default(),
+        workspace: scope.map(|s| s.workspace),
+        engine: Some(agentsecrets_wire::ENGINE_NAME.into()),
+        version: Some(env!("CARGO_PKG_VERSION").into()),
+        protocol: Some(agentsecrets_wire::PROTOCOL_VERSION),
+        features: [
+            f::EXACT_CASE_TARGETS,
+            f::SCOPE,
+            f::ENGINE_ERRORS,
+            f::CALLER_TOKEN,
+            f::UNIX_SOCKET,
+            f::STREAMING_REDACTION,
+            f::REDACTED_TRAILER,
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    let mut res = Response::new(full(
+        serde_json::to_vec(&health).expect("health serialises"),
+    ));
+    res.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res.headers_mut().insert(h::ENGINE, engine_header());
+    res
+}
+
+/// What is known of a call for its audit line, filled in as it progresses.
+struct Audit {
+    started: Instant,
+    method: String,
+    target_url: String,
+    domain: String,
+    secret_keys: Vec<String>,
+    auth_styles: Vec<String>,
+    agent_id: Option<String>,
+    workspace: Option<String>,
+    project: Option<String>,
+}
+
+impl Audit {
+    fn event(
+        &self,
+        status_code: u16,
+        status: AuditStatus,
+        reason: &str,
+        redacted: bool,
+    ) -> AuditEvent {
+        AuditEvent {
+            timestamp: now_rfc3339(),
+            secret_keys: self.secret_keys.clone(),
+            agent_id: self.agent_id.clone(),
+            method: self.method.clone(),
+            target_url: self.target_url.clone(),
+            domain: self.domain.clone(),
+            auth_styles: self.auth_styles.clone(),
+            status_code,
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            status,
+            reason: reason.to_owned(),
+            redacted,
+            workspace: self.workspace.clone(),
+            project: self.project.clone(),
+        }
+    }
+}
+
+fn blocked(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::DomainNotAllowed | ErrorCode::InsecureScheme | ErrorCode::AddressRefused
+    )
+}
+
+async fn proxy(
+    shared: Arc<Shared>,
+    transport: Transport,
+    req: Request<Incoming>,
+) -> Response<ResBody> {
+    let mut audit = Audit {
+        started: Instant::now(),
+        method: req.method().to_string(),
+        target_url: String::new(),
+        domain: String::new(),
+        secret_keys: Vec::new(),
+        auth_styles: Vec::new(),
+        agent_id: None,
+        workspace: None,
+        project: None,
+    };
+    match run(&shared, transport, req, &mut audit).await {
+        Ok(res) => res,
+        Err((e, patterns)) => {
+            let mut e = e;
+            if let Some(p) = &patterns {
+                e.message = p.scrub(&e.message);
+            }
+            let status = if blocked(e.code) {
+                AuditStatus::Blocked
+            } else {
+                AuditStatus::Error
+            };
+            let event = audit.event(e.code.http_status(), status, e.code.as_str(), false);
+            shared.audit(&event);
+            error_response(&e)
+        }
+    }
+}
+
+type Failure = (EngineError, Option<Arc<Patterns>>);
+
+async fn run(
+    shared: &Arc<Shared>,
+    transport: Transport,
+    req: Request<Incoming>,
+    audit: &mut Audit,
+) -> Result<Response<ResBody>, Failure> {
+    let no_p = |e: EngineError| (e, None);
+    auth::check_token(transport, req.headers(), &shared.token).map_err(no_p)?;
+    let (parts, body) = req.into_parts();
+    let pr: ProxyRequest = request::parse(&parts.method, &parts.headers).map_err(no_p)?;
+    audit.method = pr.method.to_string();
+    audit.target_url = pr.target.to_string();
+    audit.domain = allowlist::host_of(&pr.target);
+    audit.secret_keys = pr.plan.secret_keys();
+    audit.auth_styles = pr.plan.styles().into_iter().map(String::from).collect();
+    audit.agent_id = pr.agent_id.clone();
+
+    // Scope and allowlist.
+    let scope = shared
+        .vault
+        .scope(pr.workspace.as_deref(), pr.project.as_deref())
+        .map_err(no_p)?;
+    audit.workspace = Some(scope.workspace.clone());
+    audit.project = Some(scope.project.clone());
+    let entries = shared.vault.allowlist(&scope).map_err(no_p)?;
+    let domain = audit.domain.clone();
+    let explicit_http = match allowlist::check(&entries, &pr.target) {
+        Decision::Allowed { explicit_http } => explicit_http,
+        Decision::EmptyAllowlist => {
+            return Err(no_p(
+                EngineError::new(
+                    ErrorCode::DomainNotAllowed,
+                    format!("Your workspace allowlist is empty, so {domain} is not allowed: secrets are only sent to allowlisted hosts"),
+                )
+                .legacy_error("empty_allowlist")
+                .domain(&domain)
+                .workspace(&scope.workspace)
+                .fix(format!("a person runs: agentsecrets workspace allowlist add {domain}")),
+            ));
+        }
+        Decision::NotAllowed => {
+            return Err(no_p(
+                EngineError::new(
+                    ErrorCode::DomainNotAllowed,
+                    format!(
+                        "{domain} is not in the allowlist of workspace {}",
+                        scope.workspace
+                    ),
+                )
+                .domain(&domain)
+                .workspace(&scope.workspace)
+                .fix(format!(
+                    "a person runs: agentsecrets workspace allowlist add {domain}"
+                )),
+            ));
+        }
+    };
+    if pr.target.scheme() == "http" && !explicit_http && !allowlist::is_loopback_host(&pr.target) {
+        return Err(no_p(
+            EngineError::new(
+                ErrorCode::InsecureScheme,
+                format!("secrets are only sent to {domain} over https"),
+            )
+            .domain(&domain)
+            .fix(format!(
+                "use https://{domain}/…, or have a person allowlist http://{domain} explicitly"
+            )),
+        ));
+    }
+    if let Some(ip) = literal_ip(&pr.target) {
+        if allowlist::is_refused_ip(ip) {
+            return Err(no_p(
+                EngineError::new(
+                    ErrorCode::AddressRefused,
+                    format!("{domain} is a link-local or cloud metadata address; the engine never sends secrets there"),
+                )
+                .domain(&domain)
+                .fix("use a public or loopback address"),
+            ));
+        }
+    }
+
+    // Resolve.
+    let mut values: HashMap<String, zeroize::Zeroizing<String>> = HashMap::new();
+    for key in pr.plan.secret_keys() {
+        let v = shared.vault.secret(&scope, &key).map_err(no_p)?;
+        values.insert(key, v);
+    }
+    let patterns = Arc::new(Patterns::new(values.values().map(|v| v.as_bytes())));
+    let with_p = |e: EngineError| (e, Some(patterns.clone()));
+
+    // Request body (bounded).
+    let body = Limited::new(body, MAX_REQUEST_BODY)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                EngineError::new(
+                    ErrorCode::RequestTooLarge,
+                    format!("request body over {} MiB", MAX_REQUEST_BODY >> 20),
+                )
+                .fix("send a smaller body")
+            } else {
+                EngineError::invalid("the request body could not be read")
+            }
+        })
+        .map_err(with_p)?
+        .to_bytes();
+
+    // Inject.
+    let mut out = Outbound {
+        url: pr.target.clone(),
+        headers: pr.forward,
+        body: body.to_vec(),
+    };
+    inject::apply(&mut out, &pr.plan, &values).map_err(with_p)?;
+    drop(values);
+    out.headers.insert(
+        http::header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
+
+    // Forward.
+    let upstream_req = shared
+        .client
+        .request(pr.method.clone(), out.url)
+        .headers(out.headers)
+        .body(out.body);
+    let resp = tokio::time::timeout(shared.limits.timeout, upstream_req.send())
+        .await
+        .map_err(|_| {
+            EngineError::new(
+                ErrorCode::UpstreamTimeout,
+                format!("{domain} did not answer in time"),
+            )
+            .domain(&domain)
+            .fix("check that the upstream is reachable, or raise the timeout")
+        })
+        .map_err(with_p)?
+        .map_err(|e| forward::describe(&e, &domain))
+        .map_err(with_p)?;
+
+    // Redact headers.
+    let status = resp.status();
+    if let Some(enc) = resp.headers().get(http::header::CONTENT_ENCODING) {
+        let enc = enc.to_str().unwrap_or("?").trim().to_ascii_lowercase();
+        if !enc.is_empty() && enc != "identity" {
+            return Err(with_p(
+                EngineError::new(
+                    ErrorCode::UpstreamEncoding,
+                    format!("{domain} answered with content encoding {} the engine cannot scan for echoed secrets", agentsecrets_wire::names::shown(&enc)),
+                )
+                .domain(&domain)
+                .fix("the upstream must honour Accept-Encoding: identity (or use gzip, deflate, br or zstd)"),
+            ));
+        }
+    }
+    let (res_headers, headers_redacted) = response_headers(resp.headers(), &patterns);
+    let mut builder = Response::builder().status(status);
+    *builder.headers_mut().expect("builder is fresh") = res_headers;
+
+    // Stream the body through the redactor; audit when it ends.
+    let shared2 = shared.clone();
+    let audit_base = std::mem::replace(
+        audit,
+        Audit {
+            started: audit.started,
+            method: String::new(),
+            target_url: String::new(),
+            domain: String::new(),
+            secret_keys: Vec::new(),
+            auth_styles: Vec::new(),
+            agent_id: None,
+            workspace: None,
+            project: None,
+        },
+    );
+    let code = status.as_u16();
+    let on_finish = Box::new(move |redacted: bool, completed: bool| {
+        let (st, reason) = match (completed, redacted) {
+            (false, _) => (AuditStatus::Error, "body_incomplete"),
+            (true, true) => (AuditStatus::Ok, "credential_echo"),
+            (true, false) => (AuditStatus::Ok, "-"),
+        };
+        shared2.audit(&audit_base.event(code, st, reason, redacted));
+    });
+    let stream = Box::pin(resp.bytes_stream());
+    let body = RedactingBody::new(
+        stream,
+        StreamRedactor::new(patterns.clone()),
+        headers_redacted,
+        shared.limits.max_response_bytes,
+        pr.wants_trailers,
+        on_finish,
+    );
+    let mut res = builder
+        .body(
+            body.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+                .boxed_unsync(),
+        )
+        .map_err(|e| {
+            with_p(EngineError::internal(format!(
+                "cannot build the response: {e}"
+            )))
+        })?;
+    if pr.wants_trailers {
+        res.headers_mut()
+            .insert(http::header::TRAILER, HeaderValue::from_static(h::REDACTED));
+    }
+    Ok(res)
+}
+
+fn literal_ip(url: &url::Url) -> Option<std::net::IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// Upstream headers minus hop-by-hop, `Content-Length` (redaction may change
+/// the length) and every `X-AS-*` (only the engine sets those), with values
+/// redacted. Returns whether any header was redacted.
+fn response_headers(upstream: &HeaderMap, patterns: &Patterns) -> (HeaderMap, bool) {
+    let mut out = HeaderMap::with_capacity(upstream.len() + 2);
+    let mut redacted = false;
+    for (name, value) in upstream {
+        let n = name.as_str();
+        if HOP_BY_HOP.contains(&n) || n.starts_with(h::RESERVED_PREFIX) {
+            continue;
+        }
+        let (bytes, hit) = patterns.redact(value.as_bytes());
+        if hit {
+            redacted = true;
+            match HeaderValue::from_bytes(&bytes) {
+                Ok(v) => {
+                    out.append(name.clone(), v);
+                }
+                Err(_) => continue,
+            }
+        } else {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out.insert(h::ENGINE, engine_header());
+    if redacted {
+        out.insert(h::HEADERS_REDACTED, HeaderValue::from_static("true"));
+    }
+    (out, redacted)
+}

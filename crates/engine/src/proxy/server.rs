@@ -1,0 +1,141 @@
+//! Listening on 127.0.0.1:PORT and on the Unix socket, serving HTTP/1.1
+//! with keep-alive, and stopping gracefully on SIGTERM/SIGINT.
+
+use super::auth::{self, Transport};
+use super::forward::{self, ForwardLimits};
+use super::handler;
+use super::state::{self, ProxyState};
+use super::{Limits, Ready, ServeOptions, Shared};
+use crate::audit::AuditLog;
+use crate::error::{EngineError, Result};
+use crate::home::{self, Home};
+use crate::vault::Vault;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::signal::unix::{signal, SignalKind};
+
+/// Request head size limit (slow or huge headers are cut).
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Binds, writes the token and state files, calls `on_ready`, then serves
+/// until SIGTERM/SIGINT, draining in-flight requests and removing the run files.
+pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)) -> Result<()> {
+    home.require_initialised()?;
+    home.ensure_dirs()?;
+    let vault = Vault::open(&home)?;
+    let client = forward::build_client(ForwardLimits {
+        timeout: opts.timeout,
+        connect_timeout: Duration::from_secs(10),
+    })?;
+
+    let tcp = TcpListener::bind(("127.0.0.1", opts.port)).await.map_err(|e| {
+        EngineError::internal(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port))
+            .fix("choose another port with --port (or AGENTSECRETS_PORT), or stop the program using it")
+    })?;
+    let port = tcp
+        .local_addr()
+        .map_err(|e| EngineError::internal(e.to_string()))?
+        .port();
+
+    let socket_path = home.socket_path();
+    let _ = std::fs::remove_file(&socket_path);
+    let unix = UnixListener::bind(&socket_path).map_err(|e| {
+        EngineError::internal(format!("cannot listen on {}: {e}", socket_path.display()))
+            .fix("check that AGENTSECRETS_HOME is on a local file system and its path is short (Unix socket paths are limited to ~100 bytes)")
+    })?;
+    std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| EngineError::vault("cannot restrict the socket", e))?;
+
+    let token = auth::new_token();
+    home::write_private_file(&home.token_path(), token.as_bytes())?;
+    let pid = std::process::id();
+    ProxyState {
+        pid,
+        port,
+        socket: socket_path.display().to_string(),
+        started_at: state::unix_now(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+    .write(&home)?;
+
+    let shared = Arc::new(Shared {
+        vault,
+        token,
+        client,
+        limits: Limits {
+            timeout: opts.timeout,
+            max_response_bytes: opts.max_response_bytes,
+        },
+        audit_log: AuditLog::open(&home)?,
+    });
+
+    let mut sigterm =
+        signal(SignalKind::terminate()).map_err(|e| EngineError::internal(e.to_string()))?;
+    let mut sigint =
+        signal(SignalKind::interrupt()).map_err(|e| EngineError::internal(e.to_string()))?;
+    on_ready(&Ready {
+        pid,
+        port,
+        socket: socket_path.display().to_string(),
+    });
+
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            r = tcp.accept() => match r {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    spawn_conn(&graceful, shared.clone(), Transport::Tcp, stream);
+                }
+                Err(e) => accept_error(e).await,
+            },
+            r = unix.accept() => match r {
+                Ok((stream, _)) => spawn_conn(&graceful, shared.clone(), Transport::Unix, stream),
+                Err(e) => accept_error(e).await,
+            },
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+        }
+    }
+    drop(tcp);
+    drop(unix);
+    // Run files go first, so nobody connects to a proxy that is draining.
+    state::clear(&home);
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
+}
+
+fn spawn_conn<S>(graceful: &GracefulShutdown, shared: Arc<Shared>, transport: Transport, stream: S)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(handler::route(shared, transport, req).await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .header_read_timeout(Duration::from_secs(30))
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(128)
+        .serve_connection(TokioIo::new(stream), svc);
+    let conn = graceful.watch(conn);
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+}
+
+/// Out of file descriptors and similar: pause briefly rather than spin.
+async fn accept_error(e: std::io::Error) {
+    eprintln!("agentsecrets proxy: accept failed: {e}");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}

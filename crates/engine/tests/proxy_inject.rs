@@ -1,0 +1,270 @@
+//! Each injection style reaches the upstream exactly as named, through the
+//! extension protocol and the upstream protocol's legacy headers.
+
+mod common;
+use common::*;
+use reqwest::Method;
+
+fn setup() -> (TestHome, Upstream, Proxy) {
+    let home = TestHome::new();
+    home.set_secret("BEARER_KEY", "bearer-value-1");
+    home.set_secret("BASIC_CREDS", "user@example.com:pa55");
+    home.set_secret("ORG_SECRET", "org-value-2");
+    home.set_secret("GMAP_KEY", "gmap value/3");
+    home.set_secret("CLIENT_SECRET", "client-\"secret\"-4");
+    home.set_secret("API_KEY", "api&key=5");
+    home.allow(&["127.0.0.1"]);
+    let up = Upstream::start(|_| Reply::ok("ok"));
+    let proxy = Proxy::start(&home);
+    (home, up, proxy)
+}
+
+#[test]
+fn every_style_with_exact_case_names() {
+    let (home, up, proxy) = setup();
+    let p = plan(&[
+        ("bearer", None, "BEARER_KEY"),
+        ("header", Some("X-Org-ID"), "ORG_SECRET"),
+        ("query", Some("key"), "GMAP_KEY"),
+        ("body", Some("auth.client_secret"), "CLIENT_SECRET"),
+    ]);
+    let a = proxy.send(
+        proxy
+            .request(Method::POST, &up.url("/v1/items?Key=keep&a=%20b"))
+            .header("X-AS-Inject", p)
+            .header("Idempotency-Key", "idem-1")
+            .header("Content-Type", "application/json")
+            .body(r#"{"amount":12345678901234567890123,"z":1}"#),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    let r = up.last();
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.headers["authorization"], "Bearer bearer-value-1");
+    assert_eq!(r.headers["x-org-id"], "org-value-2");
+    assert_eq!(r.headers["idempotency-key"], "idem-1");
+    assert_eq!(r.headers["accept-encoding"], "identity");
+    assert!(
+        !r.headers.keys().any(|k| k.starts_with("x-as-")),
+        "{:?}",
+        r.headers
+    );
+    assert_eq!(
+        r.query.as_deref(),
+        Some("Key=keep&a=%20b&key=gmap+value%2F3")
+    );
+    assert_eq!(
+        String::from_utf8(r.body).unwrap(),
+        r#"{"amount":12345678901234567890123,"z":1,"auth":{"client_secret":"client-\"secret\"-4"}}"#
+    );
+    let audit = home.audit_lines();
+    let last = audit.last().unwrap();
+    assert_eq!(last["status"], "OK");
+    assert_eq!(
+        last["secret_keys"],
+        serde_json::json!(["BEARER_KEY", "ORG_SECRET", "GMAP_KEY", "CLIENT_SECRET"])
+    );
+    assert_eq!(
+        last["auth_styles"],
+        serde_json::json!(["bearer", "header", "query", "body"])
+    );
+}
+
+#[test]
+fn basic_and_form() {
+    let (_home, up, proxy) = setup();
+    let p = plan(&[
+        ("basic", None, "BASIC_CREDS"),
+        ("form", Some("api_key"), "API_KEY"),
+    ]);
+    let a = proxy.send(
+        proxy
+            .request(Method::POST, &up.url("/token"))
+            .header("X-AS-Inject", p)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials&api_key=old"),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    let r = up.last();
+    assert_eq!(
+        r.headers["authorization"],
+        "Basic dXNlckBleGFtcGxlLmNvbTpwYTU1"
+    );
+    assert_eq!(
+        String::from_utf8(r.body).unwrap(),
+        "grant_type=client_credentials&api_key=api%26key%3D5"
+    );
+}
+
+#[test]
+fn legacy_headers_work_and_keep_lower_case_targets() {
+    let (_home, up, proxy) = setup();
+    let a = proxy.send(
+        proxy
+            .request(Method::GET, &up.url("/legacy"))
+            .header("X-AS-Method", "put")
+            .header("X-AS-Inject-Query-key", "GMAP_KEY")
+            .header("X-AS-Inject-Bearer", "BEARER_KEY")
+            .header("X-AS-Inject-Body-auth-key", "ORG_SECRET")
+            .header("X-AS-Agent-ID", "legacy-agent"),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    let r = up.last();
+    assert_eq!(r.method, "PUT");
+    assert_eq!(r.query.as_deref(), Some("key=gmap+value%2F3"));
+    assert_eq!(r.headers["authorization"], "Bearer bearer-value-1");
+    assert_eq!(
+        String::from_utf8(r.body).unwrap(),
+        r#"{"auth":{"key":"org-value-2"}}"#
+    );
+}
+
+#[test]
+fn per_request_scope_picks_the_project() {
+    let (home, up, proxy) = setup();
+    home.cli(&["project", "create", "payments"]).expect_ok();
+    home.set_secret_in("payments", "BEARER_KEY", "payments-bearer");
+    let send = |project: Option<&str>| {
+        let mut rb = proxy
+            .request(Method::GET, &up.url("/scoped"))
+            .header("X-AS-Inject", plan(&[("bearer", None, "BEARER_KEY")]));
+        if let Some(p) = project {
+            rb = rb.header("X-AS-Project", p);
+        }
+        assert_eq!(proxy.send(rb).status, 200);
+        up.last().headers["authorization"].clone()
+    };
+    assert_eq!(send(Some("payments")), "Bearer payments-bearer");
+    assert_eq!(send(None), "Bearer bearer-value-1");
+    let a = proxy.send(
+        proxy
+            .request(Method::GET, &up.url("/scoped"))
+            .header("X-AS-Inject", plan(&[("bearer", None, "BEARER_KEY")]))
+            .header("X-AS-Project", "nope"),
+    );
+    assert_eq!(a.engine_error().as_deref(), Some("PROJECT_NOT_FOUND"));
+    let a = proxy.send(
+        proxy
+            .request(Method::GET, &up.url("/scoped"))
+            .header("X-AS-Inject", plan(&[("bearer", None, "BEARER_KEY")]))
+            .header("X-AS-Workspace", "Nope%20Inc"),
+    );
+    assert_eq!(a.engine_error().as_deref(), Some("WORKSPACE_NOT_FOUND"));
+}
+
+#[test]
+fn engine_errors_are_typed_and_never_reach_upstream() {
+    let (_home, up, proxy) = setup();
+    let cases: Vec<(reqwest::RequestBuilder, &str, u16)> = vec![
+        (
+            proxy.request(Method::GET, &up.url("/x")),
+            "NO_INJECTION",
+            400,
+        ),
+        (
+            proxy
+                .request(Method::GET, &up.url("/x"))
+                .header("X-AS-Inject", plan(&[("bearer", None, "MISSING")])),
+            "SECRET_NOT_FOUND",
+            502,
+        ),
+        (
+            proxy
+                .request(Method::GET, &up.url("/x"))
+                .header("X-AS-Inject", plan(&[("basic", None, "BEARER_KEY")])),
+            "INJECTION_FAILED",
+            502,
+        ),
+        (
+            proxy
+                .request(Method::POST, &up.url("/x"))
+                .header("X-AS-Inject", plan(&[("body", Some("k"), "BEARER_KEY")]))
+                .body("[1,2]"),
+            "INJECTION_FAILED",
+            502,
+        ),
+        (
+            proxy
+                .request(Method::GET, &up.url("/x"))
+                .header("X-AS-Inject", "not json"),
+            "INVALID_REQUEST",
+            400,
+        ),
+        (
+            proxy
+                .client
+                .get(proxy.url())
+                .header("X-AS-Token", &proxy.token)
+                .header("X-AS-Inject", plan(&[("bearer", None, "BEARER_KEY")])),
+            "INVALID_REQUEST",
+            400,
+        ),
+    ];
+    for (rb, code, status) in cases {
+        let a = proxy.send(rb);
+        assert_eq!(a.engine_error().as_deref(), Some(code), "{}", a.text());
+        assert_eq!(a.status, status);
+        let body = a.json();
+        assert_eq!(body["code"], code);
+        assert_eq!(body["engine"], "agentsecrets-engine");
+        assert!(
+            body["fix"].is_string() || code == "INVALID_REQUEST",
+            "{body}"
+        );
+    }
+    let a = proxy.send(
+        proxy
+            .request(Method::GET, &up.url("/x"))
+            .header("X-AS-Inject", plan(&[("bearer", None, "MISSING")])),
+    );
+    assert_eq!(a.json()["key"], "MISSING");
+    assert_eq!(up.count(), 0, "no engine error may reach the upstream");
+}
+
+#[test]
+fn upstream_errors_pass_through_without_engine_header() {
+    let home = TestHome::new();
+    home.set_secret("K", "v-1");
+    home.allow(&["127.0.0.1"]);
+    let up = Upstream::start(|_| Reply::Full {
+        status: 403,
+        headers: vec![
+            ("x-as-engine-error".into(), "DOMAIN_NOT_ALLOWED".into()),
+            ("content-type".into(), "application/json".into()),
+        ],
+        body: br#"{"error":"domain_not_in_allowlist","domain":"x"}"#.to_vec(),
+    });
+    let proxy = Proxy::start(&home);
+    let a = proxy.send(
+        proxy
+            .request(Method::GET, &up.url("/forbidden"))
+            .header("X-AS-Inject-Bearer", "K"),
+    );
+    assert_eq!(a.status, 403);
+    assert_eq!(
+        a.engine_error(),
+        None,
+        "an upstream cannot forge an engine error"
+    );
+    assert!(a.headers.get("x-as-engine").is_some());
+}
+
+#[test]
+fn health_identifies_the_engine() {
+    let home = TestHome::new();
+    let proxy = Proxy::start(&home);
+    let a = proxy.send(
+        proxy
+            .client
+            .get(format!("http://127.0.0.1:{}/health", proxy.port)),
+    );
+    let h = a.json();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["engine"], "agentsecrets-engine");
+    assert_eq!(h["project"], "default");
+    assert_eq!(h["workspace"], "Personal");
+    assert!(h["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "exact-case-targets"));
+}

@@ -1,6 +1,15 @@
+//! `agentsecrets env -- CMD`: run a command with secrets in its environment,
+//! forward signals, mask output.
 use super::{Context, ScopeArgs};
+use crate::audit::{self, AuditLog};
+use crate::envrun::{self, Spec};
 use crate::error::Result;
+use crate::redact::Patterns;
+use crate::vault::{Scope, Vault};
+use agentsecrets_wire::{AuditEvent, AuditStatus};
 use clap::Args;
+use std::sync::Arc;
+use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct EnvArgs {
@@ -17,6 +26,111 @@ pub struct EnvArgs {
     pub command: Vec<String>,
 }
 
-pub fn run(_ctx: &Context, _args: EnvArgs) -> Result<i32> {
-    todo!("env helper")
+/// Returns the child's exit code (128+N when it died of signal N; 127/126
+/// when it could not be started).
+pub fn run(ctx: &Context, args: EnvArgs) -> Result<i32> {
+    // Before anything else (the vault may start threads): signals sent to
+    // the engine must queue for the child, not kill the engine.
+    envrun::block_signals();
+    let started = Instant::now();
+    let vault = Vault::open(&ctx.home)?;
+    let scope = vault.scope(
+        args.scope.workspace.as_deref(),
+        args.scope.project.as_deref(),
+    )?;
+    // Opened before anything runs: a run that cannot be audited does not run.
+    let log = AuditLog::open(&ctx.home)?;
+    let secrets = match vault.secrets(&scope, args.only.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            let names = args.only.clone().unwrap_or_default();
+            let line = envrun::audit_command_line(&args.command, &Patterns::new([]));
+            let ev = event(&scope, names, line, &started, AuditStatus::Error);
+            append(
+                &log,
+                AuditEvent {
+                    status_code: e.exit_code() as u16,
+                    reason: e.code.as_str().to_owned(),
+                    ..ev
+                },
+            );
+            return Err(e);
+        }
+    };
+
+    let names: Vec<String> = secrets.iter().map(|(k, _)| k.clone()).collect();
+    let patterns = Arc::new(Patterns::new(secrets.iter().map(|(_, v)| v.as_bytes())));
+    let line = envrun::audit_command_line(&args.command, &patterns);
+    let spec = Spec {
+        command: args.command,
+        env: secrets,
+        mask: !args.no_mask,
+    };
+    let result = envrun::run(&spec, patterns);
+    drop(spec);
+
+    let ev = event(&scope, names, line, &started, AuditStatus::Ok);
+    match result {
+        Ok(outcome) => {
+            append(
+                &log,
+                AuditEvent {
+                    status_code: clamp(outcome.code),
+                    reason: outcome.reason(),
+                    redacted: outcome.redacted,
+                    ..ev
+                },
+            );
+            Ok(outcome.code)
+        }
+        Err(start) => {
+            append(
+                &log,
+                AuditEvent {
+                    status: AuditStatus::Error,
+                    status_code: clamp(start.exit_code),
+                    reason: start.error.message.clone(),
+                    ..ev
+                },
+            );
+            ctx.out.error(&start.error);
+            Ok(start.exit_code)
+        }
+    }
+}
+
+fn clamp(code: i32) -> u16 {
+    u16::try_from(code).unwrap_or(u16::MAX)
+}
+
+fn event(
+    scope: &Scope,
+    secret_keys: Vec<String>,
+    target_url: String,
+    started: &Instant,
+    status: AuditStatus,
+) -> AuditEvent {
+    AuditEvent {
+        timestamp: audit::now_rfc3339(),
+        secret_keys,
+        agent_id: None,
+        method: "ENV".to_owned(),
+        target_url,
+        domain: String::new(),
+        auth_styles: vec!["env".to_owned()],
+        status_code: 0,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        status,
+        reason: "-".to_owned(),
+        redacted: false,
+        workspace: Some(scope.workspace.clone()),
+        project: Some(scope.project.clone()),
+    }
+}
+
+/// The command already ran; a failed audit write is reported, not fatal.
+fn append(log: &AuditLog, ev: AuditEvent) {
+    if let Err(e) = log.append(&ev) {
+        eprintln!("agentsecrets: warning: {}", e.message);
+    }
 }

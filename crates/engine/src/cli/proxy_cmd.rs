@@ -1,5 +1,11 @@
+//! `agentsecrets proxy start|stop|status|logs`.
+
+use super::output::table;
 use super::Context;
-use crate::error::Result;
+use crate::audit::{self, Filter};
+use crate::error::{EngineError, Result};
+use crate::proxy::lifecycle::{self, ReadyLine, Stopped};
+use agentsecrets_wire::{AuditEvent, AuditStatus};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -31,6 +37,143 @@ pub enum ProxyCommand {
     },
 }
 
-pub fn run(_ctx: &Context, _cmd: ProxyCommand) -> Result<()> {
-    todo!("lifecycle helper")
+pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
+    match cmd {
+        ProxyCommand::Start { port, detach: true } => {
+            let line = lifecycle::start_detached(&ctx.home, port, lifecycle::DEFAULT_TIMEOUT)?;
+            ctx.out.result(&line, || line.human());
+            Ok(())
+        }
+        ProxyCommand::Start {
+            port,
+            detach: false,
+        } => {
+            let pipe = std::env::var_os(lifecycle::READY_PIPE_ENV).is_some_and(|v| v == "1");
+            let out = ctx.out;
+            lifecycle::run_foreground(&ctx.home, port, move |line: &ReadyLine| {
+                if pipe {
+                    lifecycle::report_ready_on_pipe(line);
+                } else {
+                    out.result(line, || line.human());
+                }
+            })
+        }
+        ProxyCommand::Stop => {
+            let stopped = lifecycle::stop(&ctx.home, lifecycle::DEFAULT_TIMEOUT)?;
+            let (value, text) = match stopped {
+                Stopped::NotRunning => (
+                    serde_json::json!({ "stopped": false, "running": false }),
+                    "proxy is not running".to_owned(),
+                ),
+                Stopped::Stopped { pid, forced } => (
+                    serde_json::json!({ "stopped": true, "running": false, "pid": pid, "forced": forced }),
+                    if forced {
+                        format!("proxy (pid {pid}) did not drain in time and was killed")
+                    } else {
+                        format!("proxy stopped (pid {pid})")
+                    },
+                ),
+            };
+            ctx.out.result(&value, || text);
+            Ok(())
+        }
+        ProxyCommand::Status => {
+            let s = lifecycle::status(&ctx.home)?;
+            ctx.out
+                .result(&s, || match (s.running, s.port, &s.socket, s.pid) {
+                    (true, Some(port), Some(socket), Some(pid)) => format!(
+                    "proxy running (pid {pid}) on 127.0.0.1:{port} and {socket}, up {}, version {}",
+                    uptime(s.uptime_seconds.unwrap_or(0)),
+                    s.version
+                ),
+                    _ => "proxy is not running".to_owned(),
+                });
+            Ok(())
+        }
+        ProxyCommand::Logs {
+            last,
+            secret,
+            status,
+        } => {
+            let status = status.as_deref().map(parse_status).transpose()?;
+            let filter = Filter {
+                last,
+                secret,
+                status,
+            };
+            let (events, skipped) = audit::read(&ctx.home, &filter)?;
+            if skipped > 0 {
+                eprintln!(
+                    "note: {skipped} unreadable line(s) in {} were skipped",
+                    ctx.home.audit_log_path().display()
+                );
+            }
+            ctx.out.result(&events, || logs_table(&events));
+            Ok(())
+        }
+    }
+}
+
+fn parse_status(s: &str) -> Result<AuditStatus> {
+    AuditStatus::parse(s).ok_or_else(|| {
+        EngineError::invalid(format!(
+            "invalid --status {}: expected OK, BLOCKED or ERROR",
+            agentsecrets_wire::names::shown(s)
+        ))
+        .fix("use --status OK, --status BLOCKED or --status ERROR")
+    })
+}
+
+fn uptime(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{}s", s / 60, s % 60),
+        s => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn logs_table(events: &[AuditEvent]) -> String {
+    if events.is_empty() {
+        return "no audit events".to_owned();
+    }
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            vec![
+                e.timestamp.clone(),
+                e.status.as_str().to_owned(),
+                e.method.clone(),
+                e.status_code.to_string(),
+                e.secret_keys.join(","),
+                e.target_url.clone(),
+                e.reason.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "TIME", "STATUS", "METHOD", "CODE", "SECRETS", "TARGET", "REASON",
+        ],
+        &rows,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_parsing() {
+        assert_eq!(parse_status("blocked").unwrap(), AuditStatus::Blocked);
+        let e = parse_status("NOPE").unwrap_err();
+        assert_eq!(e.code, agentsecrets_wire::ErrorCode::InvalidRequest);
+        assert!(e.fix.is_some());
+    }
+
+    #[test]
+    fn uptime_text() {
+        assert_eq!(uptime(5), "5s");
+        assert_eq!(uptime(125), "2m5s");
+        assert_eq!(uptime(7260), "2h1m");
+    }
 }

@@ -9,6 +9,7 @@ pub mod body_json;
 pub mod forward;
 pub mod handler;
 pub mod inject;
+pub mod lifecycle;
 pub mod request;
 pub mod server;
 pub mod state;

@@ -177,6 +177,7 @@ function errorFromRecord(record, cause) {
     body: record.body,
     headers: record.headers,
     url: record.url,
+    exitCode: record.exitCode,
   })
 }
 

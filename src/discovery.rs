@@ -369,11 +369,15 @@ async fn start_engine(cfg: &Config) -> SdkResult<Ready> {
         })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success() {
-        if let Some(ready) = stdout
-            .lines()
-            .rev()
-            .find_map(|l| serde_json::from_str::<Ready>(l.trim()).ok())
-        {
+        // `--json` output: one JSON document (possibly pretty-printed), or
+        // one JSON line among others.
+        let ready = serde_json::from_str::<Ready>(stdout.trim()).ok().or_else(|| {
+            stdout
+                .lines()
+                .rev()
+                .find_map(|l| serde_json::from_str::<Ready>(l.trim()).ok())
+        });
+        if let Some(ready) = ready {
             return Ok(ready);
         }
         return Err(SdkError::new(
@@ -409,13 +413,20 @@ fn cli_failure(bin: &Path, stderr: &[u8], code: Option<i32>) -> SdkError {
     }
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let first: String = first.chars().take(300).collect();
-    SdkError::new(
+    let detail = if first.trim().is_empty() {
+        " and printed no error".to_owned()
+    } else {
+        format!(": {first}")
+    };
+    let mut e = SdkError::new(
         sdk_codes::CLI_ERROR,
         format!(
-            "`{} proxy start --detach` failed (exit {}): {first}",
+            "`{} proxy start --detach` failed (exit {}){detail}",
             bin.display(),
             code.map_or_else(|| "signal".to_owned(), |c| c.to_string())
         ),
     )
-    .fix("run `agentsecrets proxy start` by hand to see the full error")
+    .fix("run `agentsecrets proxy start` by hand to see the full error, or check that AGENTSECRETS_CLI names this project's engine");
+    e.exit_code = code;
+    e
 }

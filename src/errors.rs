@@ -84,6 +84,9 @@ pub struct ErrorData {
     pub headers: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Exit code of a failed engine command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
     /// Which backend answered: `engine` or `upstream-proxy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,

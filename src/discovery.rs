@@ -371,12 +371,14 @@ async fn start_engine(cfg: &Config) -> SdkResult<Ready> {
     if out.status.success() {
         // `--json` output: one JSON document (possibly pretty-printed), or
         // one JSON line among others.
-        let ready = serde_json::from_str::<Ready>(stdout.trim()).ok().or_else(|| {
-            stdout
-                .lines()
-                .rev()
-                .find_map(|l| serde_json::from_str::<Ready>(l.trim()).ok())
-        });
+        let ready = serde_json::from_str::<Ready>(stdout.trim())
+            .ok()
+            .or_else(|| {
+                stdout
+                    .lines()
+                    .rev()
+                    .find_map(|l| serde_json::from_str::<Ready>(l.trim()).ok())
+            });
         if let Some(ready) = ready {
             return Ok(ready);
         }

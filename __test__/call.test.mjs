@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { makeHome, startEngine, startUpstream, stopEngine } from './helpers.mjs'
+import { cli, makeHome, startEngine, startUpstream, stopEngine } from './helpers.mjs'
 import { AgentSecrets, AgentSecretsResponse, UpstreamError, DomainNotAllowed } from '../index.mjs'
 
 const S = {
@@ -247,6 +247,18 @@ describe('the response', () => {
     assert.equal(res.body, 'fine')
     assert.equal(res.headers['x-echo'], '[REDACTED_BY_AGENTSECRETS]')
     assert.equal(res.redacted, true)
+  })
+
+  it('each call is audited OK, by name, with its agent id', async () => {
+    await client.call(`${up.url}/audited`, { bearer: 'BEARER_KEY', query: { key: 'GMAP_KEY' }, agentId: 'audit-agent' })
+    const events = JSON.parse(cli(home, ['--json', 'proxy', 'logs', '--last', '1']))
+    assert.equal(events.length, 1)
+    const e = events[0]
+    assert.equal(e.status, 'OK')
+    assert.equal(e.agent_id, 'audit-agent')
+    assert.deepEqual(e.secret_keys, ['BEARER_KEY', 'GMAP_KEY'])
+    assert.deepEqual(e.auth_styles, ['bearer', 'query'])
+    assert.equal(e.target_url, `${up.url}/audited`)
   })
 
   it('asyncCall is the same call', async () => {

@@ -219,10 +219,17 @@ describe('errors from the real engine', () => {
     assert.match(e.fixHint, /AGENTSECRETS_HOME/)
   })
 
-  it('the right home over TCP works (token read from run/proxy.token)', async () => {
-    const tcp = new AgentSecrets({ home, port: ready.port, autoStart: false })
-    // The socket is preferred whenever it exists.
-    assert.equal((await tcp.connect()).viaSocket, true)
+  it('the explicit port of this home\'s engine uses its socket; with the right token TCP works', async () => {
+    const same = new AgentSecrets({ home, port: ready.port, autoStart: false })
+    assert.equal((await same.connect()).viaSocket, true)
+    // Another home holding this engine's token: reached over TCP with X-AS-Token.
+    const other = makeHome({ init: false })
+    fs.mkdirSync(path.join(other, 'run'), { recursive: true, mode: 0o700 })
+    fs.copyFileSync(path.join(home, 'run', 'proxy.token'), path.join(other, 'run', 'proxy.token'))
+    const tcp = new AgentSecrets({ home: other, port: ready.port, autoStart: false })
+    const info = await tcp.connect()
+    assert.equal(info.viaSocket, false)
+    assert.equal(info.baseUrl, `http://127.0.0.1:${ready.port}`)
     assert.equal((await tcp.call(up.url, { bearer: 'KEY' })).statusCode, 200)
   })
 

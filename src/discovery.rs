@@ -231,21 +231,37 @@ async fn try_tcp(cfg: &Config, port: u16, explicit: bool) -> SdkResult<Option<Ba
 
 /// Finds a running backend, or starts the bundled engine.
 pub async fn discover(cfg: &Config) -> SdkResult<Backend> {
-    let socket = read_state(cfg)
-        .and_then(|s| s.socket)
+    let state = read_state(cfg);
+    let socket = state
+        .as_ref()
+        .and_then(|s| s.socket.clone())
         .map(PathBuf::from)
         .unwrap_or_else(|| cfg.run_file(run_files::SOCKET));
     let explicit_port = cfg.port.filter(|p| *p != 0);
-    if let Some(b) = try_socket(cfg, &socket, None).await? {
-        return Ok(b);
+    // An explicit port names the proxy to use, unless it is this home's own
+    // engine, which is reached faster on its socket.
+    let socket_first = match (explicit_port, &state) {
+        (Some(p), Some(s)) => s.port == p,
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    if socket_first {
+        if let Some(b) = try_socket(cfg, &socket, None).await? {
+            return Ok(b);
+        }
     }
     let tcp_port = match cfg.port {
         Some(0) => None,
         Some(p) => Some(p),
-        None => Some(read_state(cfg).map(|s| s.port).unwrap_or(DEFAULT_PORT)),
+        None => Some(state.as_ref().map(|s| s.port).unwrap_or(DEFAULT_PORT)),
     };
     if let Some(port) = tcp_port {
         if let Some(b) = try_tcp(cfg, port, explicit_port.is_some()).await? {
+            return Ok(b);
+        }
+    }
+    if !socket_first {
+        if let Some(b) = try_socket(cfg, &socket, None).await? {
             return Ok(b);
         }
     }

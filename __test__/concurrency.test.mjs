@@ -83,15 +83,16 @@ describe('500 concurrent calls', () => {
     const got = up.requests.slice(before)
     assert.equal(got.length, 500)
     assert.ok(got.every((r) => r.headers.authorization === `Bearer ${VALUE}`))
-    // Serialised, 500 calls of 100 ms would take 50 s.
-    assert.ok(took < 10_000, `500 concurrent calls took ${took} ms`)
+    // Serialised, 500 calls of 100 ms would take 50 s; the margin is for
+    // debug builds on a loaded machine.
+    assert.ok(took < 25_000, `500 concurrent calls took ${took} ms`)
   })
 
   it('direct calls: all succeed, in parallel', async () => {
     const t0 = Date.now()
     const results = await Promise.all(Array.from({ length: 500 }, (_, i) => client.call(`${up.url}/d/${i}`)))
     assert.ok(results.every((r, i) => r.json().url === `/d/${i}`))
-    assert.ok(Date.now() - t0 < 10_000)
+    assert.ok(Date.now() - t0 < 25_000)
   })
 })
 
@@ -137,27 +138,31 @@ describe('auto-start', () => {
     }
   })
 
-  it('a killed engine is restarted by the next call', async () => {
+  it('an engine killed mid-call: typed error, then the next call restarts it', async () => {
     const home = makeHome({ secrets: { KEY: VALUE } })
     const client = new AgentSecrets({ home })
     try {
       assert.equal((await client.call(up.url, { bearer: 'KEY' })).statusCode, 200)
       const [pid] = engineProcesses(home)
       assert.ok(pid)
-      process.kill(pid, 'SIGKILL')
-      await new Promise((r) => setTimeout(r, 50))
-      // The pooled connection is dead; the first call may report it, the next restarts.
-      let res
-      try {
-        res = await client.call(up.url, { bearer: 'KEY' })
-      } catch (e) {
-        assert.equal(e.name, 'ProxyConnectionError', e.message)
-        res = await client.call(up.url, { bearer: 'KEY' })
-      }
+      const inflight = client.call(`${up.url}/inflight`, { bearer: 'KEY' })
+      setTimeout(() => process.kill(pid, 'SIGKILL'), 30)
+      const err = await inflight.then(
+        () => assert.fail('the call should fail with its engine'),
+        (e) => e,
+      )
+      assert.equal(err.name, 'ProxyConnectionError', err.message)
+      assert.ok(err.fixHint)
+      const res = await client.call(up.url, { bearer: 'KEY' })
       assert.equal(res.statusCode, 200)
       const now = engineProcesses(home)
       assert.equal(now.length, 1)
       assert.notEqual(now[0], pid)
+      // Killed between calls: the pooled connection is dead, the call still succeeds.
+      process.kill(now[0], 'SIGKILL')
+      await new Promise((r) => setTimeout(r, 50))
+      assert.equal((await client.call(up.url, { bearer: 'KEY' })).statusCode, 200)
+      assert.equal(engineProcesses(home).length, 1)
     } finally {
       await client.close()
       stopEngine(home)

@@ -2,7 +2,6 @@ use super::{output::table, password, Context, ScopeArgs};
 use crate::error::{EngineError, Result};
 use crate::tty::is_tty;
 use crate::vault::Vault;
-use agentsecrets_wire::names;
 use clap::Subcommand;
 use serde_json::json;
 use std::io::Read;
@@ -100,7 +99,7 @@ fn parse_items(items: &[String]) -> Result<Vec<(String, Option<Zeroizing<String>
             None => (item.clone(), None),
         };
         // The key alone is named in errors, never the item (it may hold a value).
-        names::validate_secret_key(&k)?;
+        crate::vault::check_key_name(&k)?;
         if out.iter().any(|(have, _)| *have == k) {
             return Err(EngineError::invalid(format!("{k} is given twice"))
                 .key(&k)

@@ -90,7 +90,7 @@ impl Vault {
     pub fn workspace(&self, name: Option<&str>) -> Result<WorkspaceRef> {
         let ws = match name {
             Some(n) => {
-                names::validate_scope_name("workspace", n)?;
+                super::check_scope_name("workspace", n)?;
                 workspace_ref(&self.lock(), n)?
             }
             None => {
@@ -167,7 +167,7 @@ impl Vault {
 
     /// Creates a workspace with a project `default` (does not switch to it).
     pub fn create_workspace(&self, name: &str) -> Result<()> {
-        names::validate_scope_name("workspace", name)?;
+        super::check_scope_name("workspace", name)?;
         let mut conn = self.lock();
         let tx = Self::begin(&mut conn)?;
         let exists = tx
@@ -205,7 +205,7 @@ impl Vault {
 
     /// Makes `name` the active workspace, with its `default` (or first) project.
     pub fn switch_workspace(&self, name: &str) -> Result<Scope> {
-        names::validate_scope_name("workspace", name)?;
+        super::check_scope_name("workspace", name)?;
         let (ws, project) = {
             let conn = self.lock();
             let ws = workspace_ref(&conn, name)?;
@@ -251,7 +251,7 @@ impl Vault {
     }
 
     pub fn create_project(&self, ws: &WorkspaceRef, name: &str) -> Result<()> {
-        names::validate_scope_name("project", name)?;
+        super::check_scope_name("project", name)?;
         let mut conn = self.lock();
         let tx = Self::begin(&mut conn)?;
         let exists = tx
@@ -295,7 +295,7 @@ impl Vault {
 
     /// Makes `name` (a project of the active workspace) the active project.
     pub fn use_project(&self, name: &str) -> Result<Scope> {
-        names::validate_scope_name("project", name)?;
+        super::check_scope_name("project", name)?;
         let active = self.active()?;
         let scope = self.scope(Some(&active.workspace), Some(name))?;
         self.write_active(&scope.workspace, &scope.project)?;
@@ -305,7 +305,7 @@ impl Vault {
     /// Deletes a project and its secrets; returns how many secrets went.
     /// Refuses the active project and a workspace's last project.
     pub fn delete_project(&self, ws: &WorkspaceRef, name: &str) -> Result<usize> {
-        names::validate_scope_name("project", name)?;
+        super::check_scope_name("project", name)?;
         let active = self.active_names();
         if active
             .as_ref()
@@ -360,7 +360,7 @@ impl Vault {
     /// Stores (inserts or replaces) secrets in one transaction: all or none.
     pub fn set_secrets(&self, scope: &Scope, items: &[(String, Zeroizing<String>)]) -> Result<()> {
         for (k, v) in items {
-            names::validate_secret_key(k)?;
+            super::check_key_name(k)?;
             if v.is_empty() {
                 return Err(EngineError::invalid(format!("the value of {k} is empty"))
                     .key(k)
@@ -431,7 +431,7 @@ impl Vault {
     }
 
     pub fn delete_secret(&self, scope: &Scope, key: &str) -> Result<()> {
-        names::validate_secret_key(key)?;
+        super::check_key_name(key)?;
         let mut conn = self.lock();
         let tx = Self::begin(&mut conn)?;
         let n = tx

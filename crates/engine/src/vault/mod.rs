@@ -107,10 +107,10 @@ impl Vault {
     /// project if it is the active workspace, else its `default` (or first).
     pub fn scope(&self, workspace: Option<&str>, project: Option<&str>) -> Result<Scope> {
         if let Some(w) = workspace {
-            names::validate_scope_name("workspace", w)?;
+            check_scope_name("workspace", w)?;
         }
         if let Some(p) = project {
-            names::validate_scope_name("project", p)?;
+            check_scope_name("project", p)?;
         }
         let active = match (workspace, project) {
             (Some(_), Some(_)) => None,
@@ -157,7 +157,7 @@ impl Vault {
 
     /// The value of one secret (`SECRET_NOT_FOUND` with `.key(..)` when missing).
     pub fn secret(&self, scope: &Scope, key: &str) -> Result<Zeroizing<String>> {
-        names::validate_secret_key(key)?;
+        check_key_name(key)?;
         let conn = self.lock();
         self.read_secret(&conn, scope, key)?
             .ok_or_else(|| secret_not_found(scope, key))
@@ -174,7 +174,7 @@ impl Vault {
             Some(keys) => {
                 let mut out: Vec<(String, Zeroizing<String>)> = Vec::with_capacity(keys.len());
                 for k in keys {
-                    names::validate_secret_key(k)?;
+                    check_key_name(k)?;
                     if out.iter().any(|(have, _)| have == k) {
                         continue;
                     }
@@ -437,6 +437,22 @@ pub(crate) fn secret_not_found(scope: &Scope, key: &str) -> EngineError {
         shell_word(&scope.workspace),
         shell_word(&scope.project)
     ))
+}
+
+/// Validates a secret key; the error says how to name it.
+pub fn check_key_name(key: &str) -> Result<()> {
+    names::validate_secret_key(key).map_err(|e| {
+        EngineError::from(e).fix("name secrets with letters, digits, '_', '-' and '.', not starting with '-' (e.g. STRIPE_KEY)")
+    })
+}
+
+/// Validates a workspace or project name; the error says how to name it.
+pub fn check_scope_name(what: &'static str, name: &str) -> Result<()> {
+    names::validate_scope_name(what, name).map_err(|e| {
+        EngineError::from(e).fix(format!(
+            "give a {what} name of printable text without control characters or leading/trailing spaces"
+        ))
+    })
 }
 
 /// Quotes a name for a command shown in a fix, when it needs quoting.

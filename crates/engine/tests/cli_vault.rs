@@ -1007,30 +1007,62 @@ fn writer_killed_mid_transaction_leaves_the_old_value() {
 #[test]
 fn writers_killed_at_random_points_leave_old_or_new() {
     let env = Env::initialised();
-    let big = |tag: usize| format!("{tag:04}-{}", "x".repeat(256 * 1024));
-    env.run(&["secrets", "set", "BIG"], Some(&big(0))).ok();
-    let mut current = big(0);
-    for round in 1..=12 {
-        let next = big(round);
+    let big = |tag: usize| format!("{tag:04}-{}", "x".repeat(1000 * 1024));
+    let set = |tag: usize| -> Child {
         let mut c = env.cmd();
-        c.args(["secrets", "set", "BIG"]).stdin(Stdio::piped());
+        // Two keys in one transaction: they must change together or not at all.
+        let tag_arg = format!("TAG={tag}");
+        c.args(["secrets", "set", "BIG", &tag_arg])
+            .stdin(Stdio::piped());
         let mut child = c.spawn().unwrap();
         let mut si = child.stdin.take().unwrap();
-        let _ = si.write_all(next.as_bytes());
-        drop(si);
-        std::thread::sleep(Duration::from_millis((round as u64 * 7) % 40));
+        let _ = si.write_all(big(tag).as_bytes());
+        child
+    };
+    // How long an undisturbed write takes on this machine.
+    let start = Instant::now();
+    assert!(set(0).wait().unwrap().success());
+    let full = start.elapsed();
+    let rounds = 16;
+    let (mut current, mut kept_old, mut took_new) = (0usize, 0, 0);
+    for round in 1..=rounds {
+        let child_start = Instant::now();
+        let mut child = set(round);
+        // Kill at points spread over (and a little beyond) a whole write.
+        let at = full * (round as u32) / (rounds as u32 - 4);
+        std::thread::sleep(at.saturating_sub(child_start.elapsed()));
         let _ = child.kill();
-        let status = child.wait().unwrap();
+        child.wait().unwrap();
         integrity_ok(&env.home);
-        let now = env.value(None, None, "BIG");
-        if now == next {
-            assert!(status.success() || status.code().is_none());
-            current = next;
+        let v = env.vault();
+        let s = v.active().unwrap();
+        let big_now = v.secret(&s, "BIG").unwrap();
+        let tag_now: usize = v.secret(&s, "TAG").unwrap().parse().unwrap();
+        if tag_now == round {
+            assert_eq!(
+                big_now.as_str(),
+                big(round),
+                "round {round}: TAG is new, BIG is not"
+            );
+            current = round;
+            took_new += 1;
         } else {
             assert_eq!(
-                now, current,
-                "round {round}: neither the old nor the new value"
+                tag_now, current,
+                "round {round}: TAG is neither old nor new"
             );
+            assert_eq!(
+                big_now.as_str(),
+                big(current),
+                "round {round}: BIG is neither old nor new"
+            );
+            kept_old += 1;
         }
     }
+    // Both outcomes should occur; at least some kills must land before the commit.
+    assert!(
+        kept_old > 0,
+        "no kill landed before a commit (full write took {full:?})"
+    );
+    eprintln!("killed writers: {kept_old} kept the old value, {took_new} committed the new one");
 }

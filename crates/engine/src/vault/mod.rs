@@ -285,6 +285,7 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
     }
     let ctx = format!("cannot open {}", path.display());
     let conn = Connection::open_with_flags(path, flags).map_err(|e| EngineError::vault(&ctx, e))?;
+    conn.set_prepared_statement_cache_capacity(32);
     conn.busy_timeout(BUSY_TIMEOUT)
         .and_then(|_| conn.pragma_update(None, "foreign_keys", true))
         // No temporary files outside the home.

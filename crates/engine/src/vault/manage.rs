@@ -93,13 +93,7 @@ impl Vault {
                 super::check_scope_name("workspace", n)?;
                 workspace_ref(&self.lock(), n)?
             }
-            None => {
-                let s = self.active()?;
-                Ws {
-                    name: s.workspace,
-                    id: s.workspace_id,
-                }
-            }
+            None => self.active_workspace()?,
         };
         Ok(WorkspaceRef {
             name: ws.name,
@@ -296,8 +290,8 @@ impl Vault {
     /// Makes `name` (a project of the active workspace) the active project.
     pub fn use_project(&self, name: &str) -> Result<Scope> {
         super::check_scope_name("project", name)?;
-        let active = self.active()?;
-        let scope = self.scope(Some(&active.workspace), Some(name))?;
+        let ws = self.active_workspace()?;
+        let scope = self.scope(Some(&ws.name), Some(name))?;
         self.write_active(&scope.workspace, &scope.project)?;
         Ok(scope)
     }

@@ -133,7 +133,13 @@ impl Vault {
                 _ => default_project(&conn, &ws)?,
             },
         };
-        let project_id = project_id(&conn, &ws, &project_name)?;
+        let project_id = project_id(&conn, &ws, &project_name).map_err(|e| {
+            if project.is_none() {
+                e.fix("the active project no longer exists: run `agentsecrets project use NAME` (see `agentsecrets project list`)")
+            } else {
+                e
+            }
+        })?;
         Ok(Scope {
             workspace: ws.name,
             project: project_name,
@@ -218,6 +224,16 @@ impl Vault {
 
     pub fn home(&self) -> &Home {
         &self.home
+    }
+
+    /// The active workspace alone (valid even when the active project is not).
+    fn active_workspace(&self) -> Result<Ws> {
+        let active = self.config.get(&self.home)?;
+        let conn = self.lock();
+        match active {
+            Some(c) => workspace_ref(&conn, &c.workspace),
+            None => first_workspace(&conn),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

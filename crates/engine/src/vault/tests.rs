@@ -297,3 +297,22 @@ fn missing_config_falls_back_to_first_workspace() {
         ("Personal", "default")
     );
 }
+
+#[test]
+fn a_missing_active_project_can_be_repaired_with_project_use() {
+    let (_t, home, v) = fresh();
+    config::write(
+        &home,
+        &config::Config {
+            workspace: "Personal".into(),
+            project: "gone".into(),
+        },
+    )
+    .unwrap();
+    let e = v.active().unwrap_err();
+    assert_eq!(e.code, ErrorCode::ProjectNotFound);
+    assert!(e.fix.unwrap().contains("project use"));
+    assert_eq!(v.workspace(None).unwrap().name, "Personal");
+    assert_eq!(v.use_project("default").unwrap().project, "default");
+    assert_eq!(v.active().unwrap().project, "default");
+}

@@ -795,6 +795,19 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
         env.json(&["workspace", "allowlist", "list", "--workspace", "Other"]),
         serde_json::json!([])
     );
+    // A person at a terminal types the password at the prompt.
+    if let Some((code, shown)) = run_on_tty(
+        &env,
+        &["workspace", "allowlist", "add", "tty.example.com"],
+        &[("Admin password", ADMIN)],
+    ) {
+        assert_eq!(code, 0, "{shown}");
+        assert!(!shown.contains(ADMIN), "password echoed: {shown}");
+        assert_eq!(
+            v.allowlist(&v.active().unwrap()).unwrap(),
+            ["api.example.com", "tty.example.com"]
+        );
+    }
 }
 
 // ---- S14: the vault at rest -------------------------------------------------
@@ -1065,4 +1078,129 @@ fn writers_killed_at_random_points_leave_old_or_new() {
         "no kill landed before a commit (full write took {full:?})"
     );
     eprintln!("killed writers: {kept_old} kept the old value, {took_new} committed the new one");
+}
+
+// ---- terminal prompts (through a pseudo-terminal made by `script`) --------------
+
+/// Runs the binary on a pseudo-terminal, answering each prompt as it
+/// appears. Returns (exit code, everything the terminal showed), or `None`
+/// when util-linux `script` is not installed.
+fn run_on_tty(env: &Env, args: &[&str], answers: &[(&str, &str)]) -> Option<(i32, String)> {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: /usr/bin/script is not installed");
+        return None;
+    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut line = quote(env!("CARGO_BIN_EXE_agentsecrets"));
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    let mut cmd = Command::new("/usr/bin/script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SHELL", "/bin/sh")
+        .env("AGENTSECRETS_HOME", &env.home)
+        .env("AGENTSECRETS_KEY_STORE", "file")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let reader = {
+        let shown = shown.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                match std::io::Read::read(&mut stdout, &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => shown.lock().unwrap().extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+    };
+    let mut seen = 0;
+    for (prompt, answer) in answers {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = String::from_utf8_lossy(&shown.lock().unwrap()).into_owned();
+            if let Some(i) = text[seen..].find(prompt) {
+                seen += i + prompt.len();
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no prompt {prompt:?}; terminal showed: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Let the prompt switch echo off before typing.
+        std::thread::sleep(Duration::from_millis(100));
+        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    let text = String::from_utf8_lossy(&shown.lock().unwrap()).into_owned();
+    Some((status.code().unwrap_or(-1), text))
+}
+
+#[test]
+fn terminal_prompts_do_not_echo() {
+    let env = Env::new();
+    // init asks twice; a mismatch changes nothing.
+    let Some((code, _)) = run_on_tty(
+        &env,
+        &["init"],
+        &[
+            ("Choose an admin password", "tty-password-1"),
+            ("Repeat", "tty-password-2"),
+        ],
+    ) else {
+        return;
+    };
+    assert_eq!(code, 2);
+    assert!(!env.home.join("vault.db").exists());
+    let (code, shown) = run_on_tty(
+        &env,
+        &["init"],
+        &[
+            ("Choose an admin password", "tty-password-1"),
+            ("Repeat", "tty-password-1"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        !shown.contains("tty-password-1"),
+        "password echoed: {shown}"
+    );
+
+    // secrets set KEY on a terminal asks without echo.
+    let canary = "canary-tty-0c9d7a3e5b";
+    let (code, shown) = run_on_tty(
+        &env,
+        &["secrets", "set", "TTY_KEY"],
+        &[("Value for TTY_KEY", canary)],
+    )
+    .unwrap();
+    assert_eq!(code, 0, "{shown}");
+    assert!(!shown.contains(canary), "value echoed: {shown}");
+    assert_eq!(env.value(None, None, "TTY_KEY"), canary);
+
+    // A wrong password typed at the allowlist prompt is refused (S13).
+    let (code, shown) = run_on_tty(
+        &env,
+        &["workspace", "allowlist", "add", "api.example.com"],
+        &[("Admin password", "not-the-password")],
+    )
+    .unwrap();
+    assert_eq!(code, 4, "{shown}");
+    assert!(shown.contains("admin password"));
+    assert!(!shown.contains("not-the-password"));
+    allowlist_is_untouched(&env);
 }

@@ -173,6 +173,20 @@ fn init_creates_a_private_home_and_status_reports_it() {
     assert_eq!(s["home"], env.home.display().to_string());
     let human = env.run(&["status"], None).ok();
     assert!(human.stdout.contains("Personal") && human.stdout.contains("file"));
+
+    // A live proxy's state file (this test process stands in for it).
+    let home = Home::at(&env.home);
+    let state = agentsecrets_engine::proxy::state::ProxyState {
+        pid: std::process::id(),
+        port: 8765,
+        socket: home.socket_path().display().to_string(),
+        started_at: 0,
+        version: "test".into(),
+    };
+    state.write(&home).unwrap();
+    assert_eq!(env.json(&["status"])["proxyRunning"], true);
+    agentsecrets_engine::proxy::state::clear(&home);
+    assert_eq!(env.json(&["status"])["proxyRunning"], false);
 }
 
 #[test]

@@ -677,6 +677,41 @@ fn s13_allowlist_changes_without_a_human_are_denied() {
     }
 }
 
+#[test]
+fn s13_guessing_the_admin_password_is_throttled() {
+    let env = Env::initialised();
+    let add = |pw: &str| {
+        env.run(
+            &[
+                "--json",
+                "workspace",
+                "allowlist",
+                "add",
+                "api.example.com",
+                "--password-stdin",
+            ],
+            Some(&format!("{pw}\n")),
+        )
+    };
+    for i in 0..5 {
+        let o = add(&format!("guess-{i}"));
+        assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
+    }
+    // Now even the right password is refused until the wait is over.
+    let o = add(ADMIN);
+    assert_eq!(o.code, 4);
+    let e = o.error();
+    assert_eq!(e["code"], "ALLOWLIST_MODIFICATION_DENIED");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many wrong passwords"),
+        "{e}"
+    );
+    allowlist_is_untouched(&env);
+}
+
 /// Needs `crate::allowlist::normalize_entry` (host canonicalisation).
 #[test]
 fn allowlist_add_remove_list_log_with_the_admin_password() {

@@ -81,6 +81,46 @@ impl Vault {
         admin::verify(&phc, password)
     }
 
+    /// Checks the admin password with a persistent back-off: after
+    /// [`admin::FREE_ATTEMPTS`] wrong passwords in a row, each further
+    /// attempt must wait (doubling, capped), so a process that can run the
+    /// CLI cannot guess the password quickly. A right password resets it.
+    pub fn check_admin_password(&self, password: &str) -> Result<admin::Check> {
+        self.check_admin_password_at(password, crate::proxy::state::unix_now())
+    }
+
+    pub(crate) fn check_admin_password_at(&self, password: &str, now: u64) -> Result<admin::Check> {
+        let failures =
+            admin::Failures::parse(meta(&self.lock(), meta_names::ADMIN_FAILURES)?.as_deref());
+        if let Some(wait) = failures.wait_at(now) {
+            return Ok(admin::Check::Throttled {
+                retry_after_secs: wait,
+            });
+        }
+        let ok = self.verify_admin_password(password)?;
+        let next = if ok {
+            admin::Failures::default()
+        } else {
+            failures.after_failure(now)
+        };
+        if next != failures {
+            let mut conn = self.lock();
+            let tx = Self::begin(&mut conn)?;
+            tx.execute(
+                "INSERT INTO meta (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![meta_names::ADMIN_FAILURES, next.to_string()],
+            )
+            .map_err(write_err)?;
+            tx.commit().map_err(write_err)?;
+        }
+        Ok(if ok {
+            admin::Check::Ok
+        } else {
+            admin::Check::Wrong
+        })
+    }
+
     /// The active workspace and project as recorded in the config.
     pub fn active(&self) -> Result<Scope> {
         self.scope(None, None)

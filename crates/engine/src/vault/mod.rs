@@ -45,6 +45,8 @@ pub(crate) mod meta_names {
     pub const KEY_CHECK: &str = "key_check";
     pub const EMAIL: &str = "email";
     pub const ADMIN_PASSWORD_HASH: &str = "admin_password_hash";
+    /// Consecutive wrong admin passwords: `count:unix_seconds_of_last`.
+    pub const ADMIN_FAILURES: &str = "admin_failures";
     pub const CREATED_AT: &str = "created_at";
 }
 

@@ -712,6 +712,38 @@ fn s13_guessing_the_admin_password_is_throttled() {
     allowlist_is_untouched(&env);
 }
 
+#[test]
+fn s13_parallel_guesses_do_not_slip_past_the_throttle() {
+    let env = std::sync::Arc::new(Env::initialised());
+    let guesses: Vec<_> = (0..12)
+        .map(|i| {
+            let env = env.clone();
+            std::thread::spawn(move || {
+                let o = env.run(
+                    &[
+                        "--json",
+                        "workspace",
+                        "allowlist",
+                        "add",
+                        "a.example",
+                        "--password-stdin",
+                    ],
+                    Some(&format!("parallel-guess-{i}\n")),
+                );
+                assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
+                o.error()["message"].as_str().unwrap().contains("is wrong")
+            })
+        })
+        .collect();
+    let checked = guesses
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|c| *c)
+        .count();
+    assert!(checked <= 5, "{checked} guesses were checked");
+    allowlist_is_untouched(&env);
+}
+
 /// Needs `crate::allowlist::normalize_entry` (host canonicalisation).
 #[test]
 fn allowlist_add_remove_list_log_with_the_admin_password() {

@@ -90,35 +90,38 @@ impl Vault {
     }
 
     pub(crate) fn check_admin_password_at(&self, password: &str, now: u64) -> Result<admin::Check> {
-        let failures =
-            admin::Failures::parse(meta(&self.lock(), meta_names::ADMIN_FAILURES)?.as_deref());
-        if let Some(wait) = failures.wait_at(now) {
-            return Ok(admin::Check::Throttled {
-                retry_after_secs: wait,
-            });
-        }
-        let ok = self.verify_admin_password(password)?;
-        let next = if ok {
-            admin::Failures::default()
-        } else {
-            failures.after_failure(now)
-        };
-        if next != failures {
+        // Each attempt is counted as a failure before the password is even
+        // checked, in one transaction, so parallel guesses cannot slip
+        // past the threshold together; a right password then resets it.
+        {
             let mut conn = self.lock();
             let tx = Self::begin(&mut conn)?;
-            tx.execute(
-                "INSERT INTO meta (name, value) VALUES (?1, ?2)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                params![meta_names::ADMIN_FAILURES, next.to_string()],
-            )
-            .map_err(write_err)?;
+            let failures =
+                admin::Failures::parse(meta(&tx, meta_names::ADMIN_FAILURES)?.as_deref());
+            if let Some(wait) = failures.wait_at(now) {
+                return Ok(admin::Check::Throttled {
+                    retry_after_secs: wait,
+                });
+            }
+            set_meta(
+                &tx,
+                meta_names::ADMIN_FAILURES,
+                &failures.after_failure(now).to_string(),
+            )?;
             tx.commit().map_err(write_err)?;
         }
-        Ok(if ok {
-            admin::Check::Ok
-        } else {
-            admin::Check::Wrong
-        })
+        if !self.verify_admin_password(password)? {
+            return Ok(admin::Check::Wrong);
+        }
+        let mut conn = self.lock();
+        let tx = Self::begin(&mut conn)?;
+        set_meta(
+            &tx,
+            meta_names::ADMIN_FAILURES,
+            &admin::Failures::default().to_string(),
+        )?;
+        tx.commit().map_err(write_err)?;
+        Ok(admin::Check::Ok)
     }
 
     /// The active workspace and project as recorded in the config.
@@ -596,6 +599,16 @@ impl Vault {
             .map_err(read_err)?;
         Ok(rows)
     }
+}
+
+fn set_meta(tx: &Transaction<'_>, name: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![name, value],
+    )
+    .map(|_| ())
+    .map_err(write_err)
 }
 
 fn is_fk_violation(e: &rusqlite::Error) -> bool {

@@ -88,8 +88,7 @@ impl PrefixTrie {
         };
         // Breadth-first id order: a node's parent and every shorter node
         // already have their failure link.
-        for n in 1..trie.byte.len() {
-            let p = parent[n];
+        for (n, &p) in parent.iter().enumerate().skip(1) {
             if p == ROOT {
                 continue;
             }

@@ -151,6 +151,9 @@ impl PrefixTrie {
     }
 }
 
+/// Capacity above which the pending buffer is given back after a chunk.
+const SHRINK_ABOVE: usize = 1 << 20;
+
 /// Split-safe streaming redaction: holds back only a tail that could still
 /// become a match, so output stays prompt.
 pub struct StreamRedactor {
@@ -208,6 +211,10 @@ impl StreamRedactor {
         // No match starts in [emitted, tail): those bytes are final.
         out.extend_from_slice(&buf[emitted..tail]);
         self.pending.drain(..tail);
+        // One oversized chunk must not pin its memory for the whole stream.
+        if self.pending.capacity() > SHRINK_ABOVE {
+            self.pending.shrink_to(SHRINK_ABOVE / 4);
+        }
         Bytes::from(out)
     }
 

@@ -11,7 +11,8 @@ use bytes::Bytes;
 use std::sync::Arc;
 
 /// A trie of all patterns with Aho-Corasick failure links, used only to find
-/// the held-back tail in time linear in the longest pattern.
+/// the held-back tail in time linear in the longest pattern. Patterns are
+/// lower case and input bytes are folded, as the search automaton does.
 ///
 /// Nodes are numbered breadth-first from the sorted pattern list, so the
 /// children of node `n` are the consecutive ids `first_child[n] ..
@@ -30,7 +31,7 @@ pub(crate) struct PrefixTrie {
 const ROOT: u32 = 0;
 
 impl PrefixTrie {
-    /// `patterns` must be sorted and free of duplicates.
+    /// `patterns` must be lower case, sorted and free of duplicates.
     pub(crate) fn new(patterns: &[Vec<u8>]) -> Self {
         debug_assert!(patterns.windows(2).all(|w| w[0] < w[1]));
         let total: usize = patterns.iter().map(Vec::len).sum();
@@ -139,7 +140,7 @@ impl PrefixTrie {
         let window = &buf[buf.len().saturating_sub(self.max_hold)..];
         let mut s = ROOT;
         for &b in window {
-            s = self.step(s, b);
+            s = self.step(s, b.to_ascii_lowercase());
         }
         // `s` is the longest suffix that is a trie node; its failure chain
         // lists the shorter ones. A node with children is a proper prefix;

@@ -139,3 +139,29 @@ impl std::fmt::Debug for Patterns {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shareable_across_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Patterns>();
+        send_sync::<StreamRedactor>();
+    }
+
+    #[test]
+    fn counts_and_limits() {
+        let p = Patterns::new([
+            b"abcdefgh".as_slice(),
+            b"".as_slice(),
+            b"abcdefgh".as_slice(),
+        ]);
+        assert!(!p.is_empty());
+        assert_eq!(p.len(), Patterns::new([b"abcdefgh".as_slice()]).len());
+        assert!(p.max_len() >= "\\u0061".len() * 8);
+        assert!(Patterns::empty().is_empty());
+        assert_eq!(Patterns::empty().len(), 0);
+    }
+}

@@ -13,7 +13,7 @@ use agentsecrets_wire::ErrorCode;
 use std::io::{ErrorKind, Read, Write};
 use std::mem::ManuallyDrop;
 use std::os::fd::{FromRawFd, RawFd};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -138,8 +138,18 @@ pub fn run(spec: &Spec, patterns: Arc<Patterns>) -> Result<Outcome, StartError> 
     } else {
         Stdio::inherit()
     });
-    // std resets the signal mask and SIGPIPE in the child, so it starts
-    // with default signal handling although the engine blocks them.
+    // The engine blocks the forwarded signals and ignores SIGPIPE; both
+    // survive exec, so the child starts from defaults explicitly.
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut empty = std::mem::zeroed::<libc::sigset_t>();
+            libc::sigemptyset(&mut empty);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            Ok(())
+        });
+    }
     let mut child = cmd
         .spawn()
         .map_err(|e| start_error(program, e, &patterns))?;

@@ -1,6 +1,49 @@
 use super::Context;
 use crate::error::Result;
+use crate::proxy::state;
+use crate::vault::Vault;
+use serde::Serialize;
 
-pub fn run(_ctx: &Context) -> Result<()> {
-    todo!("vault helper")
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status {
+    user_email: Option<String>,
+    workspace_name: String,
+    project_name: String,
+    /// Always null in local mode (nothing is pulled from a server).
+    last_pull: Option<String>,
+    proxy_running: bool,
+    storage_mode: &'static str,
+    home: String,
+}
+
+pub fn run(ctx: &Context) -> Result<()> {
+    let vault = Vault::open(&ctx.home)?;
+    let scope = vault.active()?;
+    let proxy = state::running(&ctx.home)?;
+    let s = Status {
+        user_email: vault.email()?,
+        workspace_name: scope.workspace,
+        project_name: scope.project,
+        last_pull: None,
+        proxy_running: proxy.is_some(),
+        storage_mode: vault.storage_mode().as_str(),
+        home: ctx.home.root.display().to_string(),
+    };
+    ctx.out.result(&s, || {
+        let proxy_line = match &proxy {
+            Some(p) => format!("running (pid {}, port {}, socket {})", p.pid, p.port, p.socket),
+            None => "not running (start it with `agentsecrets proxy start --detach`)".to_owned(),
+        };
+        format!(
+            "user:       {}\nworkspace:  {}\nproject:    {}\nproxy:      {}\nmaster key: {}\nhome:       {}",
+            s.user_email.as_deref().unwrap_or("(local, no email)"),
+            s.workspace_name,
+            s.project_name,
+            proxy_line,
+            s.storage_mode,
+            s.home
+        )
+    });
+    Ok(())
 }

@@ -1,0 +1,1036 @@
+//! The vault and management CLI, driven through the real binary with a
+//! temporary home and the file key store. Security rows: S9 (no value in
+//! argv), S13 (allowlist changes need the admin password), S14 (vault at
+//! rest); reliability: concurrent writers and a writer killed mid-write.
+
+use agentsecrets_engine::home::Home;
+use agentsecrets_engine::vault::Vault;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "correct horse battery";
+const CANARY: &str = "canary-S14-9f86d081884c7d659a2feaa0c55ad015";
+
+struct Env {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+    fn error(&self) -> Value {
+        let v: Value = serde_json::from_str(self.stderr.trim())
+            .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", self.stderr));
+        v["error"].clone()
+    }
+    fn ok(self) -> Out {
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        Env { _dir: dir, home }
+    }
+
+    fn initialised() -> Env {
+        let e = Env::new();
+        e.run(
+            &[
+                "init",
+                "--admin-password-stdin",
+                "--email",
+                "me@example.com",
+            ],
+            Some(&format!("{ADMIN}\n")),
+        )
+        .ok();
+        e
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_agentsecrets"));
+        c.env("AGENTSECRETS_HOME", &self.home)
+            .env("AGENTSECRETS_KEY_STORE", "file")
+            // Never reach a real keychain from a test.
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/agentsecrets-test-bus",
+            )
+            .env_remove("XDG_RUNTIME_DIR")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Out {
+        let mut c = self.cmd();
+        c.args(args);
+        if stdin.is_some() {
+            c.stdin(Stdio::piped());
+        }
+        let mut child = c.spawn().unwrap();
+        if let Some(input) = stdin {
+            let mut si = child.stdin.take().unwrap();
+            // The command may exit before reading (an error): ignore EPIPE.
+            let _ = si.write_all(input.as_bytes());
+        }
+        let o = child.wait_with_output().unwrap();
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        self.run(&a, None).ok().json()
+    }
+
+    fn vault(&self) -> Vault {
+        Vault::open(&Home::at(&self.home)).unwrap()
+    }
+
+    fn value(&self, workspace: Option<&str>, project: Option<&str>, key: &str) -> String {
+        let v = self.vault();
+        let s = v.scope(workspace, project).unwrap();
+        v.secret(&s, key).unwrap().to_string()
+    }
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn all_paths(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            all_paths(&p, out);
+        }
+        out.push(p);
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+// ---- init and status -----------------------------------------------------
+
+#[test]
+fn init_creates_a_private_home_and_status_reports_it() {
+    let env = Env::initialised();
+    assert_eq!(mode(&env.home), 0o700);
+    for f in ["vault.db", "config.json", "master.key"] {
+        assert_eq!(mode(&env.home.join(f)), 0o600, "{f}");
+    }
+    let s = env.json(&["status"]);
+    let keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "home",
+            "lastPull",
+            "projectName",
+            "proxyRunning",
+            "storageMode",
+            "userEmail",
+            "workspaceName"
+        ]
+    );
+    assert_eq!(s["userEmail"], "me@example.com");
+    assert_eq!(s["workspaceName"], "Personal");
+    assert_eq!(s["projectName"], "default");
+    assert_eq!(s["lastPull"], Value::Null);
+    assert_eq!(s["proxyRunning"], false);
+    assert_eq!(s["storageMode"], "file");
+    assert_eq!(s["home"], env.home.display().to_string());
+    let human = env.run(&["status"], None).ok();
+    assert!(human.stdout.contains("Personal") && human.stdout.contains("file"));
+}
+
+#[test]
+fn init_twice_is_already_exists_and_changes_nothing() {
+    let env = Env::initialised();
+    let before: Vec<_> = ["vault.db", "master.key", "config.json"]
+        .iter()
+        .map(|f| std::fs::read(env.home.join(f)).unwrap())
+        .collect();
+    let o = env.run(
+        &["--json", "init", "--admin-password-stdin"],
+        Some("another password\n"),
+    );
+    assert_eq!(o.code, 1);
+    assert_eq!(o.error()["code"], "ALREADY_EXISTS");
+    assert!(o.error()["fix"].as_str().unwrap().contains("status"));
+    let after: Vec<_> = ["vault.db", "master.key", "config.json"]
+        .iter()
+        .map(|f| std::fs::read(env.home.join(f)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn init_needs_a_password_source_and_a_long_enough_password() {
+    let env = Env::new();
+    // No TTY, no flag.
+    let o = env.run(&["--json", "init"], None);
+    assert_eq!(o.code, 2);
+    let fix = o.error()["fix"].as_str().unwrap().to_owned();
+    assert!(
+        fix.contains("--admin-password-stdin") && fix.contains("terminal"),
+        "{fix}"
+    );
+    assert!(!env.home.join("vault.db").exists());
+    // Too short.
+    let o = env.run(
+        &["--json", "init", "--admin-password-stdin"],
+        Some("short\n"),
+    );
+    assert_eq!(
+        (o.code, o.error()["code"].as_str()),
+        (2, Some("INVALID_REQUEST"))
+    );
+    assert!(!env.home.join("vault.db").exists());
+    // Empty stdin.
+    let o = env.run(&["init", "--admin-password-stdin"], Some(""));
+    assert_eq!(o.code, 2);
+    // Bad email.
+    let o = env.run(
+        &["init", "--admin-password-stdin", "--email", "nope"],
+        Some("long enough\n"),
+    );
+    assert_eq!(o.code, 2);
+    assert!(!env.home.join("vault.db").exists());
+    env.run(&["init", "--admin-password-stdin"], Some("long enough\n"))
+        .ok();
+    assert_eq!(env.json(&["status"])["userEmail"], Value::Null);
+}
+
+#[test]
+fn commands_before_init_say_to_run_init() {
+    let env = Env::new();
+    for args in [
+        vec!["--json", "status"],
+        vec!["--json", "secrets", "list"],
+        vec!["--json", "workspace", "list"],
+        vec!["--json", "project", "list"],
+        vec!["--json", "workspace", "allowlist", "list"],
+    ] {
+        let o = env.run(&args, None);
+        assert_eq!(o.code, 1, "{args:?}");
+        assert_eq!(o.error()["code"], "NOT_INITIALIZED");
+        assert!(o.error()["fix"]
+            .as_str()
+            .unwrap()
+            .contains("agentsecrets init"));
+    }
+}
+
+#[test]
+fn keychain_probe_fails_fast_without_a_session_bus() {
+    let env = Env::new();
+    let start = Instant::now();
+    let mut c = env.cmd();
+    c.env("AGENTSECRETS_KEY_STORE", "keychain")
+        .args(["--json", "init", "--admin-password-stdin"])
+        .stdin(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"long enough\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&o.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "VAULT_ERROR");
+    assert!(err["error"]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("AGENTSECRETS_KEY_STORE=file"));
+    assert!(!env.home.join("vault.db").exists());
+
+    // Without a forced store, an unusable keychain means the key file.
+    let mut c = env.cmd();
+    c.env_remove("AGENTSECRETS_KEY_STORE")
+        .args(["init", "--admin-password-stdin"])
+        .stdin(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"long enough\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert_eq!(env.json(&["status"])["storageMode"], "file");
+
+    let o = env.run(&["status"], None);
+    assert_eq!(o.code, 0);
+    let mut c = env.cmd();
+    let o = c
+        .env("AGENTSECRETS_KEY_STORE", "disk")
+        .args(["init"])
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0));
+}
+
+// ---- secrets --------------------------------------------------------------
+
+#[test]
+fn secrets_set_list_delete() {
+    let env = Env::initialised();
+    // Exactly one trailing newline is stripped.
+    env.run(
+        &["secrets", "set", "FROM_STDIN"],
+        Some("line one\nline two\n\n"),
+    )
+    .ok();
+    assert_eq!(env.value(None, None, "FROM_STDIN"), "line one\nline two\n");
+    env.run(&["secrets", "set", "CRLF"], Some("v\r\n")).ok();
+    assert_eq!(env.value(None, None, "CRLF"), "v");
+    env.run(&["secrets", "set", "NO_NEWLINE"], Some("exact"))
+        .ok();
+    assert_eq!(env.value(None, None, "NO_NEWLINE"), "exact");
+    // Compatibility form, several at once, with '=' inside a value.
+    let o = env.run(&["secrets", "set", "A=1", "B=x=y"], None).ok();
+    assert!(o.stderr.contains("visible to other processes"));
+    assert_eq!(env.value(None, None, "B"), "x=y");
+    // Mixed: one key from stdin plus KEY=VALUE.
+    env.run(&["secrets", "set", "C=3", "D"], Some("four\n"))
+        .ok();
+    assert_eq!(env.value(None, None, "D"), "four");
+
+    let list = env.json(&["secrets", "list"]);
+    let arr = list.as_array().unwrap();
+    let keys: Vec<&str> = arr.iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        ["A", "B", "C", "CRLF", "D", "FROM_STDIN", "NO_NEWLINE"]
+    );
+    for s in arr {
+        let mut fields: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+        fields.sort();
+        assert_eq!(fields, ["createdAt", "key", "updatedAt"]);
+        let ts = s["createdAt"].as_str().unwrap();
+        assert!(
+            ts.ends_with('Z') && ts.len() == 24 && &ts[10..11] == "T",
+            "{ts}"
+        );
+    }
+    // Values never appear in listings.
+    let human = env.run(&["secrets", "list"], None).ok();
+    assert!(!human.stdout.contains("four") && !human.stdout.contains("exact"));
+
+    env.run(&["secrets", "delete", "A"], None).ok();
+    let o = env.run(&["--json", "secrets", "delete", "A"], None);
+    assert_eq!(o.code, 3);
+    assert_eq!(o.error()["code"], "SECRET_NOT_FOUND");
+    assert_eq!(o.error()["key"], "A");
+    assert!(o.error()["fix"].as_str().unwrap().contains("secrets set A"));
+}
+
+#[test]
+fn secrets_set_refuses_bad_input_and_writes_nothing() {
+    let env = Env::initialised();
+    for (args, stdin) in [
+        (vec!["secrets", "set", "EMPTY"], Some("")),
+        (vec!["secrets", "set", "NL_ONLY"], Some("\n")),
+        (vec!["secrets", "set", "E="], None),
+        (vec!["secrets", "set", "X", "Y"], Some("v\n")),
+        (vec!["secrets", "set", "BAD KEY=v"], None),
+        (vec!["secrets", "set", "OK=1", "OK=2"], None),
+        (vec!["secrets", "set", "OK=1", "BAD/KEY=2"], None),
+    ] {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(&args);
+        let o = env.run(&a, stdin);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert_eq!(o.error()["code"], "INVALID_REQUEST");
+        assert!(o.error()["fix"].is_string());
+    }
+    let o = env.run(&["--json", "secrets", "set", "BIN"], None);
+    assert_eq!(o.code, 2, "empty stdin (null) is refused");
+    assert_eq!(env.json(&["secrets", "list"]), serde_json::json!([]));
+    // Non-UTF-8 from stdin.
+    let mut c = env.cmd();
+    c.args(["secrets", "set", "BIN"]).stdin(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&[0xff, 0xfe, 0x00])
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+    assert_eq!(env.json(&["secrets", "list"]), serde_json::json!([]));
+}
+
+#[test]
+fn scope_flags_and_scope_errors() {
+    let env = Env::initialised();
+    env.run(&["workspace", "create", "Client A"], None).ok();
+    env.run(
+        &["project", "create", "api", "--workspace", "Client A"],
+        None,
+    )
+    .ok();
+    env.run(
+        &[
+            "secrets",
+            "set",
+            "K",
+            "--workspace",
+            "Client A",
+            "--project",
+            "api",
+        ],
+        Some("in-api\n"),
+    )
+    .ok();
+    env.run(&["secrets", "set", "K"], Some("in-personal\n"))
+        .ok();
+    assert_eq!(env.value(Some("Client A"), Some("api"), "K"), "in-api");
+    assert_eq!(env.value(None, None, "K"), "in-personal");
+    let l = env.json(&[
+        "secrets",
+        "list",
+        "--workspace",
+        "Client A",
+        "--project",
+        "api",
+    ]);
+    assert_eq!(l.as_array().unwrap().len(), 1);
+    let l = env.json(&["secrets", "list", "--workspace", "Client A"]);
+    assert_eq!(
+        l,
+        serde_json::json!([]),
+        "a workspace alone means its default project"
+    );
+
+    let o = env.run(&["--json", "secrets", "list", "--workspace", "Nope"], None);
+    assert_eq!(
+        (o.code, o.error()["code"].as_str()),
+        (3, Some("WORKSPACE_NOT_FOUND"))
+    );
+    assert!(o.error()["fix"]
+        .as_str()
+        .unwrap()
+        .contains("workspace list"));
+    let o = env.run(
+        &["--json", "secrets", "set", "K", "--project", "nope"],
+        Some("v\n"),
+    );
+    assert_eq!(
+        (o.code, o.error()["code"].as_str()),
+        (3, Some("PROJECT_NOT_FOUND"))
+    );
+    assert!(o.error()["fix"]
+        .as_str()
+        .unwrap()
+        .contains("project create"));
+    let o = env.run(&["--json", "project", "list", "--workspace", "Nope"], None);
+    assert_eq!(o.code, 3);
+    let o = env.run(&["--json", "project", "use", "nope"], None);
+    assert_eq!(
+        (o.code, o.error()["code"].as_str()),
+        (3, Some("PROJECT_NOT_FOUND"))
+    );
+    let o = env.run(&["--json", "workspace", "switch", "Nope"], None);
+    assert_eq!(
+        (o.code, o.error()["code"].as_str()),
+        (3, Some("WORKSPACE_NOT_FOUND"))
+    );
+}
+
+// ---- workspaces and projects ---------------------------------------------
+
+#[test]
+fn workspaces() {
+    let env = Env::initialised();
+    env.run(&["workspace", "create", "Work"], None).ok();
+    let o = env.run(&["--json", "workspace", "create", "Work"], None);
+    assert_eq!(
+        (o.code, o.error()["code"].as_str()),
+        (1, Some("ALREADY_EXISTS"))
+    );
+    let o = env.run(&["--json", "workspace", "create", " padded"], None);
+    assert_eq!(o.code, 2);
+
+    let l = env.json(&["workspace", "list"]);
+    let names: Vec<(&str, bool)> = l
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["name"].as_str().unwrap(), w["active"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(names, [("Personal", true), ("Work", false)]);
+    assert_eq!(l[1]["projects"], serde_json::json!(["default"]));
+
+    // Switching selects the workspace's default project.
+    env.run(&["project", "create", "other", "--workspace", "Work"], None)
+        .ok();
+    let s = env.json(&["workspace", "switch", "Work"]);
+    assert_eq!(
+        (s["workspaceName"].as_str(), s["projectName"].as_str()),
+        (Some("Work"), Some("default"))
+    );
+    let st = env.json(&["status"]);
+    assert_eq!(
+        (st["workspaceName"].as_str(), st["projectName"].as_str()),
+        (Some("Work"), Some("default"))
+    );
+    let l = env.json(&["workspace", "list"]);
+    assert_eq!(l[1]["active"], true);
+    assert_eq!(l[0]["active"], false);
+    let human = env.run(&["workspace", "list"], None).ok();
+    assert!(human
+        .stdout
+        .lines()
+        .any(|l| l.starts_with('*') && l.contains("Work")));
+
+    let m = env.json(&["workspace", "members"]);
+    assert_eq!(m.as_array().unwrap().len(), 1);
+    assert_eq!(m[0]["role"], "owner");
+    assert_eq!(m[0]["email"], "me@example.com");
+}
+
+#[test]
+fn projects() {
+    let env = Env::initialised();
+    env.run(&["project", "create", "api"], None).ok();
+    let o = env.run(&["--json", "project", "create", "api"], None);
+    assert_eq!(o.error()["code"], "ALREADY_EXISTS");
+    let l = env.json(&["project", "list"]);
+    let rows: Vec<(&str, bool)> = l
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["active"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(rows, [("default", true), ("api", false)]);
+    assert!(l[0]["createdAt"].is_string() && l[0]["secretCount"] == 0);
+
+    env.run(&["project", "use", "api"], None).ok();
+    assert_eq!(env.json(&["status"])["projectName"], "api");
+    env.run(&["secrets", "set", "X"], Some("x\n")).ok();
+    assert_eq!(env.json(&["project", "list"])[1]["secretCount"], 1);
+
+    // The active project is refused, with a fix naming `project use`.
+    let o = env.run(&["--json", "project", "delete", "api"], None);
+    assert_eq!(o.code, 2);
+    assert!(o.error()["fix"].as_str().unwrap().contains("project use"));
+    env.run(&["project", "use", "default"], None).ok();
+    let d = env.json(&["project", "delete", "api"]);
+    assert_eq!(d["deletedSecrets"], 1);
+    let o = env.run(&["--json", "project", "delete", "api"], None);
+    assert_eq!(
+        (o.code, o.error()["code"].as_str()),
+        (3, Some("PROJECT_NOT_FOUND"))
+    );
+    // Secrets of a deleted project do not come back with a namesake.
+    env.run(&["project", "create", "api"], None).ok();
+    assert_eq!(
+        env.json(&["secrets", "list", "--project", "api"]),
+        serde_json::json!([])
+    );
+    let help = env.run(&["project", "delete", "--help"], None).ok();
+    assert!(help.stdout.contains("active project is never deleted"));
+}
+
+// ---- allowlist (S13) ------------------------------------------------------
+
+fn allowlist_is_untouched(env: &Env) {
+    assert_eq!(
+        env.json(&["workspace", "allowlist", "list"]),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        env.json(&["workspace", "allowlist", "log"]),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn s13_allowlist_changes_without_a_human_are_denied() {
+    let env = Env::initialised();
+    for verb in ["add", "remove"] {
+        // No TTY (stdin is /dev/null) and no --password-stdin.
+        let o = env.run(
+            &["--json", "workspace", "allowlist", verb, "api.example.com"],
+            None,
+        );
+        assert_eq!(o.code, 4, "{}", o.stderr);
+        let e = o.error();
+        assert_eq!(e["code"], "ALLOWLIST_MODIFICATION_DENIED");
+        assert_eq!(e["error"], "allowlist_modification_denied");
+        assert!(e["message"]
+            .as_str()
+            .unwrap()
+            .contains("allowlist changes need the admin password"));
+        let fix = e["fix"].as_str().unwrap();
+        assert!(
+            fix.contains("--password-stdin") && fix.contains("terminal"),
+            "{fix}"
+        );
+        // Even with data on stdin, without the flag nothing is read as a password.
+        let o = env.run(
+            &["--json", "workspace", "allowlist", verb, "api.example.com"],
+            Some(&format!("{ADMIN}\n")),
+        );
+        assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
+        // Wrong password.
+        let o = env.run(
+            &[
+                "--json",
+                "workspace",
+                "allowlist",
+                verb,
+                "api.example.com",
+                "--password-stdin",
+            ],
+            Some("not the password\n"),
+        );
+        assert_eq!(o.code, 4);
+        assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
+        // The right password with a suffix is still wrong.
+        let o = env.run(
+            &[
+                "--json",
+                "workspace",
+                "allowlist",
+                verb,
+                "api.example.com",
+                "--password-stdin",
+            ],
+            Some(&format!("{ADMIN}x\n")),
+        );
+        assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
+        // Flag given but nothing on stdin.
+        let o = env.run(
+            &[
+                "--json",
+                "workspace",
+                "allowlist",
+                verb,
+                "a.example",
+                "--password-stdin",
+            ],
+            Some(""),
+        );
+        assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
+        // Human-readable form says it too.
+        let o = env.run(&["workspace", "allowlist", verb, "api.example.com"], None);
+        assert!(o
+            .stderr
+            .contains("allowlist changes need the admin password"));
+        allowlist_is_untouched(&env);
+    }
+}
+
+/// Needs `crate::allowlist::normalize_entry` (host canonicalisation).
+#[test]
+fn allowlist_add_remove_list_log_with_the_admin_password() {
+    let env = Env::initialised();
+    let pw = format!("{ADMIN}\n");
+    let a = env
+        .run(
+            &[
+                "--json",
+                "workspace",
+                "allowlist",
+                "add",
+                "API.Example.com",
+                "b.example.org",
+                "--password-stdin",
+            ],
+            Some(&pw),
+        )
+        .ok()
+        .json();
+    assert_eq!(
+        a["added"],
+        serde_json::json!(["api.example.com", "b.example.org"])
+    );
+    // Adding an existing entry says so; it is not an error.
+    let again = env
+        .run(
+            &[
+                "--json",
+                "workspace",
+                "allowlist",
+                "add",
+                "api.example.com",
+                "--password-stdin",
+            ],
+            Some(&pw),
+        )
+        .ok()
+        .json();
+    assert_eq!(again["added"], serde_json::json!([]));
+    assert_eq!(
+        again["alreadyPresent"],
+        serde_json::json!(["api.example.com"])
+    );
+    let human = env
+        .run(
+            &[
+                "workspace",
+                "allowlist",
+                "add",
+                "api.example.com",
+                "--password-stdin",
+            ],
+            Some(&pw),
+        )
+        .ok();
+    assert!(human.stdout.contains("already allowed"));
+
+    let l = env.json(&["workspace", "allowlist", "list"]);
+    let entries: Vec<&str> = l
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entry"].as_str().unwrap())
+        .collect();
+    assert_eq!(entries, ["api.example.com", "b.example.org"]);
+    let mut fields: Vec<&str> = l[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["addedAt", "entry"]);
+
+    let r = env
+        .run(
+            &[
+                "--json",
+                "workspace",
+                "allowlist",
+                "remove",
+                "b.example.org",
+                "never.example",
+                "--password-stdin",
+            ],
+            Some(&pw),
+        )
+        .ok()
+        .json();
+    assert_eq!(r["removed"], serde_json::json!(["b.example.org"]));
+    assert_eq!(r["notPresent"], serde_json::json!(["never.example"]));
+
+    let log = env.json(&["workspace", "allowlist", "log"]);
+    let rows: Vec<(&str, &str)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["action"].as_str().unwrap(), c["entry"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("add", "api.example.com"),
+            ("add", "b.example.org"),
+            ("remove", "b.example.org")
+        ]
+    );
+    let mut fields: Vec<&str> = log[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["action", "entry", "timestamp"]);
+    let last = env.json(&["workspace", "allowlist", "log", "--last", "1"]);
+    assert_eq!(last.as_array().unwrap().len(), 1);
+    assert_eq!(last[0]["action"], "remove");
+
+    // The proxy's view through the library.
+    let v = env.vault();
+    assert_eq!(
+        v.allowlist(&v.active().unwrap()).unwrap(),
+        ["api.example.com"]
+    );
+    // Another workspace has its own, empty allowlist.
+    env.run(&["workspace", "create", "Other"], None).ok();
+    assert_eq!(
+        env.json(&["workspace", "allowlist", "list", "--workspace", "Other"]),
+        serde_json::json!([])
+    );
+}
+
+// ---- S14: the vault at rest -------------------------------------------------
+
+#[test]
+fn s14_no_plaintext_value_in_any_file_and_private_modes() {
+    let env = Env::initialised();
+    // A handle held open keeps the WAL in place, so it is scanned too.
+    let held = env.vault();
+    env.run(&["secrets", "set", "CANARY"], Some(&format!("{CANARY}\n")))
+        .ok();
+    env.run(&["project", "create", "p2"], None).ok();
+    env.run(
+        &["secrets", "set", "CANARY2", "--project", "p2"],
+        Some(CANARY),
+    )
+    .ok();
+    env.run(
+        &["secrets", "set", "CANARY"],
+        Some(&format!("{CANARY}-v2\n")),
+    )
+    .ok();
+    env.run(&["secrets", "delete", "CANARY2", "--project", "p2"], None)
+        .ok();
+    assert_eq!(
+        held.secret(&held.active().unwrap(), "CANARY")
+            .unwrap()
+            .as_str(),
+        format!("{CANARY}-v2")
+    );
+
+    let mut paths = Vec::new();
+    all_paths(&env.home, &mut paths);
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "vault.db-wal"),
+        "WAL present while a handle is open: {names:?}"
+    );
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(CANARY);
+    for p in &paths {
+        if p.is_dir() {
+            assert_eq!(mode(p), 0o700, "{}", p.display());
+            continue;
+        }
+        assert_eq!(mode(p), 0o600, "{}", p.display());
+        let bytes = std::fs::read(p).unwrap();
+        assert!(
+            !contains(&bytes, CANARY.as_bytes()),
+            "plaintext value in {}",
+            p.display()
+        );
+        assert!(
+            !contains(&bytes, b64.as_bytes()),
+            "base64 value in {}",
+            p.display()
+        );
+    }
+    drop(held);
+    // And after the last handle closed (WAL checkpointed into vault.db).
+    let db = std::fs::read(env.home.join("vault.db")).unwrap();
+    assert!(!contains(&db, CANARY.as_bytes()));
+}
+
+// ---- S9: no value in argv -----------------------------------------------------
+
+#[test]
+fn s9_secrets_set_keeps_the_value_out_of_every_cmdline() {
+    let env = Env::initialised();
+    let canary = "canary-S9-3b7e1f0a9d24c6e8";
+    let mut c = env.cmd();
+    c.args(["secrets", "set", "ARGV_CHECK"])
+        .stdin(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(canary.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    // The value is in the pipe and the process is waiting for EOF: scan now.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut scanned = 0;
+    let mut saw_child = false;
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let pid = e.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) {
+            scanned += 1;
+            assert!(
+                !contains(&cmdline, canary.as_bytes()),
+                "value in /proc/{pid}/cmdline"
+            );
+            if pid == child.id().to_string() {
+                saw_child = true;
+                assert!(contains(&cmdline, b"ARGV_CHECK"));
+            }
+        }
+    }
+    assert!(scanned > 1 && saw_child);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still reading stdin during the scan"
+    );
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(env.value(None, None, "ARGV_CHECK"), canary);
+}
+
+// ---- reliability ----------------------------------------------------------------
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let env = std::sync::Arc::new(Env::initialised());
+    let procs = 20;
+    let per = 50;
+    let handles: Vec<_> = (0..procs)
+        .map(|p| {
+            let env = env.clone();
+            std::thread::spawn(move || {
+                for i in 0..per {
+                    let key = format!("K_{p:02}_{i:02}");
+                    let o = env.run(&["secrets", "set", &key], Some(&format!("value-{p}-{i}\n")));
+                    assert_eq!(o.code, 0, "{key}: {}", o.stderr);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let list = env.json(&["secrets", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), procs * per);
+    let v = env.vault();
+    let all = v.secrets(&v.active().unwrap(), None).unwrap();
+    assert_eq!(all.len(), procs * per);
+    for (k, val) in &all {
+        let (p, i) = k[2..].split_once('_').unwrap();
+        assert_eq!(
+            val.as_str(),
+            format!(
+                "value-{}-{}",
+                p.parse::<u32>().unwrap(),
+                i.parse::<u32>().unwrap()
+            )
+        );
+    }
+}
+
+fn integrity_ok(home: &Path) {
+    let c = rusqlite::Connection::open(home.join("vault.db")).unwrap();
+    let r: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(r, "ok");
+}
+
+fn wait_for_line(child: &mut Child, needle: &str) {
+    let stderr = child.stderr.take().unwrap();
+    let mut reader = BufReader::new(stderr);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line).unwrap();
+        assert!(n > 0, "process ended before printing {needle:?}");
+        if line.contains(needle) {
+            return;
+        }
+    }
+}
+
+#[test]
+fn writer_killed_mid_transaction_leaves_the_old_value() {
+    if !cfg!(debug_assertions) {
+        return; // the stall hook exists only in debug builds
+    }
+    let env = Env::initialised();
+    env.run(&["secrets", "set", "K"], Some("old-value\n")).ok();
+    let mut c = env.cmd();
+    c.env("AGENTSECRETS_TEST_STALL_BEFORE_COMMIT_MS", "30000")
+        .args(["secrets", "set", "K", "NEW_ONE=x"])
+        .stdin(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"new-value\n")
+        .unwrap();
+    wait_for_line(&mut child, "stalling-before-commit");
+    child.kill().unwrap(); // SIGKILL inside the open write transaction
+    child.wait().unwrap();
+    integrity_ok(&env.home);
+    assert_eq!(env.value(None, None, "K"), "old-value");
+    let keys = env.json(&["secrets", "list"]);
+    assert_eq!(
+        keys.as_array().unwrap().len(),
+        1,
+        "the killed transaction left nothing"
+    );
+    // The lock died with the process: the next writer goes through at once.
+    let start = Instant::now();
+    env.run(&["secrets", "set", "K"], Some("newer\n")).ok();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(env.value(None, None, "K"), "newer");
+}
+
+#[test]
+fn writers_killed_at_random_points_leave_old_or_new() {
+    let env = Env::initialised();
+    let big = |tag: usize| format!("{tag:04}-{}", "x".repeat(256 * 1024));
+    env.run(&["secrets", "set", "BIG"], Some(&big(0))).ok();
+    let mut current = big(0);
+    for round in 1..=12 {
+        let next = big(round);
+        let mut c = env.cmd();
+        c.args(["secrets", "set", "BIG"]).stdin(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut si = child.stdin.take().unwrap();
+        let _ = si.write_all(next.as_bytes());
+        drop(si);
+        std::thread::sleep(Duration::from_millis((round as u64 * 7) % 40));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        integrity_ok(&env.home);
+        let now = env.value(None, None, "BIG");
+        if now == next {
+            assert!(status.success() || status.code().is_none());
+            current = next;
+        } else {
+            assert_eq!(
+                now, current,
+                "round {round}: neither the old nor the new value"
+            );
+        }
+    }
+}

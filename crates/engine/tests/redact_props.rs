@@ -1,0 +1,211 @@
+//! Property tests of the redactor: streaming equals whole-buffer redaction
+//! for any chunking, no encoded form survives, clean text is untouched, and
+//! output is prompt.
+
+use agentsecrets_engine::redact::{encoded_forms, Patterns, StreamRedactor, REDACTION_MARKER};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use proptest::prelude::*;
+use std::sync::Arc;
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Characters of values: letters, digits, the bytes encoders treat
+/// specially, a few non-ASCII ones. No `[` or `]`, so no form can straddle
+/// the marker's brackets.
+fn value_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        4 => prop::char::range('a', 'z'),
+        2 => prop::char::range('A', 'Z'),
+        2 => prop::char::range('0', '9'),
+        3 => prop::sample::select(vec!['+', '/', '=', '%', '"', '\\', ' ', '-', '_', '.', ':', '&', '<', '\n', '\t', '\u{1}']),
+        1 => prop::sample::select(vec!['é', 'ß', 'а', '€', '😀', '\u{2028}']),
+    ]
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop::collection::vec(value_char(), 1..20).prop_map(|v| v.into_iter().collect())
+}
+
+/// Independent encoders; each gives the text a value is echoed as.
+fn encode(kind: u8, v: &str) -> String {
+    let json = serde_json::to_string(v).unwrap();
+    match kind % 10 {
+        0 => v.to_string(),
+        1 => STANDARD.encode(v),
+        2 => URL_SAFE_NO_PAD.encode(v),
+        3 => utf8_percent_encode(v, NON_ALPHANUMERIC).to_string(),
+        4 => url::form_urlencoded::byte_serialize(v.as_bytes()).collect(),
+        5 => json[1..json.len() - 1].to_string(),
+        6 => v.encode_utf16().map(|u| format!("\\u{u:04x}")).collect(),
+        7 => json[1..json.len() - 1].replace('/', "\\/"),
+        8 => STANDARD.encode(format!("user:{v}")),
+        _ => URL_SAFE_NO_PAD.encode(format!("{{\"k\":\"{v}\"}}")),
+    }
+}
+
+fn filler() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            prop::char::range('a', 'f'),
+            prop::sample::select(vec![
+                ' ', '\n', '{', '}', '"', ':', ',', '=', '+', '/', '%', '\\', 'Q', 'Z', '0'
+            ]),
+        ],
+        0..24,
+    )
+    .prop_map(|v| v.into_iter().collect())
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    values: Vec<String>,
+    text: Vec<u8>,
+    cuts: Vec<usize>,
+}
+
+/// Text made of filler, whole encoded echoes and truncated ones (prefixes
+/// that look like the start of a match and are not).
+fn case() -> impl Strategy<Value = Case> {
+    (
+        prop::collection::vec(value(), 1..3),
+        prop::collection::vec(
+            (
+                filler(),
+                0u8..30,
+                any::<prop::sample::Index>(),
+                any::<prop::sample::Index>(),
+            ),
+            1..6,
+        ),
+        prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+    )
+        .prop_map(|(values, parts, cuts)| {
+            let mut text = Vec::new();
+            for (fill, kind, which, trunc) in parts {
+                text.extend_from_slice(fill.as_bytes());
+                let v = which.get(&values);
+                let echo = encode(kind, v);
+                if kind >= 20 {
+                    // A truncated echo.
+                    let n = trunc.index(echo.len().max(1));
+                    text.extend_from_slice(&echo.as_bytes()[..n]);
+                } else {
+                    text.extend_from_slice(echo.as_bytes());
+                }
+            }
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(text.len() + 1)).collect();
+            cuts.sort_unstable();
+            Case { values, text, cuts }
+        })
+}
+
+fn stream(p: &Arc<Patterns>, forms: &[Vec<u8>], text: &[u8], cuts: &[usize]) -> (Vec<u8>, bool) {
+    let mut s = StreamRedactor::new(p.clone());
+    let mut out = Vec::new();
+    let mut fed = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&text.len())) {
+        out.extend_from_slice(&s.push(&text[fed..cut]));
+        fed = cut;
+        // Whatever is held back could still become a match.
+        let held = &text[fed - s.held_back()..fed];
+        assert!(
+            held.is_empty()
+                || forms
+                    .iter()
+                    .any(|f| f.len() > held.len() && f.starts_with(held)),
+            "holds back {:?}, which starts no pattern",
+            String::from_utf8_lossy(held)
+        );
+    }
+    out.extend_from_slice(&s.finish());
+    (out, s.redacted())
+}
+
+fn all_forms(values: &[String]) -> Vec<Vec<u8>> {
+    values
+        .iter()
+        .flat_map(|v| encoded_forms(v.as_bytes()))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn stream_equals_whole_and_nothing_leaks(c in case()) {
+        let forms = all_forms(&c.values);
+        // A value spelled inside the marker itself cannot be told apart.
+        prop_assume!(forms.iter().all(|f| !contains(REDACTION_MARKER.as_bytes(), f)));
+        let p = Arc::new(Patterns::new(c.values.iter().map(|v| v.as_bytes())));
+
+        let (whole, hit) = p.redact(&c.text);
+        let (streamed, s_hit) = stream(&p, &forms, &c.text, &c.cuts);
+        prop_assert_eq!(&streamed, &whole);
+        prop_assert_eq!(s_hit, hit);
+        for form in &forms {
+            prop_assert!(!contains(&whole, form), "form {:?} survives in {:?}",
+                String::from_utf8_lossy(form), String::from_utf8_lossy(&whole));
+        }
+        // Full echoes by the independent encoders are gone too.
+        for v in &c.values {
+            for kind in 0..8 {
+                let echo = encode(kind, v);
+                prop_assert!(!contains(&whole, echo.as_bytes()), "echo kind {} survives", kind);
+            }
+        }
+    }
+
+    #[test]
+    fn clean_text_passes_byte_identical(values in prop::collection::vec(value(), 1..3), text in filler(), cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6)) {
+        let forms = all_forms(&values);
+        let p = Arc::new(Patterns::new(values.iter().map(|v| v.as_bytes())));
+        let text = text.into_bytes();
+        let (whole, hit) = p.redact(&text);
+        prop_assume!(!hit);
+        prop_assert_eq!(&whole, &text);
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(text.len() + 1)).collect();
+        cuts.sort_unstable();
+        let (streamed, s_hit) = stream(&p, &forms, &text, &cuts);
+        prop_assert!(!s_hit);
+        prop_assert_eq!(streamed, text);
+    }
+
+    #[test]
+    fn lines_come_out_whole(values in prop::collection::vec(value(), 1..3), lines in prop::collection::vec((filler(), 0u8..10, any::<bool>()), 1..8)) {
+        // With no value containing a newline, no pattern contains one, so a
+        // chunk ending in a newline leaves nothing held back.
+        let values: Vec<String> = values.into_iter().map(|v| v.replace(['\n'], "n")).collect();
+        let p = Arc::new(Patterns::new(values.iter().map(|v| v.as_bytes())));
+        let mut s = StreamRedactor::new(p.clone());
+        let mut fed = Vec::new();
+        let mut out = Vec::new();
+        for (fill, kind, with_echo) in lines {
+            let mut line = fill.replace('\n', " ");
+            if with_echo {
+                line.push_str(&encode(kind, &values[kind as usize % values.len()]));
+            }
+            line.push('\n');
+            fed.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(&s.push(line.as_bytes()));
+            prop_assert_eq!(s.held_back(), 0);
+            prop_assert_eq!(&out, &p.redact(&fed).0);
+        }
+        prop_assert!(s.finish().is_empty());
+    }
+
+    #[test]
+    fn arbitrary_bytes_stream_equals_whole(values in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..6), 1..3), text in prop::collection::vec(prop::sample::select(vec![0u8, 1, 0x41, 0x42, 0xc3, 0xff, b'%', b'=']), 0..200), cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..10)) {
+        let forms: Vec<Vec<u8>> = values.iter().flat_map(|v| encoded_forms(v)).collect();
+        let p = Arc::new(Patterns::new(values.iter().map(Vec::as_slice)));
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(text.len() + 1)).collect();
+        cuts.sort_unstable();
+        let (whole, hit) = p.redact(&text);
+        let (streamed, s_hit) = stream(&p, &forms, &text, &cuts);
+        prop_assert_eq!(streamed, whole);
+        prop_assert_eq!(s_hit, hit);
+    }
+}

@@ -122,20 +122,27 @@ fn concurrent_detached_starts_make_exactly_one_proxy() {
         1,
         "exactly one start actually started: {answers:?}"
     );
-    // No other proxy process for this home survived.
+    // No other proxy process for this home survives (the starts that found
+    // the running proxy exit right after reporting it).
     let home = h.path.to_string_lossy().into_owned();
-    let proxies: Vec<_> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
-        .filter(|p| alive(*p))
-        .filter(|p| {
-            let env = std::fs::read(format!("/proc/{p}/environ")).unwrap_or_default();
-            let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
-            text(&env).contains(&home) && text(&cmd).contains("proxy\0start")
-        })
-        .collect();
-    assert_eq!(proxies, vec![pid]);
+    let proxies = || -> Vec<u64> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
+            .filter(|p| alive(*p))
+            .filter(|p| {
+                let env = std::fs::read(format!("/proc/{p}/environ")).unwrap_or_default();
+                let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+                text(&env).contains(&home) && text(&cmd).contains("proxy\0start")
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while proxies() != vec![pid] {
+        assert!(Instant::now() < deadline, "proxies left: {:?}", proxies());
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(h.run(&["proxy", "stop"]).status.success());
 }
 

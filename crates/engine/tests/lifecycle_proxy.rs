@@ -297,3 +297,32 @@ fn logs_filters_and_formats() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_detached_start_that_fails_reports_the_proxy_s_own_error() {
+    let h = TestHome::new();
+    // Occupy a port so the detached proxy cannot bind it.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let t = Instant::now();
+    let out = h.run(&["proxy", "start", "--detach", "--port", &port]);
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "no wait for the full timeout"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fix:"), "{stderr}");
+    assert_eq!(status(&h)["running"], false);
+
+    // The same, machine-readable.
+    let out = h.run(&["--json", "proxy", "start", "--detach", "--port", &port]);
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "INTERNAL");
+    assert!(err["error"]["fix"].as_str().unwrap().contains("--port"));
+    drop(busy);
+}

@@ -67,6 +67,13 @@ describe('the package exports', () => {
     assert.equal(sdk.AgentSecrets, cjs.AgentSecrets)
   })
 
+  it('resolve by package name for import and require', async () => {
+    const byName = await import('@the-17/agentsecrets')
+    assert.equal(byName.AgentSecrets, sdk.AgentSecrets)
+    assert.equal(byName.default.AgentSecrets, sdk.AgentSecrets)
+    assert.equal(require('@the-17/agentsecrets').UpstreamError, sdk.UpstreamError)
+  })
+
   it('convertError maps every code to its class, keeping the original as cause', () => {
     for (const [code, Cls] of Object.entries(errors.CLASS_BY_CODE)) {
       const original = new Error(`${errors.ERROR_PREFIX}${JSON.stringify({ code, message: `m-${code}`, fix: `f-${code}`, key: 'K', domain: 'd.com', statusCode: 418, body: 'b', headers: { a: 'b' }, url: 'https://u/' })}`)

@@ -123,6 +123,9 @@ async function throughput(fn) {
   return done / ((performance.now() - t0) / 1000)
 }
 
+// Warm every path once so that no measured run pays for JIT or pool start.
+for (const fn of Object.values(paths)) await latency(fn)
+
 const rows = []
 for (const [name, fn] of Object.entries(paths)) {
   if (name === 'direct') continue
@@ -143,6 +146,12 @@ for (const r of rows) {
     `| ${r.name} | ${f(r.x.p50)} (${f(r.d.p50)}) | ${f(r.x.p50 / r.d.p50, 2)} × | ${f(r.x.p99)} (${f(r.d.p99)}) | ${f(r.x.p99 / r.d.p99, 2)} × | ${Math.round(r.xt)} (${Math.round(r.dt)}) | ${f(r.xt / r.dt, 2)} × |`,
   )
 }
+const byName = Object.fromEntries(rows.map((r) => [r.name, r]))
+const sdk = byName['client.call']
+const manual = byName['fetch+engine']
+console.log(
+  `\nclient.call vs fetch+engine (same engine; SDK overhead): p50 ${f(sdk.x.p50 / sdk.d.p50 / (manual.x.p50 / manual.d.p50), 2)} ×, throughput ${f(sdk.xt / sdk.dt / (manual.xt / manual.dt), 2)} × (ratios of ratios, < 1 / > 1 = SDK faster)`,
+)
 firstCalls.sort((a, b) => a - b)
 console.log(`\nfirst call including engine auto-start: median ${f(firstCalls[Math.floor(firstCalls.length / 2)], 1)} ms, min ${f(firstCalls[0], 1)} ms, max ${f(firstCalls.at(-1), 1)} ms (${STARTS} runs)`)
 

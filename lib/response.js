@@ -3,10 +3,10 @@
 // The response of `call()`. It holds what the upstream answered (after the
 // engine's redaction) and nothing else: no field can carry a credential.
 
-const kBytes = Symbol('bytes')
-const kText = Symbol('text')
-
 class AgentSecretsResponse {
+  #bytes
+  #text
+
   /** @param {import('../binding').NativeResponse} native */
   constructor(native) {
     /** HTTP status from the upstream API. */
@@ -21,8 +21,8 @@ class AgentSecretsResponse {
     this.url = native.url
     /** Which path served it: 'engine', 'upstream-proxy' or 'direct' (no injection). */
     this.backend = native.backend
-    Object.defineProperty(this, kBytes, { value: native.body, enumerable: false })
-    Object.defineProperty(this, kText, { value: undefined, enumerable: false, writable: true })
+    this.#bytes = native.body
+    this.#text = undefined
   }
 
   /** True for a 2xx status. */
@@ -32,8 +32,8 @@ class AgentSecretsResponse {
 
   /** The body decoded as UTF-8. */
   get body() {
-    if (this[kText] === undefined) this[kText] = this[kBytes].toString('utf8')
-    return this[kText]
+    if (this.#text === undefined) this.#text = this.#bytes.toString('utf8')
+    return this.#text
   }
 
   /** Same as `body`. */
@@ -43,7 +43,7 @@ class AgentSecretsResponse {
 
   /** The raw body bytes (a copy; the response stays unchanged). */
   bytes() {
-    return Buffer.from(this[kBytes])
+    return Buffer.from(this.#bytes)
   }
 
   /** The body parsed as JSON; throws a SyntaxError if it is not JSON. */

@@ -8,9 +8,8 @@
 //
 // Use release builds: `npm run bench` builds both, or set AGENTSECRETS_CLI.
 
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -40,17 +39,27 @@ agentsecrets(['init', '--admin-password-stdin'], 'bench-admin-password\n')
 agentsecrets(['secrets', 'set', 'BENCH_KEY'], 'bench-secret-value-0123456789')
 agentsecrets(['workspace', 'allowlist', 'add', '127.0.0.1', '--password-stdin'], 'bench-admin-password\n')
 
-const payload = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'a small JSON answer' })
-const upstream = http.createServer((req, res) => {
-  req.resume()
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) })
-    res.end(payload)
+// The upstream runs in its own process so that it does not share the
+// measuring process's event loop with the clients under test.
+const upstreamSource = `
+  const http = require('node:http')
+  const payload = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'a small JSON answer' })
+  const server = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) })
+      res.end(payload)
+    })
   })
+  server.keepAliveTimeout = 60000
+  server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'))
+`
+const upstream = spawn(process.execPath, ['-e', upstreamSource], { stdio: ['ignore', 'pipe', 'inherit'] })
+const upstreamPort = await new Promise((resolve, reject) => {
+  upstream.stdout.once('data', (d) => resolve(Number(String(d).trim())))
+  upstream.once('exit', (code) => reject(new Error(`upstream exited (${code})`)))
 })
-upstream.keepAliveTimeout = 60_000
-await new Promise((r) => upstream.listen(0, '127.0.0.1', r))
-const target = `http://127.0.0.1:${upstream.address().port}/v1/balance`
+const target = `http://127.0.0.1:${upstreamPort}/v1/balance`
 
 // First call including engine auto-start (engine stopped before each).
 const firstCalls = []
@@ -157,6 +166,5 @@ console.log(`\nfirst call including engine auto-start: median ${f(firstCalls[Mat
 
 await client.close()
 agentsecrets(['proxy', 'stop'])
-upstream.closeAllConnections?.()
-upstream.close()
+upstream.kill()
 fs.rmSync(home, { recursive: true, force: true })

@@ -26,7 +26,7 @@ export interface AgentSecretsOptions {
   throwOnHttpError?: boolean
 }
 
-/** A request body: objects and arrays are sent as JSON; the rest as is. */
+/** A request body: objects and arrays are sent as JSON (a plain object as a form when `formField` is given); the rest as is. */
 export type CallBody =
   | string
   | Buffer

@@ -113,6 +113,7 @@ describe('bad input is refused before anything is sent', () => {
     await refused(upstream.url, { bearer: 'K', method: 'POST', body: 42 }, /body must be/)
     await refused(upstream.url, { bearer: 'K', method: 'POST', body: () => 1 }, /body must be/)
     await refused(upstream.url, { bearer: 'K', method: 'POST', body: new Date() }, /body must be/)
+    await refused(upstream.url, { formField: { a: 'K' }, method: 'POST', body: { nested: { x: 1 } } }, /with formField/)
   })
 
   it('bad timeouts and signals', async () => {

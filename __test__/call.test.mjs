@@ -123,6 +123,12 @@ describe('each injection style reaches the upstream with exact names', () => {
     assert.equal(form.get('scope'), 'read')
   })
 
+  it('form field with an object body sends a form', async () => {
+    await client.call(up.url, { method: 'POST', body: { grant_type: 'client_credentials', n: 2 }, formField: { client_secret: 'API_KEY' } })
+    assert.equal(last().headers['content-type'], 'application/x-www-form-urlencoded')
+    assert.equal(last().body, `grant_type=client_credentials&n=2&client_secret=${S.API_KEY}`)
+  })
+
   it('form field without a body', async () => {
     await client.call(up.url, { method: 'POST', formField: { api_key: 'API_KEY' } })
     assert.equal(new URLSearchParams(last().body).get('api_key'), S.API_KEY)

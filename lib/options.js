@@ -125,9 +125,23 @@ function hasHeader(headers, name) {
   return headers.some((h) => h.name.toLowerCase() === lower)
 }
 
+/** A plain object as a urlencoded form (for `formField` calls). */
+function encodeForm(body) {
+  const form = new URLSearchParams()
+  for (const [k, v] of Object.entries(body)) {
+    if (v === undefined) continue
+    if (v === null || typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol') {
+      throw invalid(`with formField, body field '${k}' must be a string, number or boolean, got ${describe(v)}`)
+    }
+    form.append(k, String(v))
+  }
+  return { bytes: Buffer.from(form.toString(), 'utf8'), type: 'application/x-www-form-urlencoded' }
+}
+
 /** The request body as bytes, and the content type it implies. */
-function encodeBody(body) {
+function encodeBody(body, asForm = false) {
   if (body === undefined || body === null) return { bytes: undefined, type: undefined }
+  if (asForm && isPlainObject(body)) return encodeForm(body)
   if (typeof body === 'string') return { bytes: Buffer.from(body, 'utf8'), type: undefined }
   if (Buffer.isBuffer(body)) return { bytes: body, type: undefined }
   if (ArrayBuffer.isView(body)) {
@@ -200,7 +214,7 @@ function normalizeCall(url, options, defaults = {}) {
   const headers = plainHeaders(options.headers)
   const bodyField = secretMap(options.bodyField, 'bodyField')
   const formField = secretMap(options.formField, 'formField')
-  const { bytes, type } = encodeBody(options.body)
+  const { bytes, type } = encodeBody(options.body, formField !== undefined)
   let contentType = type
   // Raw bodies carry no type of their own; the injection style implies one.
   if (contentType === undefined) {

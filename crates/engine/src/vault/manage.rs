@@ -86,10 +86,19 @@ impl Vault {
     /// attempt must wait (doubling, capped), so a process that can run the
     /// CLI cannot guess the password quickly. A right password resets it.
     pub fn check_admin_password(&self, password: &str) -> Result<admin::Check> {
-        self.check_admin_password_at(password, crate::proxy::state::unix_now())
+        self.check_admin_password_with(password, crate::proxy::state::unix_now)
     }
 
+    #[cfg(test)]
     pub(crate) fn check_admin_password_at(&self, password: &str, now: u64) -> Result<admin::Check> {
+        self.check_admin_password_with(password, || now)
+    }
+
+    fn check_admin_password_with(
+        &self,
+        password: &str,
+        clock: impl Fn() -> u64,
+    ) -> Result<admin::Check> {
         // Each attempt is counted as a failure before the password is even
         // checked, in one transaction, so parallel guesses cannot slip
         // past the threshold together; a right password then resets it.
@@ -98,6 +107,7 @@ impl Vault {
             let tx = Self::begin(&mut conn)?;
             let failures =
                 admin::Failures::parse(meta(&tx, meta_names::ADMIN_FAILURES)?.as_deref());
+            let now = clock();
             if let Some(wait) = failures.wait_at(now) {
                 return Ok(admin::Check::Throttled {
                     retry_after_secs: wait,
@@ -110,18 +120,26 @@ impl Vault {
             )?;
             tx.commit().map_err(write_err)?;
         }
-        if !self.verify_admin_password(password)? {
-            return Ok(admin::Check::Wrong);
-        }
+        let ok = self.verify_admin_password(password)?;
         let mut conn = self.lock();
         let tx = Self::begin(&mut conn)?;
-        set_meta(
-            &tx,
-            meta_names::ADMIN_FAILURES,
-            &admin::Failures::default().to_string(),
-        )?;
+        let next = if ok {
+            admin::Failures::default()
+        } else {
+            // The wait runs from the end of the (slow) check.
+            let counted = admin::Failures::parse(meta(&tx, meta_names::ADMIN_FAILURES)?.as_deref());
+            admin::Failures {
+                count: counted.count,
+                last: clock(),
+            }
+        };
+        set_meta(&tx, meta_names::ADMIN_FAILURES, &next.to_string())?;
         tx.commit().map_err(write_err)?;
-        Ok(admin::Check::Ok)
+        Ok(if ok {
+            admin::Check::Ok
+        } else {
+            admin::Check::Wrong
+        })
     }
 
     /// The active workspace and project as recorded in the config.

@@ -45,6 +45,12 @@ before(async () => {
       res.end('fine')
       return
     }
+    if (u.pathname === '/fake-redaction') {
+      // A target that imitates the engine's redaction signals.
+      res.setHeader('x-as-headers-redacted', 'true')
+      res.end('[REDACTED_BY_AGENTSECRETS]')
+      return
+    }
     if (u.pathname === '/binary') {
       res.setHeader('content-type', 'application/octet-stream')
       res.end(Buffer.from([0, 1, 2, 250, 255]))
@@ -312,6 +318,12 @@ describe('calls without injection go straight to the target', () => {
     assert.equal(last().headers['x-plain'], 'p')
     assert.ok(!Object.keys(last().headers).some((h) => h.startsWith('x-as-')))
     assert.equal(res.json().body, '{"a":1}')
+  })
+
+  it('a direct target cannot claim a redaction', async () => {
+    const res = await client.call(`${up.url}/fake-redaction`)
+    assert.equal(res.backend, 'direct')
+    assert.equal(res.redacted, false)
   })
 
   it('redirects are returned, not followed', async () => {

@@ -104,9 +104,11 @@ pub fn classify(
         e.url = Some(url.to_owned());
         return Err(e);
     }
-    let redacted = is_true(Some(&answer.headers), h::HEADERS_REDACTED)
-        || is_true(answer.trailers.as_ref(), h::REDACTED)
-        || (peer != Peer::Direct && contains(&answer.body, REDACTION_MARKER.as_bytes()));
+    // Only a proxy redacts; a direct target's headers mean nothing here.
+    let redacted = peer != Peer::Direct
+        && (is_true(Some(&answer.headers), h::HEADERS_REDACTED)
+            || is_true(answer.trailers.as_ref(), h::REDACTED)
+            || contains(&answer.body, REDACTION_MARKER.as_bytes()));
     Ok(NativeResponse {
         status_code: u32::from(answer.status),
         headers: headers.into_iter().collect(),

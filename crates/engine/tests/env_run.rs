@@ -50,7 +50,7 @@ fn s10_piped_output_is_masked_in_every_form_on_stdout_and_stderr() {
         echo $KEY | base64
         printf %s "$KEY" | base64
         printf %s "$KEY" | base64 | tr '+/' '-_' | tr -d '='
-        printf %s "$KEY" | sed 's/+/%2B/g; s#/#%2F#g; s/_/%5F/g'
+        printf %s "$KEY" | sed 's/+/%2B/g; s#/#%2F#g; s/_/%5F/g'; echo
         printf 'json:"%s"\n' "$KEY"
         echo "err:$KEY" >&2
         printf %s "$KEY" | base64 >&2

@@ -122,20 +122,27 @@ fn concurrent_detached_starts_make_exactly_one_proxy() {
         1,
         "exactly one start actually started: {answers:?}"
     );
-    // No other proxy process for this home survived.
+    // No other proxy process for this home survives (the starts that found
+    // the running proxy exit right after reporting it).
     let home = h.path.to_string_lossy().into_owned();
-    let proxies: Vec<_> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
-        .filter(|p| alive(*p))
-        .filter(|p| {
-            let env = std::fs::read(format!("/proc/{p}/environ")).unwrap_or_default();
-            let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
-            text(&env).contains(&home) && text(&cmd).contains("proxy\0start")
-        })
-        .collect();
-    assert_eq!(proxies, vec![pid]);
+    let proxies = || -> Vec<u64> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
+            .filter(|p| alive(*p))
+            .filter(|p| {
+                let env = std::fs::read(format!("/proc/{p}/environ")).unwrap_or_default();
+                let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+                text(&env).contains(&home) && text(&cmd).contains("proxy\0start")
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while proxies() != vec![pid] {
+        assert!(Instant::now() < deadline, "proxies left: {:?}", proxies());
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(h.run(&["proxy", "stop"]).status.success());
 }
 
@@ -289,4 +296,33 @@ fn logs_filters_and_formats() {
         stderr.contains("invalid --status 'MAYBE'") && stderr.contains("fix:"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_detached_start_that_fails_reports_the_proxy_s_own_error() {
+    let h = TestHome::new();
+    // Occupy a port so the detached proxy cannot bind it.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let t = Instant::now();
+    let out = h.run(&["proxy", "start", "--detach", "--port", &port]);
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "no wait for the full timeout"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fix:"), "{stderr}");
+    assert_eq!(status(&h)["running"], false);
+
+    // The same, machine-readable.
+    let out = h.run(&["--json", "proxy", "start", "--detach", "--port", &port]);
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "INTERNAL");
+    assert!(err["error"]["fix"].as_str().unwrap().contains("--port"));
+    drop(busy);
 }

@@ -13,7 +13,7 @@ use agentsecrets_wire::ErrorCode;
 use std::io::{ErrorKind, Read, Write};
 use std::mem::ManuallyDrop;
 use std::os::fd::{FromRawFd, RawFd};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -119,6 +119,17 @@ pub fn run(spec: &Spec, patterns: Arc<Patterns>) -> Result<Outcome, StartError> 
             exit_code: 2,
         });
     };
+    let stdin_tty = crate::tty::is_tty(&std::io::stdin());
+    // Asked to stop while secrets were being resolved: do not start at all.
+    if let Some(sig) = pending_signal(stdin_tty) {
+        return Err(StartError {
+            error: EngineError::internal(format!(
+                "interrupted by signal {sig} before the command started"
+            ))
+            .fix("run the command again"),
+            exit_code: 128 + sig,
+        });
+    }
     let masking = spec.mask && !patterns.is_empty();
     let mask_out = masking && !crate::tty::is_tty(&std::io::stdout());
     let mask_err = masking && !crate::tty::is_tty(&std::io::stderr());
@@ -138,8 +149,18 @@ pub fn run(spec: &Spec, patterns: Arc<Patterns>) -> Result<Outcome, StartError> 
     } else {
         Stdio::inherit()
     });
-    // std resets the signal mask and SIGPIPE in the child, so it starts
-    // with default signal handling although the engine blocks them.
+    // The engine blocks the forwarded signals and ignores SIGPIPE; both
+    // survive exec, so the child starts from defaults explicitly.
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut empty = std::mem::zeroed::<libc::sigset_t>();
+            libc::sigemptyset(&mut empty);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            Ok(())
+        });
+    }
     let mut child = cmd
         .spawn()
         .map_err(|e| start_error(program, e, &patterns))?;
@@ -148,7 +169,7 @@ pub fn run(spec: &Spec, patterns: Arc<Patterns>) -> Result<Outcome, StartError> 
         pid: child.id() as libc::pid_t,
         done: Mutex::new(false),
     });
-    let forwarder = spawn_forwarder(guard.clone());
+    let forwarder = spawn_forwarder(guard.clone(), stdin_tty);
     let pumps: Vec<JoinHandle<bool>> = [
         child
             .stdout
@@ -206,6 +227,24 @@ fn start_error(program: &str, e: std::io::Error, patterns: &Patterns) -> StartEr
     StartError {
         error: EngineError::new(ErrorCode::InvalidRequest, message).fix(fix),
         exit_code,
+    }
+}
+
+/// A forwarded signal that arrived (and is held blocked) before the child exists.
+fn pending_signal(stdin_tty: bool) -> Option<libc::c_int> {
+    // SAFETY: sigpending fills the initialised set; sigismember only reads it.
+    unsafe {
+        let mut set = std::mem::zeroed::<libc::sigset_t>();
+        libc::sigemptyset(&mut set);
+        if libc::sigpending(&mut set) != 0 {
+            return None;
+        }
+        let terminal: &[libc::c_int] = if stdin_tty { &[] } else { &FROM_TERMINAL };
+        FORWARDED
+            .iter()
+            .chain(terminal)
+            .copied()
+            .find(|s| libc::sigismember(&set, *s) == 1)
     }
 }
 
@@ -268,10 +307,9 @@ impl Forwarder {
     }
 }
 
-fn spawn_forwarder(guard: Arc<ChildGuard>) -> Forwarder {
+fn spawn_forwarder(guard: Arc<ChildGuard>, stdin_tty: bool) -> Forwarder {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
-    let stdin_tty = crate::tty::is_tty(&std::io::stdin());
     let thread = std::thread::spawn(move || {
         let set = signal_set();
         loop {
@@ -354,6 +392,34 @@ fn quote(arg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signal_held_before_start_is_seen_and_stops_the_start() {
+        // On a thread of its own: the mask and the pending signal stay there.
+        std::thread::spawn(|| {
+            block_signals();
+            assert_eq!(pending_signal(false), None);
+            // SAFETY: directed at this thread, where SIGHUP is blocked.
+            unsafe { libc::pthread_kill(libc::pthread_self(), libc::SIGHUP) };
+            assert_eq!(pending_signal(false), Some(libc::SIGHUP));
+            let spec = Spec {
+                command: vec!["true".into()],
+                env: vec![],
+                mask: true,
+            };
+            let err = run(&spec, Arc::new(Patterns::new([b"value-x".as_slice()]))).unwrap_err();
+            assert_eq!(err.exit_code, 128 + libc::SIGHUP);
+            assert!(err.error.message.contains("before the command started"));
+            // Consume it so nothing is left pending.
+            let set = signal_set();
+            let mut sig = 0;
+            // SAFETY: the set is initialised and blocked in this thread.
+            unsafe { libc::sigwait(&set, &mut sig) };
+            assert_eq!(sig, libc::SIGHUP);
+        })
+        .join()
+        .unwrap();
+    }
 
     #[test]
     fn quoting() {

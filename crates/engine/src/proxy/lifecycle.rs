@@ -181,7 +181,9 @@ pub fn run_foreground(home: &Home, port: u16, on_ready: impl FnOnce(&ReadyLine))
         ServeOptions::new(port),
         |ready| on_ready(&ReadyLine::new(ready, false)),
     ));
-    drop(lock);
+    // Held until the process exits (the kernel releases it then), so a
+    // free lock means this proxy is gone, not merely shutting down.
+    std::mem::forget(lock);
     result
 }
 
@@ -406,13 +408,21 @@ fn signal(pid: u32, sig: libc::c_int) {
     }
 }
 
-/// Gone: the process no longer exists, or it released the lock (it has
-/// exited but was not reaped yet).
+/// Gone: the process no longer exists or has exited and waits to be
+/// reaped (a zombie still answers `kill(pid, 0)`). Without `/proc`, a
+/// released lock is the sign that it exited.
 fn wait_gone(home: &Home, pid: u32, timeout: Duration) -> Result<bool> {
     let deadline = Instant::now() + timeout;
     let mut backoff = Backoff::new();
+    let have_proc = std::path::Path::new("/proc/self/stat").exists();
     loop {
-        if !state::process_alive(pid) || lock_held(home)? == Some(false) {
+        let gone = !state::process_alive(pid)
+            || if have_proc {
+                is_zombie(pid)
+            } else {
+                lock_held(home)? == Some(false)
+            };
+        if gone {
             return Ok(true);
         }
         if Instant::now() >= deadline {
@@ -420,6 +430,16 @@ fn wait_gone(home: &Home, pid: u32, timeout: Duration) -> Result<bool> {
         }
         backoff.sleep();
     }
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            // The state follows the parenthesised command name.
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
+        })
+        .unwrap_or(true)
 }
 
 fn clear_if_unlocked(home: &Home) -> Result<()> {

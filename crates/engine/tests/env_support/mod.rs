@@ -60,13 +60,16 @@ impl TestHome {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(&input.into())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        // Written on a thread: the child may fill its output pipe before it
+        // has read all of its input.
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.into();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        out
     }
 
     /// `secrets set KEY` with the value on stdin (never in argv).

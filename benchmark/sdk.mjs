@@ -1,0 +1,170 @@
+// SDK benchmark, one run against one loopback upstream:
+//   direct  — Node's fetch straight to the upstream (the baseline)
+//   fetch+engine — fetch through the engine's TCP listener, headers by hand
+//   client.call — this SDK through the engine (Unix socket)
+// Latency p50/p99 at concurrency 1 and throughput at concurrency 64. Every
+// measurement of a path runs right after a fresh direct run and is reported
+// as a ratio to it. Plus the first call including engine auto-start.
+//
+// Use release builds: `npm run bench` builds both, or set AGENTSECRETS_CLI.
+
+import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { AgentSecrets } from '../index.mjs'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const ENGINE = process.env.AGENTSECRETS_CLI || path.join(ROOT, 'target', 'release', 'agentsecrets')
+const N_LAT = Number(process.env.BENCH_N ?? 3000)
+const WARMUP = 300
+const CONC = 64
+const TP_MS = Number(process.env.BENCH_TP_MS ?? 3000)
+const STARTS = 7
+
+if (!fs.existsSync(ENGINE)) {
+  console.error(`no engine at ${ENGINE}: run \`cargo build --release -p agentsecrets-engine\` or set AGENTSECRETS_CLI`)
+  process.exit(1)
+}
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agentsecrets-bench-'))
+const env = { ...process.env, AGENTSECRETS_HOME: home, AGENTSECRETS_KEY_STORE: 'file', AGENTSECRETS_PORT: '0' }
+function agentsecrets(args, input = '') {
+  const r = spawnSync(ENGINE, args, { env, input, encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`agentsecrets ${args.join(' ')}: ${r.stderr}`)
+  return r.stdout
+}
+agentsecrets(['init', '--admin-password-stdin'], 'bench-admin-password\n')
+agentsecrets(['secrets', 'set', 'BENCH_KEY'], 'bench-secret-value-0123456789')
+agentsecrets(['workspace', 'allowlist', 'add', '127.0.0.1', '--password-stdin'], 'bench-admin-password\n')
+
+// The upstream runs in its own process so that it does not share the
+// measuring process's event loop with the clients under test.
+const upstreamSource = `
+  const http = require('node:http')
+  const payload = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'a small JSON answer' })
+  const server = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) })
+      res.end(payload)
+    })
+  })
+  server.keepAliveTimeout = 60000
+  server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'))
+`
+const upstream = spawn(process.execPath, ['-e', upstreamSource], { stdio: ['ignore', 'pipe', 'inherit'] })
+const upstreamPort = await new Promise((resolve, reject) => {
+  upstream.stdout.once('data', (d) => resolve(Number(String(d).trim())))
+  upstream.once('exit', (code) => reject(new Error(`upstream exited (${code})`)))
+})
+const target = `http://127.0.0.1:${upstreamPort}/v1/balance`
+
+// First call including engine auto-start (engine stopped before each).
+const firstCalls = []
+for (let i = 0; i < STARTS; i++) {
+  agentsecrets(['proxy', 'stop'])
+  const client = new AgentSecrets({ home, cli: ENGINE })
+  const t0 = performance.now()
+  await client.call(target, { bearer: 'BENCH_KEY' })
+  firstCalls.push(performance.now() - t0)
+  await client.close()
+}
+
+const state = JSON.parse(fs.readFileSync(path.join(home, 'run', 'proxy.json'), 'utf8'))
+const token = fs.readFileSync(path.join(home, 'run', 'proxy.token'), 'utf8').trim()
+const engineUrl = `http://127.0.0.1:${state.port}/proxy`
+const inject = JSON.stringify([{ style: 'bearer', secret: 'BENCH_KEY' }])
+const client = new AgentSecrets({ home, cli: ENGINE, autoStart: false })
+
+const paths = {
+  direct: async () => {
+    const r = await fetch(target)
+    await r.text()
+  },
+  'fetch+engine': async () => {
+    const r = await fetch(engineUrl, {
+      headers: { 'x-as-token': token, 'x-as-target-url': target, 'x-as-method': 'GET', 'x-as-inject': inject },
+    })
+    if (r.status !== 200) throw new Error(`engine answered ${r.status}: ${await r.text()}`)
+    await r.text()
+  },
+  'client.call': async () => {
+    const r = await client.call(target, { bearer: 'BENCH_KEY' })
+    void r.body
+  },
+  'client.call (no injection, direct)': async () => {
+    const r = await client.call(target)
+    void r.body
+  },
+}
+
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+async function latency(fn) {
+  for (let i = 0; i < WARMUP; i++) await fn()
+  const xs = new Float64Array(N_LAT)
+  for (let i = 0; i < N_LAT; i++) {
+    const t0 = performance.now()
+    await fn()
+    xs[i] = performance.now() - t0
+  }
+  xs.sort()
+  return { p50: pct(xs, 50), p99: pct(xs, 99) }
+}
+
+async function throughput(fn) {
+  for (let i = 0; i < WARMUP; i++) await fn()
+  let done = 0
+  const end = performance.now() + TP_MS
+  const t0 = performance.now()
+  await Promise.all(
+    Array.from({ length: CONC }, async () => {
+      while (performance.now() < end) {
+        await fn()
+        done++
+      }
+    }),
+  )
+  return done / ((performance.now() - t0) / 1000)
+}
+
+// Warm every path once so that no measured run pays for JIT or pool start.
+for (const fn of Object.values(paths)) await latency(fn)
+
+const rows = []
+for (const [name, fn] of Object.entries(paths)) {
+  if (name === 'direct') continue
+  const d = await latency(paths.direct)
+  const x = await latency(fn)
+  const dt = await throughput(paths.direct)
+  const xt = await throughput(fn)
+  rows.push({ name, d, x, dt, xt })
+}
+
+const f = (n, digits = 3) => n.toFixed(digits)
+console.log(`\nSDK benchmark: loopback upstream, ${N_LAT} sequential calls for latency, ${CONC} concurrent for ${TP_MS} ms for throughput`)
+console.log(`engine: ${ENGINE}\n`)
+console.log('| path | p50 ms (direct) | p50 ratio | p99 ms (direct) | p99 ratio | req/s at 64 (direct) | throughput ratio |')
+console.log('|---|---|---|---|---|---|---|')
+for (const r of rows) {
+  console.log(
+    `| ${r.name} | ${f(r.x.p50)} (${f(r.d.p50)}) | ${f(r.x.p50 / r.d.p50, 2)} × | ${f(r.x.p99)} (${f(r.d.p99)}) | ${f(r.x.p99 / r.d.p99, 2)} × | ${Math.round(r.xt)} (${Math.round(r.dt)}) | ${f(r.xt / r.dt, 2)} × |`,
+  )
+}
+const byName = Object.fromEntries(rows.map((r) => [r.name, r]))
+const sdk = byName['client.call']
+const manual = byName['fetch+engine']
+console.log(
+  `\nclient.call vs fetch+engine (same engine; SDK overhead): p50 ${f(sdk.x.p50 / sdk.d.p50 / (manual.x.p50 / manual.d.p50), 2)} ×, throughput ${f(sdk.xt / sdk.dt / (manual.xt / manual.dt), 2)} × (ratios of ratios, < 1 / > 1 = SDK faster)`,
+)
+firstCalls.sort((a, b) => a - b)
+console.log(`\nfirst call including engine auto-start: median ${f(firstCalls[Math.floor(firstCalls.length / 2)], 1)} ms, min ${f(firstCalls[0], 1)} ms, max ${f(firstCalls.at(-1), 1)} ms (${STARTS} runs)`)
+
+await client.close()
+agentsecrets(['proxy', 'stop'])
+upstream.kill()
+fs.rmSync(home, { recursive: true, force: true })

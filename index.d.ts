@@ -1,0 +1,211 @@
+// Public types of @the-17/agentsecrets. The native types live in the
+// generated binding.d.ts; this file adds the JS layer: options, the
+// response class and the error classes.
+
+/// <reference types="node" />
+
+/** Options of `new AgentSecrets()`. Every one is optional. */
+export interface AgentSecretsOptions {
+  /** Proxy TCP port. Default: `AGENTSECRETS_PORT`, else the running engine's, else 8765. `0` means "any" (the engine's Unix socket is used). */
+  port?: number
+  /** Workspace of every call. Default: `AGENTSECRETS_WORKSPACE`, else the active one. */
+  workspace?: string
+  /** Project of every call. Default: `AGENTSECRETS_PROJECT`, else the active one. */
+  project?: string
+  /** Start the bundled engine when no proxy answers. Default: true. */
+  autoStart?: boolean
+  /** Engine home. Default: `AGENTSECRETS_HOME`, else `~/.agentsecrets`. */
+  home?: string
+  /** The `agentsecrets` engine binary to start. Default: `AGENTSECRETS_CLI`, else the bundled one, else `PATH`. */
+  cli?: string
+  /** Default `agentId` of every call (recorded in the audit log). */
+  agentId?: string
+  /** Default whole-call timeout in ms (30000; 0 disables). */
+  timeoutMs?: number
+  /** Default of `throwOnHttpError` (true). */
+  throwOnHttpError?: boolean
+}
+
+/** A request body: objects and arrays are sent as JSON (a plain object as a form when `formField` is given); the rest as is. */
+export type CallBody =
+  | string
+  | Buffer
+  | Uint8Array
+  | ArrayBuffer
+  | URLSearchParams
+  | Record<string, unknown>
+  | unknown[]
+
+/** Plain (non-secret) request headers. */
+export type PlainHeaders = Record<string, string | number | undefined> | Headers | Map<string, string> | Array<[string, string]>
+
+/** Options of `call()`. Secret options take secret NAMES, never values. */
+export interface CallOptions {
+  /** HTTP method. Default: GET. */
+  method?: string
+  body?: CallBody
+  /** Plain headers, forwarded as given. */
+  headers?: PlainHeaders
+  /** `Authorization: Bearer <value of this secret>`. */
+  bearer?: string
+  /** `Authorization: Basic base64(<value>)`; the secret holds `user:password`. */
+  basic?: string
+  /** Header name → secret name, e.g. `{ 'X-Api-Key': 'SENDGRID_KEY' }`. */
+  header?: Record<string, string>
+  /** Query parameter → secret name, e.g. `{ key: 'GMAP_KEY' }`. */
+  query?: Record<string, string>
+  /** JSON body path (dots nest; `\\.` is a literal dot) → secret name. */
+  bodyField?: Record<string, string>
+  /** Form field → secret name (`application/x-www-form-urlencoded`). */
+  formField?: Record<string, string>
+  /** Recorded in the audit log. */
+  agentId?: string
+  /** Whole-call timeout in ms. Default 30000; 0 disables. */
+  timeoutMs?: number
+  /** Aborts the call; the promise rejects with `AbortError`. */
+  signal?: AbortSignal
+  /** Reject upstream statuses >= 400 with `UpstreamError`. Default: true. */
+  throwOnHttpError?: boolean
+  /** Workspace of this call only (our engine; refused by the upstream proxy). */
+  workspace?: string
+  /** Project of this call only (our engine; refused by the upstream proxy). */
+  project?: string
+}
+
+/** Which backend the client uses. */
+export interface BackendInfo {
+  /** `engine` (this package's engine) or `upstream-proxy` (the AgentSecrets Go proxy). */
+  kind: string
+  viaSocket: boolean
+  baseUrl: string
+  version?: string
+  features: string[]
+}
+
+/** The upstream's answer, after the engine's redaction. No field can carry a credential. */
+export declare class AgentSecretsResponse {
+  private constructor()
+  /** HTTP status from the upstream API. */
+  readonly statusCode: number
+  /** Lower-case header names; repeated headers joined with `, `. */
+  readonly headers: Record<string, string>
+  /** True when an echoed credential was replaced by `[REDACTED_BY_AGENTSECRETS]`. */
+  readonly redacted: boolean
+  /** Round-trip duration in milliseconds. */
+  readonly durationMs: number
+  /** The target URL called. */
+  readonly url: string
+  /** `engine`, `upstream-proxy` or `direct` (a call without injection). */
+  readonly backend: string
+  /** True for a 2xx status. */
+  readonly ok: boolean
+  /** The body decoded as UTF-8. */
+  readonly body: string
+  text(): string
+  /** The raw body bytes. */
+  bytes(): Buffer
+  /** The body parsed as JSON (throws a SyntaxError if it is not JSON). */
+  json<T = any>(): T
+  toJSON(): {
+    statusCode: number
+    headers: Record<string, string>
+    body: string
+    redacted: boolean
+    durationMs: number
+    url: string
+    backend: string
+  }
+}
+
+/** Uses API credentials by name: the engine injects them; values never enter this process. */
+export declare class AgentSecrets {
+  constructor(options?: AgentSecretsOptions)
+  /** The engine home this client uses. */
+  readonly home: string
+  /** Calls `url` with the named secrets injected. Without any injection option the call goes straight to the target. */
+  call(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
+  /** Same as `call()` (parity with the Python SDK's `async_call`). */
+  asyncCall(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
+  /** Finds the backend now (starting the engine when allowed). */
+  connect(): Promise<BackendInfo>
+  /** Releases pooled connections; later calls reject with `ClientClosed`. */
+  close(): Promise<void>
+}
+
+export interface AgentSecretsErrorOptions {
+  code?: string
+  fixHint?: string | null
+  cause?: unknown
+}
+
+/** Base class of every error the SDK throws. */
+export declare class AgentSecretsError extends Error {
+  constructor(message: string, options?: AgentSecretsErrorOptions)
+  /** Stable machine-readable code: an engine code (e.g. `DOMAIN_NOT_ALLOWED`) or an SDK code (e.g. `TIMEOUT`). */
+  readonly code: string
+  /** What to run or change to fix it. */
+  readonly fixHint: string | null
+  readonly cause?: unknown
+}
+/** No proxy runs for this home and none could be started. */
+export declare class AgentSecretsNotRunning extends AgentSecretsError {}
+/** The home has no vault yet: run `agentsecrets init`. */
+export declare class NotInitialized extends AgentSecretsNotRunning {}
+/** A proxy was found but the connection to it failed. */
+export declare class ProxyConnectionError extends AgentSecretsError {}
+/** The engine refused the caller (missing or wrong caller token). */
+export declare class ProxyAuthError extends AgentSecretsError {}
+/** A team backend's session expired (parity with the Python SDK). */
+export declare class SessionExpired extends AgentSecretsError {}
+/** The named secret does not exist. */
+export declare class SecretNotFound extends AgentSecretsError {
+  /** The secret's name. */
+  readonly key: string | null
+}
+/** The target host is not on the workspace allowlist. */
+export declare class DomainNotAllowed extends AgentSecretsError {
+  readonly domain: string | null
+}
+/** The upstream API answered with a status >= 400; the credential was injected. */
+export declare class UpstreamError extends AgentSecretsError {
+  readonly statusCode: number
+  /** The upstream's answer (redacted by the engine). */
+  readonly body: string
+  readonly headers: Record<string, string>
+  readonly url: string
+}
+/** The upstream could not be reached. */
+export declare class UpstreamUnreachable extends AgentSecretsError {}
+/** Refused by policy: insecure scheme, refused address, forbidden caller. */
+export declare class PermissionDenied extends AgentSecretsError {}
+export declare class WorkspaceNotFound extends AgentSecretsError {
+  readonly workspace: string | null
+}
+export declare class ProjectNotFound extends AgentSecretsError {
+  readonly project: string | null
+}
+/** No `agentsecrets` binary was found. */
+export declare class CLINotFound extends AgentSecretsError {}
+/** The `agentsecrets` binary failed. */
+export declare class CLIError extends AgentSecretsError {
+  readonly exitCode: number | null
+}
+/** Allowlist changes need a human (TTY or admin password). */
+export declare class AllowlistModificationDenied extends AgentSecretsError {}
+/** Bad arguments; nothing was sent. */
+export declare class InvalidArgument extends AgentSecretsError {}
+/** The secret's value or the body does not fit the injection style. */
+export declare class InjectionFailed extends AgentSecretsError {}
+/** The call did not finish in time. */
+export declare class TimeoutError extends AgentSecretsError {}
+/** The call was aborted through its AbortSignal. */
+export declare class AbortError extends AgentSecretsError {}
+/** The backend cannot do this (e.g. per-request scope on the upstream proxy). */
+export declare class BackendUnsupported extends AgentSecretsError {}
+/** The client was closed. */
+export declare class ClientClosed extends AgentSecretsError {}
+/** Any other engine failure (vault, internal, limits, unreadable encoding). */
+export declare class EngineError extends AgentSecretsError {}
+
+/** Maps an error from the native addon to its class (others are returned unchanged). */
+export declare function convertError(err: unknown): unknown

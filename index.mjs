@@ -1,0 +1,37 @@
+// ESM entry: the same objects as the CommonJS entry, so `instanceof` works
+// whichever way a program loads the package.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const cjs = require('./index.js')
+
+export const {
+  AgentSecrets,
+  AgentSecretsResponse,
+  convertError,
+  AgentSecretsError,
+  AgentSecretsNotRunning,
+  NotInitialized,
+  ProxyConnectionError,
+  ProxyAuthError,
+  SessionExpired,
+  SecretNotFound,
+  DomainNotAllowed,
+  UpstreamError,
+  UpstreamUnreachable,
+  PermissionDenied,
+  WorkspaceNotFound,
+  ProjectNotFound,
+  CLINotFound,
+  CLIError,
+  AllowlistModificationDenied,
+  InvalidArgument,
+  InjectionFailed,
+  TimeoutError,
+  AbortError,
+  BackendUnsupported,
+  ClientClosed,
+  EngineError,
+} = cjs
+
+export default cjs

@@ -1,0 +1,279 @@
+//! The native client behind the JS `AgentSecrets` class: configuration, the
+//! cached backend (discovered once, even under concurrent first calls),
+//! cancellation and the `call` entry point.
+
+use crate::discovery::{self, Backend, Config};
+use crate::errors::{SdkError, SdkResult};
+use crate::options::{NativeCallRequest, PreparedCall};
+use crate::response::{self, NativeResponse, Peer};
+use crate::transport::{self, SendError};
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
+use napi_derive::napi;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Options of the native client, already checked by `index.js`.
+#[napi(object)]
+pub struct NativeClientOptions {
+    /// Proxy TCP port (else `AGENTSECRETS_PORT`, else the running engine's, else 8765).
+    pub port: Option<u32>,
+    /// Engine home (else `AGENTSECRETS_HOME`, else `~/.agentsecrets`).
+    pub home: Option<String>,
+    /// Default workspace of every call (else `AGENTSECRETS_WORKSPACE`).
+    pub workspace: Option<String>,
+    /// Default project of every call (else `AGENTSECRETS_PROJECT`).
+    pub project: Option<String>,
+    /// Start the bundled engine when none answers (default true).
+    pub auto_start: Option<bool>,
+    /// Engine binary (else `AGENTSECRETS_CLI`).
+    pub cli: Option<String>,
+    /// Where a bundled engine may be, in order of preference.
+    pub engine_candidates: Option<Vec<String>>,
+}
+
+/// What the client resolved, for diagnostics and tests.
+#[napi(object)]
+pub struct NativeBackendInfo {
+    /// `engine` or `upstream-proxy`.
+    pub kind: String,
+    pub via_socket: bool,
+    pub base_url: String,
+    pub version: Option<String>,
+    pub features: Vec<String>,
+}
+
+struct Inner {
+    config: Config,
+    direct: Mutex<Option<reqwest::Client>>,
+    /// Held while discovering, so concurrent first calls start one engine.
+    backend: tokio::sync::Mutex<Option<Arc<Backend>>>,
+    calls: Mutex<HashMap<u32, watch::Sender<bool>>>,
+    closed: AtomicBool,
+}
+
+#[napi]
+pub struct NativeClient {
+    inner: Arc<Inner>,
+}
+
+#[napi]
+impl NativeClient {
+    #[napi(constructor)]
+    pub fn new(options: Option<NativeClientOptions>) -> napi::Result<Self> {
+        let o = options.unwrap_or(NativeClientOptions {
+            port: None,
+            home: None,
+            workspace: None,
+            project: None,
+            auto_start: None,
+            cli: None,
+            engine_candidates: None,
+        });
+        let config = Config::resolve(
+            o.home,
+            o.port,
+            o.workspace,
+            o.project,
+            o.auto_start,
+            o.cli,
+            o.engine_candidates.unwrap_or_default(),
+        )?;
+        if let Some(w) = &config.workspace {
+            agentsecrets_wire::names::validate_scope_name("workspace", w)
+                .map_err(SdkError::from)?;
+        }
+        if let Some(p) = &config.project {
+            agentsecrets_wire::names::validate_scope_name("project", p).map_err(SdkError::from)?;
+        }
+        Ok(NativeClient {
+            inner: Arc::new(Inner {
+                config,
+                direct: Mutex::new(None),
+                backend: tokio::sync::Mutex::new(None),
+                calls: Mutex::new(HashMap::new()),
+                closed: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The home this client uses.
+    #[napi(getter)]
+    pub fn home(&self) -> String {
+        self.inner.config.home.display().to_string()
+    }
+
+    /// Starts a call. `call_id` lets `cancel(call_id)` abort it; it is
+    /// registered before this returns, so an abort right after cannot be lost.
+    #[napi(ts_return_type = "Promise<NativeResponse>")]
+    pub fn call<'env>(
+        &self,
+        env: &'env Env,
+        request: NativeCallRequest,
+        call_id: u32,
+    ) -> napi::Result<PromiseRaw<'env, NativeResponse>> {
+        let inner = Arc::clone(&self.inner);
+        let (tx, mut rx) = watch::channel(false);
+        let prepared = if inner.closed.load(Ordering::Acquire) {
+            Err(SdkError::closed())
+        } else {
+            PreparedCall::prepare(
+                request,
+                inner.config.workspace.as_deref(),
+                inner.config.project.as_deref(),
+            )
+        };
+        if prepared.is_ok() {
+            inner
+                .calls
+                .lock()
+                .expect("call registry")
+                .insert(call_id, tx);
+        }
+        env.spawn_future(async move {
+            let call = prepared?;
+            let timeout_ms = call.timeout_ms;
+            let work = run_call(&inner, call);
+            let result = tokio::select! {
+                r = async {
+                    if timeout_ms == 0 {
+                        work.await
+                    } else {
+                        tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), work)
+                            .await
+                            .unwrap_or_else(|_| Err(SdkError::timeout(u64::from(timeout_ms))))
+                    }
+                } => r,
+                _ = rx.wait_for(|cancelled| *cancelled) => Err(SdkError::aborted()),
+            };
+            inner.calls.lock().expect("call registry").remove(&call_id);
+            result.map_err(napi::Error::from)
+        })
+    }
+
+    /// Aborts the call started with `call_id` (no effect once it finished).
+    #[napi]
+    pub fn cancel(&self, call_id: u32) {
+        if let Some(tx) = self
+            .inner
+            .calls
+            .lock()
+            .expect("call registry")
+            .get(&call_id)
+        {
+            let _ = tx.send(true);
+        }
+    }
+
+    /// Discovers (and if allowed starts) the backend now, instead of on the
+    /// first call that needs it.
+    #[napi]
+    pub async fn connect(&self) -> napi::Result<NativeBackendInfo> {
+        let b = backend(&self.inner).await?;
+        Ok(NativeBackendInfo {
+            kind: match b.kind {
+                discovery::BackendKind::Engine => "engine".into(),
+                discovery::BackendKind::UpstreamProxy => "upstream-proxy".into(),
+            },
+            via_socket: b.via_socket,
+            base_url: b.base_url.clone(),
+            version: b.health.version.clone(),
+            features: b.health.features.clone(),
+        })
+    }
+
+    /// Releases pooled connections; later calls are refused.
+    #[napi]
+    pub async fn close(&self) -> napi::Result<()> {
+        self.inner.closed.store(true, Ordering::Release);
+        self.inner.direct.lock().expect("direct client").take();
+        self.inner.backend.lock().await.take();
+        Ok(())
+    }
+}
+
+async fn backend(inner: &Inner) -> SdkResult<Arc<Backend>> {
+    let mut guard = inner.backend.lock().await;
+    if let Some(b) = guard.as_ref() {
+        return Ok(Arc::clone(b));
+    }
+    if inner.closed.load(Ordering::Acquire) {
+        return Err(SdkError::closed());
+    }
+    let b = Arc::new(discovery::discover(&inner.config).await?);
+    *guard = Some(Arc::clone(&b));
+    Ok(b)
+}
+
+/// Forgets `stale` (if still cached) so that the next call rediscovers.
+async fn forget(inner: &Inner, stale: &Arc<Backend>) {
+    let mut guard = inner.backend.lock().await;
+    if guard.as_ref().is_some_and(|b| Arc::ptr_eq(b, stale)) {
+        *guard = None;
+    }
+}
+
+fn direct(inner: &Inner) -> SdkResult<reqwest::Client> {
+    let mut guard = inner.direct.lock().expect("direct client");
+    if let Some(c) = guard.as_ref() {
+        return Ok(c.clone());
+    }
+    let c = transport::direct_client()?;
+    *guard = Some(c.clone());
+    Ok(c)
+}
+
+async fn run_call(inner: &Inner, call: PreparedCall) -> SdkResult<NativeResponse> {
+    let started = Instant::now();
+    let url = call.url.to_string();
+    if call.plan.is_empty() {
+        let client = direct(inner)?;
+        let answer = transport::send_direct(&client, &call)
+            .await
+            .map_err(SendError::into_inner)?;
+        return response::classify(
+            answer,
+            Peer::Direct,
+            &url,
+            call.throw_on_http_error,
+            elapsed_ms(started),
+        );
+    }
+    let mut b = backend(inner).await?;
+    let answer = match transport::send_proxied(&b, &call).await {
+        Ok(a) => a,
+        Err(SendError::Connect(_)) => {
+            // The engine went away before anything was sent: rediscover once,
+            // which restarts it when autoStart is on.
+            forget(inner, &b).await;
+            b = backend(inner).await?;
+            transport::send_proxied(&b, &call)
+                .await
+                .map_err(|e| e.into_inner())?
+        }
+        Err(SendError::Other(e)) => {
+            // Mid-call failure: not retried (the request may have been
+            // forwarded), but the next call rediscovers the engine.
+            forget(inner, &b).await;
+            return Err(e);
+        }
+    };
+    let peer = match b.kind {
+        discovery::BackendKind::Engine => Peer::Engine,
+        discovery::BackendKind::UpstreamProxy => Peer::UpstreamProxy,
+    };
+    response::classify(
+        answer,
+        peer,
+        &url,
+        call.throw_on_http_error,
+        elapsed_ms(started),
+    )
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}

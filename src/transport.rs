@@ -1,0 +1,246 @@
+//! HTTP transport: pooled keep-alive reqwest clients, requests to the engine
+//! (extension protocol) or the upstream proxy (legacy headers), and direct
+//! calls when nothing is injected.
+
+use crate::discovery::{Backend, BackendKind};
+use crate::errors::{sdk_codes, SdkError, SdkResult};
+use crate::options::PreparedCall;
+use crate::response::RawAnswer;
+use agentsecrets_wire::{headers as h, scope};
+use http_body_util::BodyExt;
+use std::path::Path;
+use std::time::Duration;
+
+/// Whether to ask the engine for the `X-AS-Redacted` trailer. Off: the
+/// engine currently audits a call whose body ends with a trailer frame as
+/// incomplete; `redacted` is then derived from `X-AS-Headers-Redacted` and
+/// the redaction marker in the body. Trailers are still read when present.
+const REQUEST_TRAILERS: bool = false;
+
+/// Idle pooled connections are kept this long.
+const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// A client for the engine or the upstream proxy: no redirects, no proxy from
+/// the environment, no automatic `Accept-Encoding` (so the upstream proxy never
+/// forwards a compression request it cannot redact through).
+pub fn engine_client(socket: Option<&Path>) -> SdkResult<reqwest::Client> {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .no_zstd()
+        .http1_only()
+        .pool_idle_timeout(POOL_IDLE)
+        .tcp_nodelay(true);
+    if let Some(s) = socket {
+        b = b.unix_socket(s);
+    }
+    b.build().map_err(|e| {
+        SdkError::new(
+            sdk_codes::PROXY_CONNECTION,
+            format!("cannot create the HTTP client: {e}"),
+        )
+        .fix("report this error with your platform details")
+    })
+}
+
+/// A client for calls without injection: straight to the target, like
+/// `fetch` but never following redirects.
+pub fn direct_client() -> SdkResult<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(POOL_IDLE)
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| {
+            SdkError::new(
+                sdk_codes::PROXY_CONNECTION,
+                format!("cannot create the HTTP client: {e}"),
+            )
+            .fix("report this error with your platform details")
+        })
+}
+
+/// Why a send failed, so the caller can decide whether to retry.
+pub enum SendError {
+    /// The connection could not be made: nothing was sent.
+    Connect(SdkError),
+    Other(SdkError),
+}
+
+impl SendError {
+    pub fn into_inner(self) -> SdkError {
+        match self {
+            SendError::Connect(e) | SendError::Other(e) => e,
+        }
+    }
+}
+
+/// Builds the request to the backend's `/proxy` for `call`.
+fn proxy_request(backend: &Backend, call: &PreparedCall) -> SdkResult<reqwest::RequestBuilder> {
+    let mut rb = backend
+        .client
+        .request(call.method.clone(), format!("{}/proxy", backend.base_url))
+        .header(h::TARGET_URL, call.url.as_str())
+        .header(h::METHOD, call.method.as_str());
+    for (name, value) in &call.headers {
+        // The upstream proxy forwards Accept-Encoding, and its redaction does
+        // not see through compression: never let a caller ask for it there.
+        if backend.kind == BackendKind::UpstreamProxy && name == http::header::ACCEPT_ENCODING {
+            continue;
+        }
+        rb = rb.header(name.clone(), value.clone());
+    }
+    match backend.kind {
+        BackendKind::Engine => {
+            rb = rb.header(h::INJECT, call.plan.to_header_value());
+            if REQUEST_TRAILERS {
+                rb = rb.header(http::header::TE, "trailers");
+            }
+            if let Some(w) = &call.workspace {
+                rb = rb.header(h::WORKSPACE, scope::encode(w));
+            }
+            if let Some(p) = &call.project {
+                rb = rb.header(h::PROJECT, scope::encode(p));
+            }
+            if !backend.via_socket {
+                if let Some(t) = &backend.token {
+                    rb = rb.header(h::TOKEN, t.as_str());
+                }
+            }
+        }
+        BackendKind::UpstreamProxy => {
+            if call.workspace.is_some() || call.project.is_some() {
+                return Err(SdkError::new(
+                    sdk_codes::BACKEND_UNSUPPORTED,
+                    "the running proxy is the upstream AgentSecrets proxy, which cannot scope a request to a workspace or project",
+                )
+                .fix("switch globally with `agentsecrets workspace switch` / `agentsecrets project use`, or run this project's engine (`agentsecrets proxy start` from @the-17/agentsecrets)")
+                .backend("upstream-proxy"));
+            }
+            for (name, secret) in call.plan.to_legacy_headers() {
+                rb = rb.header(name, secret);
+            }
+        }
+    }
+    if let Some(a) = &call.agent_id {
+        rb = rb.header(h::AGENT_ID, a.as_str());
+    }
+    if let Some(body) = &call.body {
+        rb = rb.body(body.clone());
+    }
+    Ok(rb)
+}
+
+fn direct_request(client: &reqwest::Client, call: &PreparedCall) -> reqwest::RequestBuilder {
+    let mut rb = client.request(call.method.clone(), call.url.clone());
+    for (name, value) in &call.headers {
+        rb = rb.header(name.clone(), value.clone());
+    }
+    if let Some(body) = &call.body {
+        rb = rb.body(body.clone());
+    }
+    rb
+}
+
+/// Sends `call` through `backend` and reads the whole answer.
+pub async fn send_proxied(backend: &Backend, call: &PreparedCall) -> Result<RawAnswer, SendError> {
+    let rb = proxy_request(backend, call).map_err(SendError::Other)?;
+    let peer = match backend.kind {
+        BackendKind::Engine => "the agentsecrets engine",
+        BackendKind::UpstreamProxy => "the upstream AgentSecrets proxy",
+    };
+    execute(rb, |e| proxy_failure(peer, e)).await
+}
+
+/// Sends `call` straight to its target.
+pub async fn send_direct(
+    client: &reqwest::Client,
+    call: &PreparedCall,
+) -> Result<RawAnswer, SendError> {
+    let url = call.url.to_string();
+    execute(direct_request(client, call), |e| direct_failure(&url, e)).await
+}
+
+async fn execute(
+    rb: reqwest::RequestBuilder,
+    fail: impl Fn(&reqwest::Error) -> SdkError,
+) -> Result<RawAnswer, SendError> {
+    let res = rb.send().await.map_err(|e| {
+        if e.is_connect() {
+            SendError::Connect(fail(&e))
+        } else {
+            SendError::Other(fail(&e))
+        }
+    })?;
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let res: http::Response<reqwest::Body> = res.into();
+    let collected = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| SendError::Other(fail(&e)))?;
+    let trailers = collected.trailers().cloned();
+    Ok(RawAnswer {
+        status,
+        headers,
+        trailers,
+        body: collected.to_bytes(),
+    })
+}
+
+/// Describes an error of reqwest without its URL (ours are local; the
+/// caller's target is named separately) and with its source chain.
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut s = e.without_url_ref();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+trait WithoutUrlRef {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrlRef for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        if self.is_connect() {
+            "connection failed".into()
+        } else if self.is_timeout() {
+            "timed out".into()
+        } else if self.is_body() || self.is_decode() {
+            "reading the response failed".into()
+        } else if self.is_request() {
+            "sending the request failed".into()
+        } else {
+            "HTTP error".into()
+        }
+    }
+}
+
+fn proxy_failure(peer: &str, e: &reqwest::Error) -> SdkError {
+    SdkError::new(
+        sdk_codes::PROXY_CONNECTION,
+        format!("the connection to {peer} failed: {}", describe(e)),
+    )
+    .fix(
+        "run `agentsecrets proxy status`; restart it with `agentsecrets proxy start` if it stopped",
+    )
+}
+
+fn direct_failure(url: &str, e: &reqwest::Error) -> SdkError {
+    SdkError::new(
+        agentsecrets_wire::ErrorCode::UpstreamUnreachable.as_str(),
+        format!("calling {url} failed: {}", describe(e)),
+    )
+    .fix("check the URL and that the host is reachable")
+    .backend("direct")
+}

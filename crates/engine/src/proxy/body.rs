@@ -86,6 +86,8 @@ impl Body for RedactingBody {
                     let mut t = HeaderMap::new();
                     let v = if this.redacted() { "true" } else { "false" };
                     t.insert(headers::REDACTED, HeaderValue::from_static(v));
+                    // The trailers end the body: hyper may drop it without polling again.
+                    this.finish(true);
                     return Poll::Ready(Some(Ok(Frame::trailers(t))));
                 }
                 this.finish(true);

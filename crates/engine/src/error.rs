@@ -107,9 +107,7 @@ impl EngineError {
     pub fn exit_code(&self) -> i32 {
         match self.code {
             ErrorCode::InvalidRequest | ErrorCode::NoInjection => 2,
-            ErrorCode::WorkspaceNotFound
-            | ErrorCode::ProjectNotFound
-            | ErrorCode::SecretNotFound => 3,
+            ErrorCode::WorkspaceNotFound | ErrorCode::ProjectNotFound | ErrorCode::SecretNotFound => 3,
             ErrorCode::DomainNotAllowed
             | ErrorCode::AllowlistModificationDenied
             | ErrorCode::InsecureScheme

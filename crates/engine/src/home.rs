@@ -20,12 +20,10 @@ impl Home {
         if let Some(p) = std::env::var_os("AGENTSECRETS_HOME").filter(|p| !p.is_empty()) {
             return Ok(Home::at(PathBuf::from(p)));
         }
-        let home = std::env::var_os("HOME")
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| {
-                EngineError::internal("neither AGENTSECRETS_HOME nor HOME is set")
-                    .fix("set AGENTSECRETS_HOME to a directory for the engine's data")
-            })?;
+        let home = std::env::var_os("HOME").filter(|p| !p.is_empty()).ok_or_else(|| {
+            EngineError::internal("neither AGENTSECRETS_HOME nor HOME is set")
+                .fix("set AGENTSECRETS_HOME to a directory for the engine's data")
+        })?;
         Ok(Home::at(PathBuf::from(home).join(".agentsecrets")))
     }
 

@@ -173,6 +173,20 @@ fn init_creates_a_private_home_and_status_reports_it() {
     assert_eq!(s["home"], env.home.display().to_string());
     let human = env.run(&["status"], None).ok();
     assert!(human.stdout.contains("Personal") && human.stdout.contains("file"));
+
+    // A live proxy's state file (this test process stands in for it).
+    let home = Home::at(&env.home);
+    let state = agentsecrets_engine::proxy::state::ProxyState {
+        pid: std::process::id(),
+        port: 8765,
+        socket: home.socket_path().display().to_string(),
+        started_at: 0,
+        version: "test".into(),
+    };
+    state.write(&home).unwrap();
+    assert_eq!(env.json(&["status"])["proxyRunning"], true);
+    agentsecrets_engine::proxy::state::clear(&home);
+    assert_eq!(env.json(&["status"])["proxyRunning"], false);
 }
 
 #[test]
@@ -663,6 +677,73 @@ fn s13_allowlist_changes_without_a_human_are_denied() {
     }
 }
 
+#[test]
+fn s13_guessing_the_admin_password_is_throttled() {
+    let env = Env::initialised();
+    let add = |pw: &str| {
+        env.run(
+            &[
+                "--json",
+                "workspace",
+                "allowlist",
+                "add",
+                "api.example.com",
+                "--password-stdin",
+            ],
+            Some(&format!("{pw}\n")),
+        )
+    };
+    for i in 0..5 {
+        let o = add(&format!("guess-{i}"));
+        assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
+    }
+    // Now even the right password is refused until the wait is over.
+    let o = add(ADMIN);
+    assert_eq!(o.code, 4);
+    let e = o.error();
+    assert_eq!(e["code"], "ALLOWLIST_MODIFICATION_DENIED");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many wrong passwords"),
+        "{e}"
+    );
+    allowlist_is_untouched(&env);
+}
+
+#[test]
+fn s13_parallel_guesses_do_not_slip_past_the_throttle() {
+    let env = std::sync::Arc::new(Env::initialised());
+    let guesses: Vec<_> = (0..12)
+        .map(|i| {
+            let env = env.clone();
+            std::thread::spawn(move || {
+                let o = env.run(
+                    &[
+                        "--json",
+                        "workspace",
+                        "allowlist",
+                        "add",
+                        "a.example",
+                        "--password-stdin",
+                    ],
+                    Some(&format!("parallel-guess-{i}\n")),
+                );
+                assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
+                o.error()["message"].as_str().unwrap().contains("is wrong")
+            })
+        })
+        .collect();
+    let checked = guesses
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|c| *c)
+        .count();
+    assert!(checked <= 5, "{checked} guesses were checked");
+    allowlist_is_untouched(&env);
+}
+
 /// Needs `crate::allowlist::normalize_entry` (host canonicalisation).
 #[test]
 fn allowlist_add_remove_list_log_with_the_admin_password() {
@@ -795,6 +876,19 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
         env.json(&["workspace", "allowlist", "list", "--workspace", "Other"]),
         serde_json::json!([])
     );
+    // A person at a terminal types the password at the prompt.
+    if let Some((code, shown)) = run_on_tty(
+        &env,
+        &["workspace", "allowlist", "add", "tty.example.com"],
+        &[("Admin password", ADMIN)],
+    ) {
+        assert_eq!(code, 0, "{shown}");
+        assert!(!shown.contains(ADMIN), "password echoed: {shown}");
+        assert_eq!(
+            v.allowlist(&v.active().unwrap()).unwrap(),
+            ["api.example.com", "tty.example.com"]
+        );
+    }
 }
 
 // ---- S14: the vault at rest -------------------------------------------------
@@ -1007,30 +1101,192 @@ fn writer_killed_mid_transaction_leaves_the_old_value() {
 #[test]
 fn writers_killed_at_random_points_leave_old_or_new() {
     let env = Env::initialised();
-    let big = |tag: usize| format!("{tag:04}-{}", "x".repeat(256 * 1024));
-    env.run(&["secrets", "set", "BIG"], Some(&big(0))).ok();
-    let mut current = big(0);
-    for round in 1..=12 {
-        let next = big(round);
+    let big = |tag: usize| format!("{tag:04}-{}", "x".repeat(1000 * 1024));
+    let set = |tag: usize| -> Child {
         let mut c = env.cmd();
-        c.args(["secrets", "set", "BIG"]).stdin(Stdio::piped());
+        // Two keys in one transaction: they must change together or not at all.
+        let tag_arg = format!("TAG={tag}");
+        c.args(["secrets", "set", "BIG", &tag_arg])
+            .stdin(Stdio::piped());
         let mut child = c.spawn().unwrap();
         let mut si = child.stdin.take().unwrap();
-        let _ = si.write_all(next.as_bytes());
-        drop(si);
-        std::thread::sleep(Duration::from_millis((round as u64 * 7) % 40));
+        let _ = si.write_all(big(tag).as_bytes());
+        child
+    };
+    // How long an undisturbed write takes on this machine (best of three).
+    let full = (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            assert!(set(0).wait().unwrap().success());
+            start.elapsed()
+        })
+        .min()
+        .unwrap();
+    let rounds = 16;
+    let (mut current, mut kept_old, mut took_new) = (0usize, 0, 0);
+    for round in 1..=rounds {
+        let child_start = Instant::now();
+        let mut child = set(round);
+        // Kill at points spread from the start to a little beyond a whole write.
+        let at = full * (round as u32 - 1) / (rounds as u32 - 4);
+        std::thread::sleep(at.saturating_sub(child_start.elapsed()));
         let _ = child.kill();
-        let status = child.wait().unwrap();
+        child.wait().unwrap();
         integrity_ok(&env.home);
-        let now = env.value(None, None, "BIG");
-        if now == next {
-            assert!(status.success() || status.code().is_none());
-            current = next;
+        let v = env.vault();
+        let s = v.active().unwrap();
+        let big_now = v.secret(&s, "BIG").unwrap();
+        let tag_now: usize = v.secret(&s, "TAG").unwrap().parse().unwrap();
+        if tag_now == round {
+            assert_eq!(
+                big_now.as_str(),
+                big(round),
+                "round {round}: TAG is new, BIG is not"
+            );
+            current = round;
+            took_new += 1;
         } else {
             assert_eq!(
-                now, current,
-                "round {round}: neither the old nor the new value"
+                tag_now, current,
+                "round {round}: TAG is neither old nor new"
             );
+            assert_eq!(
+                big_now.as_str(),
+                big(current),
+                "round {round}: BIG is neither old nor new"
+            );
+            kept_old += 1;
         }
     }
+    // Both outcomes should occur; at least some kills must land before the commit.
+    assert!(
+        kept_old > 0,
+        "no kill landed before a commit (full write took {full:?})"
+    );
+    eprintln!("killed writers: {kept_old} kept the old value, {took_new} committed the new one");
+}
+
+// ---- terminal prompts (through a pseudo-terminal made by `script`) --------------
+
+/// Runs the binary on a pseudo-terminal, answering each prompt as it
+/// appears. Returns (exit code, everything the terminal showed), or `None`
+/// when util-linux `script` is not installed.
+fn run_on_tty(env: &Env, args: &[&str], answers: &[(&str, &str)]) -> Option<(i32, String)> {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: /usr/bin/script is not installed");
+        return None;
+    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut line = quote(env!("CARGO_BIN_EXE_agentsecrets"));
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    let mut cmd = Command::new("/usr/bin/script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SHELL", "/bin/sh")
+        .env("AGENTSECRETS_HOME", &env.home)
+        .env("AGENTSECRETS_KEY_STORE", "file")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let reader = {
+        let shown = shown.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                match std::io::Read::read(&mut stdout, &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => shown.lock().unwrap().extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+    };
+    let mut seen = 0;
+    for (prompt, answer) in answers {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = String::from_utf8_lossy(&shown.lock().unwrap()).into_owned();
+            if let Some(i) = text[seen..].find(prompt) {
+                seen += i + prompt.len();
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no prompt {prompt:?}; terminal showed: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Let the prompt switch echo off before typing.
+        std::thread::sleep(Duration::from_millis(100));
+        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    let text = String::from_utf8_lossy(&shown.lock().unwrap()).into_owned();
+    Some((status.code().unwrap_or(-1), text))
+}
+
+#[test]
+fn terminal_prompts_do_not_echo() {
+    let env = Env::new();
+    // init asks twice; a mismatch changes nothing.
+    let Some((code, _)) = run_on_tty(
+        &env,
+        &["init"],
+        &[
+            ("Choose an admin password", "tty-password-1"),
+            ("Repeat", "tty-password-2"),
+        ],
+    ) else {
+        return;
+    };
+    assert_eq!(code, 2);
+    assert!(!env.home.join("vault.db").exists());
+    let (code, shown) = run_on_tty(
+        &env,
+        &["init"],
+        &[
+            ("Choose an admin password", "tty-password-1"),
+            ("Repeat", "tty-password-1"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        !shown.contains("tty-password-1"),
+        "password echoed: {shown}"
+    );
+
+    // secrets set KEY on a terminal asks without echo.
+    let canary = "canary-tty-0c9d7a3e5b";
+    let (code, shown) = run_on_tty(
+        &env,
+        &["secrets", "set", "TTY_KEY"],
+        &[("Value for TTY_KEY", canary)],
+    )
+    .unwrap();
+    assert_eq!(code, 0, "{shown}");
+    assert!(!shown.contains(canary), "value echoed: {shown}");
+    assert_eq!(env.value(None, None, "TTY_KEY"), canary);
+
+    // A wrong password typed at the allowlist prompt is refused (S13).
+    let (code, shown) = run_on_tty(
+        &env,
+        &["workspace", "allowlist", "add", "api.example.com"],
+        &[("Admin password", "not-the-password")],
+    )
+    .unwrap();
+    assert_eq!(code, 4, "{shown}");
+    assert!(shown.contains("admin password"));
+    assert!(!shown.contains("not-the-password"));
+    allowlist_is_untouched(&env);
 }

@@ -82,17 +82,8 @@ mod tests {
         let v = serde_json::to_value(&e).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         for k in [
-            "timestamp",
-            "secret_keys",
-            "method",
-            "target_url",
-            "domain",
-            "auth_styles",
-            "status_code",
-            "duration_ms",
-            "status",
-            "reason",
-            "redacted",
+            "timestamp", "secret_keys", "method", "target_url", "domain", "auth_styles",
+            "status_code", "duration_ms", "status", "reason", "redacted",
         ] {
             assert!(keys.contains(&k), "{k}");
         }

@@ -96,10 +96,7 @@ impl Injection {
     fn destination(&self) -> (u8, String) {
         match self.style {
             AuthStyle::Bearer | AuthStyle::Basic => (0, "authorization".into()),
-            AuthStyle::Header => (
-                0,
-                self.target.clone().unwrap_or_default().to_ascii_lowercase(),
-            ),
+            AuthStyle::Header => (0, self.target.clone().unwrap_or_default().to_ascii_lowercase()),
             AuthStyle::Query => (1, self.target.clone().unwrap_or_default()),
             AuthStyle::Body => (2, self.target.clone().unwrap_or_default()),
             AuthStyle::Form => (3, self.target.clone().unwrap_or_default()),
@@ -419,11 +416,7 @@ mod tests {
     #[test]
     fn refuses_conflicts_and_reserved_headers() {
         assert_eq!(
-            plan(&[
-                (AuthStyle::Bearer, None, "A"),
-                (AuthStyle::Basic, None, "B")
-            ])
-            .validate(),
+            plan(&[(AuthStyle::Bearer, None, "A"), (AuthStyle::Basic, None, "B")]).validate(),
             Err(PlanError::BearerAndBasic)
         );
         assert!(matches!(
@@ -440,40 +433,25 @@ mod tests {
         assert!(plan(&[(AuthStyle::Header, Some("Host"), "A")])
             .validate()
             .is_err());
-        assert!(plan(&[
-            (AuthStyle::Query, Some("key"), "A"),
-            (AuthStyle::Query, Some("Key"), "B")
-        ])
-        .validate()
-        .is_ok());
+        assert!(plan(&[(AuthStyle::Query, Some("key"), "A"), (AuthStyle::Query, Some("Key"), "B")])
+            .validate()
+            .is_ok());
     }
 
     #[test]
     fn missing_or_extra_targets() {
         assert!(plan(&[(AuthStyle::Query, None, "A")]).validate().is_err());
-        assert!(plan(&[(AuthStyle::Bearer, Some("x"), "A")])
-            .validate()
-            .is_err());
-        assert!(plan(&[(AuthStyle::Body, Some("a..b"), "A")])
-            .validate()
-            .is_err());
+        assert!(plan(&[(AuthStyle::Bearer, Some("x"), "A")]).validate().is_err());
+        assert!(plan(&[(AuthStyle::Body, Some("a..b"), "A")]).validate().is_err());
     }
 
     #[test]
     fn malformed_header_value() {
-        for bad in [
-            "",
-            "{}",
-            "[{\"style\":\"magic\",\"secret\":\"A\"}]",
-            "[{\"style\":\"bearer\",\"secret\":\"A\",\"value\":\"x\"}]",
-        ] {
-            assert!(
-                matches!(
-                    InjectionPlan::from_header_value(bad),
-                    Err(PlanError::Malformed(_))
-                ),
-                "{bad}"
-            );
+        for bad in ["", "{}", "[{\"style\":\"magic\",\"secret\":\"A\"}]", "[{\"style\":\"bearer\",\"secret\":\"A\",\"value\":\"x\"}]"] {
+            assert!(matches!(
+                InjectionPlan::from_header_value(bad),
+                Err(PlanError::Malformed(_))
+            ), "{bad}");
         }
     }
 

@@ -1,5 +1,6 @@
 use super::{output::table, password, Context};
 use crate::error::Result;
+use crate::vault::admin::Check;
 use crate::vault::{Vault, WorkspaceRef};
 use clap::Subcommand;
 use serde_json::json;
@@ -8,7 +9,8 @@ use serde_json::json;
 #[command(
     after_help = "add and remove need the admin password chosen at `agentsecrets init`: \
 typed at a terminal prompt, or piped as one line with --password-stdin. Without either they fail \
-with ALLOWLIST_MODIFICATION_DENIED and change nothing."
+with ALLOWLIST_MODIFICATION_DENIED and change nothing. After 5 wrong passwords in a row, each \
+further attempt must wait (5 s, doubling, at most 60 s)."
 )]
 pub enum AllowlistCommand {
     /// Allow hosts (needs the admin password). Forms: api.example.com,
@@ -122,10 +124,18 @@ fn change(
 ) -> Result<()> {
     let ws: WorkspaceRef = vault.workspace(workspace)?;
     let pw = password::admin_for_change(password_stdin)?;
-    if !vault.verify_admin_password(&pw)? {
-        return Err(password::denied(
-            "allowlist changes need the admin password: the password given is wrong; nothing was changed",
-        ));
+    match vault.check_admin_password(&pw)? {
+        Check::Ok => {}
+        Check::Wrong => {
+            return Err(password::denied(
+                "allowlist changes need the admin password: the password given is wrong; nothing was changed",
+            ))
+        }
+        Check::Throttled { retry_after_secs } => {
+            return Err(password::denied(&format!(
+                "allowlist changes need the admin password: too many wrong passwords in a row, so it was not checked; wait {retry_after_secs} s and try again; nothing was changed"
+            )))
+        }
     }
     drop(pw);
     let entries = domains

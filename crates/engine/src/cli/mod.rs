@@ -23,12 +23,7 @@ use clap::{Args, Parser, Subcommand};
 /// outbound requests to allowlisted hosts and redacts any echo; `env` runs a
 /// command with them in its environment and masks its output.
 #[derive(Debug, Parser)]
-#[command(
-    name = "agentsecrets",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "agentsecrets", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// Print machine-readable JSON (results on stdout, errors on stderr).
     #[arg(long, global = true)]

@@ -89,10 +89,7 @@ mod tests {
     fn table_aligns() {
         let t = super::table(
             &["KEY", "UPDATED"],
-            &[
-                vec!["A".into(), "x".into()],
-                vec!["LONGER".into(), "y".into()],
-            ],
+            &[vec!["A".into(), "x".into()], vec!["LONGER".into(), "y".into()]],
         );
         assert_eq!(t, "KEY     UPDATED\nA       x\nLONGER  y");
     }

@@ -43,6 +43,10 @@ pub fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
         SecretsCommand::Set { items, scope } => {
             let scope = vault.scope(scope.workspace.as_deref(), scope.project.as_deref())?;
             let parsed = parse_items(&items)?;
+            // Our copies of argv values are wiped once parsed.
+            for mut item in items {
+                zeroize::Zeroize::zeroize(&mut item);
+            }
             if parsed.iter().any(|(_, v)| v.is_some()) && !ctx.out.json {
                 eprintln!("note: values given as KEY=VALUE are visible to other processes and kept in shell history; prefer `agentsecrets secrets set KEY` with the value on stdin");
             }

@@ -48,6 +48,77 @@ pub fn verify(phc: &str, password: &str) -> Result<bool> {
         .is_ok())
 }
 
+/// Wrong passwords allowed in a row before attempts must wait.
+pub const FREE_ATTEMPTS: u32 = 5;
+/// First wait once the free attempts are used; doubles with each failure.
+pub const FIRST_WAIT_SECS: u64 = 5;
+/// Longest wait between attempts (a person who mistyped is never locked out long).
+pub const MAX_WAIT_SECS: u64 = 60;
+
+/// The outcome of an admin password check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Ok,
+    Wrong,
+    /// Too many wrong passwords: not even checked; retry after this long.
+    Throttled {
+        retry_after_secs: u64,
+    },
+}
+
+/// Consecutive wrong passwords and when the last one happened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Failures {
+    pub count: u32,
+    pub last: u64,
+}
+
+impl Failures {
+    /// Reads `count:unix_seconds`; anything unreadable counts as the
+    /// throttling threshold, so the next wrong password waits.
+    pub fn parse(stored: Option<&str>) -> Failures {
+        let Some(s) = stored else {
+            return Failures::default();
+        };
+        s.split_once(':')
+            .and_then(|(c, t)| {
+                Some(Failures {
+                    count: c.parse().ok()?,
+                    last: t.parse().ok()?,
+                })
+            })
+            .unwrap_or(Failures {
+                count: FREE_ATTEMPTS,
+                last: 0,
+            })
+    }
+
+    /// Seconds still to wait at `now`, if any.
+    pub fn wait_at(&self, now: u64) -> Option<u64> {
+        if self.count < FREE_ATTEMPTS {
+            return None;
+        }
+        let exp = (self.count - FREE_ATTEMPTS).min(16);
+        let wait = (FIRST_WAIT_SECS << exp).min(MAX_WAIT_SECS);
+        let ready = self.last.saturating_add(wait);
+        // Capped again in case the clock went backwards.
+        (now < ready).then(|| (ready - now).min(MAX_WAIT_SECS))
+    }
+
+    pub fn after_failure(&self, now: u64) -> Failures {
+        Failures {
+            count: self.count.saturating_add(1),
+            last: now,
+        }
+    }
+}
+
+impl std::fmt::Display for Failures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.count, self.last)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +131,38 @@ mod tests {
         assert!(verify(&h, "correct horse").unwrap());
         assert!(!verify(&h, "correct hors").unwrap());
         assert!(verify("garbage", "x").is_err());
+    }
+
+    #[test]
+    fn back_off_after_repeated_failures() {
+        let mut f = Failures::default();
+        for _ in 0..FREE_ATTEMPTS {
+            assert_eq!(f.wait_at(1000), None);
+            f = f.after_failure(1000);
+        }
+        assert_eq!(f.wait_at(1000), Some(FIRST_WAIT_SECS));
+        assert_eq!(f.wait_at(1000 + FIRST_WAIT_SECS), None);
+        f = f.after_failure(1005);
+        assert_eq!(f.wait_at(1005), Some(2 * FIRST_WAIT_SECS));
+        for _ in 0..20 {
+            f = f.after_failure(2000);
+        }
+        assert_eq!(f.wait_at(2000), Some(MAX_WAIT_SECS));
+        assert_eq!(Failures::parse(Some(&f.to_string())), f);
+        let garbage = Failures::parse(Some("garbage"));
+        assert_eq!(
+            garbage.after_failure(5).wait_at(5),
+            Some(2 * FIRST_WAIT_SECS)
+        );
+        assert_eq!(
+            Failures {
+                count: 9,
+                last: 10_000
+            }
+            .wait_at(0),
+            Some(MAX_WAIT_SECS)
+        );
+        assert_eq!(Failures::parse(None), Failures::default());
     }
 
     #[test]

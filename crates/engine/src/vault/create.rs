@@ -147,15 +147,21 @@ fn build(
         // Closing the only connection checkpoints the WAL into the file.
         conn.close().map_err(|(_, e)| write_err(e))?;
         // A hard link never replaces an existing vault (unlike rename).
-        std::fs::hard_link(&tmp, &final_path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                refuse_existing(home)
+        match std::fs::hard_link(&tmp, &final_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(refuse_existing(home)
                     .err()
-                    .unwrap_or_else(|| EngineError::vault("cannot create the vault", e))
-            } else {
-                EngineError::vault("cannot create the vault", e)
+                    .unwrap_or_else(|| EngineError::vault("cannot create the vault", e)))
             }
-        })?;
+            // File systems without hard links: the init lock already
+            // excludes other inits, so a checked rename is safe.
+            Err(_) => {
+                refuse_existing(home)?;
+                std::fs::rename(&tmp, &final_path)
+                    .map_err(|e| EngineError::vault("cannot create the vault", e))?;
+            }
+        }
         Ok(())
     })();
     cleanup(&tmp);

@@ -81,6 +81,67 @@ impl Vault {
         admin::verify(&phc, password)
     }
 
+    /// Checks the admin password with a persistent back-off: after
+    /// [`admin::FREE_ATTEMPTS`] wrong passwords in a row, each further
+    /// attempt must wait (doubling, capped), so a process that can run the
+    /// CLI cannot guess the password quickly. A right password resets it.
+    pub fn check_admin_password(&self, password: &str) -> Result<admin::Check> {
+        self.check_admin_password_with(password, crate::proxy::state::unix_now)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn check_admin_password_at(&self, password: &str, now: u64) -> Result<admin::Check> {
+        self.check_admin_password_with(password, || now)
+    }
+
+    fn check_admin_password_with(
+        &self,
+        password: &str,
+        clock: impl Fn() -> u64,
+    ) -> Result<admin::Check> {
+        // Each attempt is counted as a failure before the password is even
+        // checked, in one transaction, so parallel guesses cannot slip
+        // past the threshold together; a right password then resets it.
+        {
+            let mut conn = self.lock();
+            let tx = Self::begin(&mut conn)?;
+            let failures =
+                admin::Failures::parse(meta(&tx, meta_names::ADMIN_FAILURES)?.as_deref());
+            let now = clock();
+            if let Some(wait) = failures.wait_at(now) {
+                return Ok(admin::Check::Throttled {
+                    retry_after_secs: wait,
+                });
+            }
+            set_meta(
+                &tx,
+                meta_names::ADMIN_FAILURES,
+                &failures.after_failure(now).to_string(),
+            )?;
+            tx.commit().map_err(write_err)?;
+        }
+        let ok = self.verify_admin_password(password)?;
+        let mut conn = self.lock();
+        let tx = Self::begin(&mut conn)?;
+        let next = if ok {
+            admin::Failures::default()
+        } else {
+            // The wait runs from the end of the (slow) check.
+            let counted = admin::Failures::parse(meta(&tx, meta_names::ADMIN_FAILURES)?.as_deref());
+            admin::Failures {
+                count: counted.count,
+                last: clock(),
+            }
+        };
+        set_meta(&tx, meta_names::ADMIN_FAILURES, &next.to_string())?;
+        tx.commit().map_err(write_err)?;
+        Ok(if ok {
+            admin::Check::Ok
+        } else {
+            admin::Check::Wrong
+        })
+    }
+
     /// The active workspace and project as recorded in the config.
     pub fn active(&self) -> Result<Scope> {
         self.scope(None, None)
@@ -93,13 +154,7 @@ impl Vault {
                 super::check_scope_name("workspace", n)?;
                 workspace_ref(&self.lock(), n)?
             }
-            None => {
-                let s = self.active()?;
-                Ws {
-                    name: s.workspace,
-                    id: s.workspace_id,
-                }
-            }
+            None => self.active_workspace()?,
         };
         Ok(WorkspaceRef {
             name: ws.name,
@@ -296,8 +351,8 @@ impl Vault {
     /// Makes `name` (a project of the active workspace) the active project.
     pub fn use_project(&self, name: &str) -> Result<Scope> {
         super::check_scope_name("project", name)?;
-        let active = self.active()?;
-        let scope = self.scope(Some(&active.workspace), Some(name))?;
+        let ws = self.active_workspace()?;
+        let scope = self.scope(Some(&ws.name), Some(name))?;
         self.write_active(&scope.workspace, &scope.project)?;
         Ok(scope)
     }
@@ -562,6 +617,16 @@ impl Vault {
             .map_err(read_err)?;
         Ok(rows)
     }
+}
+
+fn set_meta(tx: &Transaction<'_>, name: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![name, value],
+    )
+    .map(|_| ())
+    .map_err(write_err)
 }
 
 fn is_fk_violation(e: &rusqlite::Error) -> bool {

@@ -45,6 +45,8 @@ pub(crate) mod meta_names {
     pub const KEY_CHECK: &str = "key_check";
     pub const EMAIL: &str = "email";
     pub const ADMIN_PASSWORD_HASH: &str = "admin_password_hash";
+    /// Consecutive wrong admin passwords: `count:unix_seconds_of_last`.
+    pub const ADMIN_FAILURES: &str = "admin_failures";
     pub const CREATED_AT: &str = "created_at";
 }
 
@@ -133,7 +135,13 @@ impl Vault {
                 _ => default_project(&conn, &ws)?,
             },
         };
-        let project_id = project_id(&conn, &ws, &project_name)?;
+        let project_id = project_id(&conn, &ws, &project_name).map_err(|e| {
+            if project.is_none() {
+                e.fix("the active project no longer exists: run `agentsecrets project use NAME` (see `agentsecrets project list`)")
+            } else {
+                e
+            }
+        })?;
         Ok(Scope {
             workspace: ws.name,
             project: project_name,
@@ -220,6 +228,16 @@ impl Vault {
         &self.home
     }
 
+    /// The active workspace alone (valid even when the active project is not).
+    fn active_workspace(&self) -> Result<Ws> {
+        let active = self.config.get(&self.home)?;
+        let conn = self.lock();
+        match active {
+            Some(c) => workspace_ref(&conn, &c.workspace),
+            None => first_workspace(&conn),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -285,6 +303,7 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
     }
     let ctx = format!("cannot open {}", path.display());
     let conn = Connection::open_with_flags(path, flags).map_err(|e| EngineError::vault(&ctx, e))?;
+    conn.set_prepared_statement_cache_capacity(32);
     conn.busy_timeout(BUSY_TIMEOUT)
         .and_then(|_| conn.pragma_update(None, "foreign_keys", true))
         // No temporary files outside the home.

@@ -297,3 +297,66 @@ fn missing_config_falls_back_to_first_workspace() {
         ("Personal", "default")
     );
 }
+
+#[test]
+fn a_missing_active_project_can_be_repaired_with_project_use() {
+    let (_t, home, v) = fresh();
+    config::write(
+        &home,
+        &config::Config {
+            workspace: "Personal".into(),
+            project: "gone".into(),
+        },
+    )
+    .unwrap();
+    let e = v.active().unwrap_err();
+    assert_eq!(e.code, ErrorCode::ProjectNotFound);
+    assert!(e.fix.unwrap().contains("project use"));
+    assert_eq!(v.workspace(None).unwrap().name, "Personal");
+    assert_eq!(v.use_project("default").unwrap().project, "default");
+    assert_eq!(v.active().unwrap().project, "default");
+}
+
+#[test]
+fn admin_password_guessing_is_throttled() {
+    let (_t, _h, v) = fresh();
+    let t0 = 1_000_000;
+    for i in 0..admin::FREE_ATTEMPTS {
+        let r = v
+            .check_admin_password_at("guess", t0 + u64::from(i))
+            .unwrap();
+        assert_eq!(r, admin::Check::Wrong);
+    }
+    let last = t0 + u64::from(admin::FREE_ATTEMPTS) - 1;
+    // Even the right password is not checked while throttled.
+    let r = v.check_admin_password_at("admin-password", last).unwrap();
+    let wait = admin::FIRST_WAIT_SECS;
+    assert_eq!(
+        r,
+        admin::Check::Throttled {
+            retry_after_secs: wait
+        }
+    );
+    // Another handle (another process) sees the same state.
+    let other = Vault::open(v.home()).unwrap();
+    let r = other
+        .check_admin_password_at("admin-password", last + 1)
+        .unwrap();
+    assert_eq!(
+        r,
+        admin::Check::Throttled {
+            retry_after_secs: wait - 1
+        }
+    );
+    let r = v
+        .check_admin_password_at("admin-password", last + wait)
+        .unwrap();
+    assert_eq!(r, admin::Check::Ok);
+    // Success resets the count.
+    let r = v.check_admin_password_at("guess", last + wait).unwrap();
+    assert_eq!(r, admin::Check::Wrong);
+    let r = v
+        .check_admin_password_at("admin-password", last + wait)
+        .unwrap();
+    assert_eq!(r, admin::Check::Ok);
+}

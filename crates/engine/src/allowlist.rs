@@ -15,7 +15,9 @@ use url::{Host, Url};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Allowed; `explicit_http` when the matching entry names `http://`.
-    Allowed { explicit_http: bool },
+    Allowed {
+        explicit_http: bool,
+    },
     NotAllowed,
     EmptyAllowlist,
 }

@@ -326,3 +326,46 @@ fn the_audited_command_line_is_scrubbed_and_redaction_is_recorded() {
     assert_eq!(ev["redacted"], true);
     assert_eq!(ev["reason"], "credential_echo");
 }
+
+#[test]
+fn the_child_stays_in_the_engine_s_process_group_so_killing_the_group_kills_the_tree() {
+    use std::os::unix::process::CommandExt;
+    let h = home_with(&[("KEY", CANARY)]);
+    let mut engine = h
+        .cmd()
+        .args([
+            "env",
+            "--",
+            "sh",
+            "-c",
+            "cut -d' ' -f5 /proc/$$/stat; sleep 30 & echo $!; wait",
+        ])
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_reader(engine.stdout.take().unwrap());
+    let group: u32 = next_line(&lines, "pgid").trim().parse().unwrap();
+    let grandchild: u32 = next_line(&lines, "grandchild pid").trim().parse().unwrap();
+    assert_eq!(group, engine.id(), "the child is in the engine's group");
+    // SIGKILL cannot be forwarded: only the group kill can reach the tree.
+    // SAFETY: kill(2) on a negative pid signals that process group.
+    let r = unsafe { libc::kill(-(group as libc::pid_t), libc::SIGKILL) };
+    assert_eq!(r, 0);
+    wait_timeout(&mut engine, 10);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
+        let gone = stat
+            .rsplit_once(')')
+            .is_none_or(|(_, rest)| rest.trim_start().starts_with('Z'));
+        if gone {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the grandchild survived the group kill"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

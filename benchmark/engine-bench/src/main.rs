@@ -38,12 +38,27 @@ fn parse_args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
-        let mut val = |name: &str| it.next().unwrap_or_else(|| die(&format!("{name} needs a value")));
+        let mut val = |name: &str| {
+            it.next()
+                .unwrap_or_else(|| die(&format!("{name} needs a value")))
+        };
         match arg.as_str() {
             "--engine" => a.engine = PathBuf::from(val("--engine")),
-            "--seconds" => a.seconds = val("--seconds").parse().unwrap_or_else(|_| die("--seconds takes a number")),
-            "--stream-mib" => a.stream_mib = val("--stream-mib").parse().unwrap_or_else(|_| die("--stream-mib takes a number")),
-            "--samples" => a.latency_samples = val("--samples").parse().unwrap_or_else(|_| die("--samples takes a number")),
+            "--seconds" => {
+                a.seconds = val("--seconds")
+                    .parse()
+                    .unwrap_or_else(|_| die("--seconds takes a number"))
+            }
+            "--stream-mib" => {
+                a.stream_mib = val("--stream-mib")
+                    .parse()
+                    .unwrap_or_else(|_| die("--stream-mib takes a number"))
+            }
+            "--samples" => {
+                a.latency_samples = val("--samples")
+                    .parse()
+                    .unwrap_or_else(|_| die("--samples takes a number"))
+            }
             "--json" => a.json = true,
             "-h" | "--help" => {
                 println!("engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--samples N] [--json]\n\nBuild first: cargo build --release -p agentsecrets-engine -p agentsecrets-bench");
@@ -76,7 +91,10 @@ fn cli(engine: &Path, home: &Path, args: &[&str], stdin: &str) {
     c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = c.wait_with_output().unwrap();
     if !out.status.success() {
-        die(&format!("agentsecrets {args:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
+        die(&format!(
+            "agentsecrets {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
 }
 
@@ -107,7 +125,11 @@ impl Engine {
             std::thread::sleep(Duration::from_millis(2));
         }
         let pid = child.id();
-        Engine { child, pid, socket: home.join("run/proxy.sock") }
+        Engine {
+            child,
+            pid,
+            socket: home.join("run/proxy.sock"),
+        }
     }
 
     /// User + system CPU time of the engine process so far.
@@ -115,7 +137,8 @@ impl Engine {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
         let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
         let f: Vec<&str> = after.split_whitespace().collect();
-        let ticks: u64 = f.get(11).and_then(|s| s.parse().ok()).unwrap_or(0) + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let ticks: u64 = f.get(11).and_then(|s| s.parse().ok()).unwrap_or(0)
+            + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
         // USER_HZ is 100 on every Linux this runs on.
         let hz = 100u64;
         Duration::from_micros(ticks * 1_000_000 / hz)
@@ -123,7 +146,8 @@ impl Engine {
 
     /// Peak resident set size in KiB.
     fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
         status
             .lines()
             .find(|l| l.starts_with("VmHWM:"))
@@ -139,25 +163,43 @@ impl Engine {
 }
 
 fn terminate(pid: u32) {
-    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
 }
 
 /// One way of making the small call.
 #[derive(Clone)]
 enum Path_ {
-    Direct { client: reqwest::Client, url: String },
-    Engine { client: reqwest::Client, target: String },
+    Direct {
+        client: reqwest::Client,
+        url: String,
+    },
+    Engine {
+        client: reqwest::Client,
+        target: String,
+    },
 }
 
 impl Path_ {
     async fn call(&self) -> Result<(), String> {
         let resp = match self {
-            Path_::Direct { client, url } => client.get(url).header("authorization", format!("Bearer {VALUE}")).send().await,
+            Path_::Direct { client, url } => {
+                client
+                    .get(url)
+                    .header("authorization", format!("Bearer {VALUE}"))
+                    .send()
+                    .await
+            }
             Path_::Engine { client, target } => {
                 client
                     .get("http://localhost/proxy")
                     .header("x-as-target-url", target)
-                    .header("x-as-inject", r#"[{"style":"bearer","secret":"BENCH_KEY"}]"#)
+                    .header(
+                        "x-as-inject",
+                        r#"[{"style":"bearer","secret":"BENCH_KEY"}]"#,
+                    )
                     .send()
                     .await
             }
@@ -226,7 +268,10 @@ async fn stream(req: reqwest::RequestBuilder, expect: u64) -> Stream {
     if got != expect {
         die(&format!("streamed {got} bytes, expected {expect}"));
     }
-    Stream { mib_per_s: got as f64 / (1 << 20) as f64 / start.elapsed().as_secs_f64(), first_byte: first.unwrap_or_default() }
+    Stream {
+        mib_per_s: got as f64 / (1 << 20) as f64 / start.elapsed().as_secs_f64(),
+        first_byte: first.unwrap_or_default(),
+    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -238,19 +283,49 @@ async fn main() {
     let args = parse_args();
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    cli(&args.engine, h, &["init", "--admin-password-stdin"], &format!("{PASSWORD}\n"));
+    cli(
+        &args.engine,
+        h,
+        &["init", "--admin-password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
     cli(&args.engine, h, &["secrets", "set", "BENCH_KEY"], VALUE);
-    cli(&args.engine, h, &["workspace", "allowlist", "add", "127.0.0.1", "--password-stdin"], &format!("{PASSWORD}\n"));
+    cli(
+        &args.engine,
+        h,
+        &[
+            "workspace",
+            "allowlist",
+            "add",
+            "127.0.0.1",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
 
     let stream_bytes = args.stream_mib << 20;
     let up = upstream::start(stream_bytes);
     let engine = Engine::start(&args.engine, h);
 
-    let direct_client = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(256).build().unwrap();
-    let engine_client = reqwest::Client::builder().unix_socket(engine.socket.clone()).pool_max_idle_per_host(256).build().unwrap();
+    let direct_client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
+    let engine_client = reqwest::Client::builder()
+        .unix_socket(engine.socket.clone())
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
     let small = format!("http://{}/small", up.addr);
-    let direct = Path_::Direct { client: direct_client.clone(), url: small.clone() };
-    let via = Path_::Engine { client: engine_client.clone(), target: small.clone() };
+    let direct = Path_::Direct {
+        client: direct_client.clone(),
+        url: small.clone(),
+    };
+    let via = Path_::Engine {
+        client: engine_client.clone(),
+        target: small.clone(),
+    };
 
     // Warm both paths (connections, caches).
     latency(&direct, 200).await;
@@ -278,16 +353,31 @@ async fn main() {
 
     // Streaming.
     let big = format!("http://{}/stream", up.addr);
-    let sd = stream(direct_client.get(&big).header("authorization", format!("Bearer {VALUE}")), stream_bytes).await;
+    let sd = stream(
+        direct_client
+            .get(&big)
+            .header("authorization", format!("Bearer {VALUE}")),
+        stream_bytes,
+    )
+    .await;
     let se = stream(
         engine_client
             .get("http://localhost/proxy")
             .header("x-as-target-url", &big)
-            .header("x-as-inject", r#"[{"style":"bearer","secret":"BENCH_KEY"}]"#),
+            .header(
+                "x-as-inject",
+                r#"[{"style":"bearer","secret":"BENCH_KEY"}]"#,
+            ),
         stream_bytes,
     )
     .await;
-    let sd2 = stream(direct_client.get(&big).header("authorization", format!("Bearer {VALUE}")), stream_bytes).await;
+    let sd2 = stream(
+        direct_client
+            .get(&big)
+            .header("authorization", format!("Bearer {VALUE}")),
+        stream_bytes,
+    )
+    .await;
     let direct_stream = (sd.mib_per_s + sd2.mib_per_s) / 2.0;
     let rss = engine.peak_rss_kib();
     engine.stop();
@@ -324,10 +414,17 @@ async fn main() {
     println!("latency, concurrency 1   direct p50 {:.3} ms  p99 {:.3} ms | engine p50 {:.3} ms  p99 {:.3} ms | ratio p50 {:.2}x  p99 {:.2}x  (added {:.3} ms)",
         l["direct_p50_ms"].as_f64().unwrap(), l["direct_p99_ms"].as_f64().unwrap(), l["engine_p50_ms"].as_f64().unwrap(), l["engine_p99_ms"].as_f64().unwrap(),
         l["ratio_p50"].as_f64().unwrap(), l["ratio_p99"].as_f64().unwrap(), l["added_p50_ms"].as_f64().unwrap());
-    println!("throughput, concurrency 64  direct {:.0} req/s | engine {:.0} req/s | ratio {:.2}x",
-        t["direct_rps"].as_f64().unwrap(), t["engine_rps"].as_f64().unwrap(), t["ratio"].as_f64().unwrap());
-    println!("engine CPU per proxied request  {:.1} us   new upstream connections per request  {:.4}",
-        t["engine_cpu_us_per_request"].as_f64().unwrap(), t["new_upstream_connections_per_request"].as_f64().unwrap());
+    println!(
+        "throughput, concurrency 64  direct {:.0} req/s | engine {:.0} req/s | ratio {:.2}x",
+        t["direct_rps"].as_f64().unwrap(),
+        t["engine_rps"].as_f64().unwrap(),
+        t["ratio"].as_f64().unwrap()
+    );
+    println!(
+        "engine CPU per proxied request  {:.1} us   new upstream connections per request  {:.4}",
+        t["engine_cpu_us_per_request"].as_f64().unwrap(),
+        t["new_upstream_connections_per_request"].as_f64().unwrap()
+    );
     println!("stream {} MiB   direct {:.0} MiB/s | engine {:.0} MiB/s | ratio {:.2}x   first byte direct {:.2} ms, engine {:.2} ms   engine peak RSS {:.1} MiB",
         args.stream_mib, s["direct_mib_s"].as_f64().unwrap(), s["engine_mib_s"].as_f64().unwrap(), s["ratio"].as_f64().unwrap(),
         s["direct_first_byte_ms"].as_f64().unwrap(), s["engine_first_byte_ms"].as_f64().unwrap(), s["engine_peak_rss_mib"].as_f64().unwrap());

@@ -24,18 +24,25 @@ pub fn start(stream_bytes: u64) -> Upstream {
     let connections = Arc::new(AtomicU64::new(0));
     let conns = connections.clone();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             loop {
-                let Ok((s, _)) = listener.accept().await else { continue };
+                let Ok((s, _)) = listener.accept().await else {
+                    continue;
+                };
                 let _ = s.set_nodelay(true);
                 conns.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(async move {
                     let svc = service_fn(move |req: Request<hyper::body::Incoming>| async move {
                         Ok::<_, std::convert::Infallible>(answer(req.uri().path(), stream_bytes))
                     });
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(s), svc).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(s), svc)
+                        .await;
                 });
             }
         });
@@ -47,10 +54,17 @@ fn answer(path: &str, stream_bytes: u64) -> Response<BoxBody<Bytes, std::io::Err
     if path == "/stream" {
         let chunk = Bytes::from(vec![b'a'; 64 * 1024]);
         let n = stream_bytes / chunk.len() as u64;
-        let frames = futures_util::stream::iter((0..n).map(move |_| Ok::<_, std::io::Error>(Frame::data(chunk.clone()))));
+        let frames = futures_util::stream::iter(
+            (0..n).map(move |_| Ok::<_, std::io::Error>(Frame::data(chunk.clone()))),
+        );
         return Response::new(StreamBody::new(frames).boxed());
     }
-    let mut r = Response::new(Full::new(Bytes::from_static(br#"{"ok":true,"items":[1,2,3]}"#)).map_err(|n| match n {}).boxed());
-    r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+    let mut r = Response::new(
+        Full::new(Bytes::from_static(br#"{"ok":true,"items":[1,2,3]}"#))
+            .map_err(|n| match n {})
+            .boxed(),
+    );
+    r.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
     r
 }

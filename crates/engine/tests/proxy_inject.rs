@@ -268,3 +268,31 @@ fn health_identifies_the_engine() {
         .iter()
         .any(|f| f == "exact-case-targets"));
 }
+
+#[test]
+fn redacted_trailer_when_asked_and_the_call_is_audited_ok() {
+    use std::io::{Read, Write};
+    let home = TestHome::new();
+    home.set_secret("K", "trailer-canary-77");
+    home.allow(&["127.0.0.1"]);
+    let up = Upstream::start(|_| Reply::ok("echo trailer-canary-77"));
+    let proxy = Proxy::start(&home);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    write!(
+        s,
+        "GET /proxy HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-AS-Token: {}\r\nX-AS-Target-URL: {}\r\nX-AS-Inject-Bearer: K\r\nTE: trailers\r\nConnection: close\r\n\r\n",
+        proxy.port,
+        proxy.token,
+        up.url("/t")
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    assert!(raw.contains("transfer-encoding: chunked"), "{raw}");
+    assert!(raw.contains("echo [REDACTED_BY_AGENTSECRETS]"), "{raw}");
+    assert!(raw.contains("\r\nx-as-redacted: true\r\n"), "{raw}");
+    assert!(!raw.contains("trailer-canary-77"));
+    let last = home.audit_lines().pop().unwrap();
+    assert_eq!(last["status"], "OK", "{last}");
+    assert_eq!(last["redacted"], true);
+}

@@ -145,6 +145,22 @@ struct Audit {
     project: Option<String>,
 }
 
+impl Default for Audit {
+    fn default() -> Self {
+        Audit {
+            started: Instant::now(),
+            method: String::new(),
+            target_url: String::new(),
+            domain: String::new(),
+            secret_keys: Vec::new(),
+            auth_styles: Vec::new(),
+            agent_id: None,
+            workspace: None,
+            project: None,
+        }
+    }
+}
+
 impl Audit {
     fn event(
         &self,
@@ -185,15 +201,8 @@ async fn proxy(
     req: Request<Incoming>,
 ) -> Response<ResBody> {
     let mut audit = Audit {
-        started: Instant::now(),
         method: req.method().to_string(),
-        target_url: String::new(),
-        domain: String::new(),
-        secret_keys: Vec::new(),
-        auth_styles: Vec::new(),
-        agent_id: None,
-        workspace: None,
-        project: None,
+        ..Audit::default()
     };
     match run(&shared, transport, req, &mut audit).await {
         Ok(res) => res,
@@ -381,20 +390,7 @@ async fn run(
 
     // Stream the body through the redactor; audit when it ends.
     let shared2 = shared.clone();
-    let audit_base = std::mem::replace(
-        audit,
-        Audit {
-            started: audit.started,
-            method: String::new(),
-            target_url: String::new(),
-            domain: String::new(),
-            secret_keys: Vec::new(),
-            auth_styles: Vec::new(),
-            agent_id: None,
-            workspace: None,
-            project: None,
-        },
-    );
+    let audit_base = std::mem::take(audit);
     let code = status.as_u16();
     let on_finish = Box::new(move |redacted: bool, completed: bool| {
         let (st, reason) = match (completed, redacted) {

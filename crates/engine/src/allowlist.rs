@@ -46,19 +46,19 @@ pub fn check(entries: &[String], url: &Url) -> Decision {
         return Decision::NotAllowed;
     };
     let port = url.port_or_known_default();
-    let mut decision = Decision::NotAllowed;
+    let mut allowed = false;
+    let mut explicit_http = false;
     for entry in entries.iter().filter_map(|e| Entry::parse(e).ok()) {
         if entry.matches(&host, port) {
-            decision = Decision::Allowed {
-                explicit_http: entry.http
-                    || decision
-                        == Decision::Allowed {
-                            explicit_http: true,
-                        },
-            };
+            allowed = true;
+            explicit_http |= entry.http;
         }
     }
-    decision
+    if allowed {
+        Decision::Allowed { explicit_http }
+    } else {
+        Decision::NotAllowed
+    }
 }
 
 /// The URL's host as written in audit logs and errors (lower case, no trailing dot).
@@ -112,6 +112,7 @@ pub fn is_refused_ip(ip: IpAddr) -> bool {
 fn is_refused_v4(a: Ipv4Addr) -> bool {
     a.is_link_local() // 169.254.0.0/16, incl. the 169.254.169.254 metadata service
         || a == Ipv4Addr::new(100, 100, 100, 200) // Alibaba Cloud metadata
+        || a == Ipv4Addr::new(192, 0, 0, 192) // Oracle Cloud Classic metadata
         || a.octets()[0] == 0 // "this network", incl. 0.0.0.0
         || a.is_multicast()
         || a.is_broadcast()
@@ -694,6 +695,7 @@ mod tests {
             "169.254.0.1",
             "169.254.255.255",
             "100.100.100.200",
+            "192.0.0.192",
             "0.0.0.0",
             "0.1.2.3",
             "224.0.0.1",
@@ -731,6 +733,54 @@ mod tests {
             "64:ff9b::8.8.8.8",
         ] {
             assert!(!is_refused_ip(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Host names from a tiny alphabet, so that random pairs often collide.
+    fn domain() -> impl Strategy<Value = String> {
+        prop::collection::vec("[abA-][abB]{0,2}", 1..4).prop_map(|labels| {
+            labels
+                .into_iter()
+                .map(|l| l.trim_matches('-').to_string())
+                .map(|l| if l.is_empty() { "a".to_string() } else { l })
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn exact_entry_matches_exactly_its_host(e in domain(), h in domain(), dot in any::<bool>(), port in prop::option::of(1u16..3)) {
+            let entry = normalize_entry(&e).unwrap();
+            prop_assert_eq!(normalize_entry(&entry).unwrap(), entry.clone());
+            let target = format!("https://{h}{}{}/", if dot { "." } else { "" }, port.map(|p| format!(":{p}")).unwrap_or_default());
+            let url = Url::parse(&target).unwrap();
+            let same = host_of(&url) == e.to_ascii_lowercase();
+            let want = if same { Decision::Allowed { explicit_http: false } } else { Decision::NotAllowed };
+            prop_assert_eq!(check(&[entry], &url), want);
+        }
+
+        #[test]
+        fn wildcard_matches_strict_subdomains(suffix in domain(), h in domain()) {
+            prop_assume!(suffix.contains('.'));
+            let entry = normalize_entry(&format!("*.{suffix}")).unwrap();
+            let url = Url::parse(&format!("https://{h}/")).unwrap();
+            let host = host_of(&url);
+            let sub = host.ends_with(&format!(".{}", suffix.to_ascii_lowercase()));
+            prop_assert_eq!(check(&[entry], &url) != Decision::NotAllowed, sub);
+        }
+
+        #[test]
+        fn normalize_never_panics_and_is_idempotent(s in "\\PC{0,30}") {
+            if let Ok(n) = normalize_entry(&s) {
+                prop_assert_eq!(normalize_entry(&n).unwrap(), n);
+            }
         }
     }
 }

@@ -321,3 +321,38 @@ fn non_utf8_value_in_a_string_does_not_panic() {
     let out = p.scrub("caf\u{e9}");
     assert!(!out.as_bytes().contains(&0xc3));
 }
+
+#[test]
+fn echoes_in_another_case_are_redacted() {
+    let p = patterns();
+    let pct = utf8_percent_encode(CANARY, NON_ALPHANUMERIC).to_string();
+    // Alternate the case of every hex digit: no single-case form has it.
+    let mut mixed = String::new();
+    let mut upper = false;
+    for c in pct.chars() {
+        if c.is_ascii_hexdigit() && c.is_ascii_alphabetic() {
+            upper = !upper;
+            mixed.push(if upper {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            });
+        } else {
+            mixed.push(c);
+        }
+    }
+    for echo in [
+        CANARY.to_ascii_uppercase(),
+        CANARY.to_ascii_lowercase(),
+        mixed,
+        STANDARD.encode(CANARY).to_lowercase(),
+    ] {
+        let (out, hit) = p.redact(format!("error: bad key {echo}!").as_bytes());
+        assert!(hit, "{echo}");
+        assert_eq!(
+            out,
+            format!("error: bad key {REDACTION_MARKER}!").into_bytes(),
+            "{echo}"
+        );
+    }
+}

@@ -9,8 +9,16 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use proptest::prelude::*;
 use std::sync::Arc;
 
+/// Matching ignores ASCII case, so every check here does too.
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    !needle.is_empty()
+        && hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn starts_with(form: &[u8], held: &[u8]) -> bool {
+    form.len() > held.len() && form[..held.len()].eq_ignore_ascii_case(held)
 }
 
 /// Characters of values: letters, digits, the bytes encoders treat
@@ -113,10 +121,7 @@ fn stream(p: &Arc<Patterns>, forms: &[Vec<u8>], text: &[u8], cuts: &[usize]) -> 
         // Whatever is held back could still become a match.
         let held = &text[fed - s.held_back()..fed];
         assert!(
-            held.is_empty()
-                || forms
-                    .iter()
-                    .any(|f| f.len() > held.len() && f.starts_with(held)),
+            held.is_empty() || forms.iter().any(|f| starts_with(f, held)),
             "holds back {:?}, which starts no pattern",
             String::from_utf8_lossy(held)
         );

@@ -5,6 +5,9 @@
 //! automaton; each match is replaced by [`REDACTION_MARKER`].
 //! [`StreamRedactor`] applies it to a stream split at arbitrary points and
 //! yields exactly what whole-buffer [`Patterns::redact`] would.
+//!
+//! Matching ignores ASCII case: an echo in another case (`SK_LIVE_…`, `%2f`
+//! next to `%2F`) gives the value away almost as well as the value itself.
 
 mod patterns;
 mod stream;
@@ -39,7 +42,15 @@ impl Patterns {
 
     /// Like [`Patterns::new`], with the automaton's size limit as an error.
     pub fn try_new<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Result<Patterns> {
-        let mut forms: Vec<Vec<u8>> = values.into_iter().flat_map(encoded_forms).collect();
+        // Lower case once here; the automaton and the trie both fold case.
+        let mut forms: Vec<Vec<u8>> = values
+            .into_iter()
+            .flat_map(encoded_forms)
+            .map(|mut f| {
+                f.make_ascii_lowercase();
+                f
+            })
+            .collect();
         forms.sort_unstable();
         forms.dedup();
         let ac = if forms.is_empty() {
@@ -48,6 +59,7 @@ impl Patterns {
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
                 .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .ascii_case_insensitive(true)
                 .build(&forms)
                 .map_err(|e| {
                     EngineError::internal(format!("cannot compile the redaction patterns: {e}"))
@@ -72,7 +84,7 @@ impl Patterns {
         self.ac.is_none()
     }
 
-    /// Number of distinct encoded forms searched for.
+    /// Number of distinct encoded forms searched for (after case folding).
     pub fn len(&self) -> usize {
         self.count
     }
@@ -126,5 +138,31 @@ impl std::fmt::Debug for Patterns {
         f.debug_struct("Patterns")
             .field("forms", &self.count)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shareable_across_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Patterns>();
+        send_sync::<StreamRedactor>();
+    }
+
+    #[test]
+    fn counts_and_limits() {
+        let p = Patterns::new([
+            b"abcdefgh".as_slice(),
+            b"".as_slice(),
+            b"abcdefgh".as_slice(),
+        ]);
+        assert!(!p.is_empty());
+        assert_eq!(p.len(), Patterns::new([b"abcdefgh".as_slice()]).len());
+        assert!(p.max_len() >= "\\u0061".len() * 8);
+        assert!(Patterns::empty().is_empty());
+        assert_eq!(Patterns::empty().len(), 0);
     }
 }

@@ -11,85 +11,114 @@ use bytes::Bytes;
 use std::sync::Arc;
 
 /// A trie of all patterns with Aho-Corasick failure links, used only to find
-/// the held-back tail in time linear in the longest pattern.
+/// the held-back tail in time linear in the longest pattern. Patterns are
+/// lower case and input bytes are folded, as the search automaton does.
+///
+/// Nodes are numbered breadth-first from the sorted pattern list, so the
+/// children of node `n` are the consecutive ids `first_child[n] ..
+/// first_child[n + 1]`, sorted by their edge byte: no per-node allocation.
 pub(crate) struct PrefixTrie {
-    nodes: Vec<Node>,
+    /// Byte on the edge into each node (unused for the root).
+    byte: Vec<u8>,
+    /// `nodes + 1` entries.
+    first_child: Vec<u32>,
+    fail: Vec<u32>,
+    depth: Vec<u32>,
     /// Longest proper prefix length: no held-back tail is longer.
     max_hold: usize,
-}
-
-struct Node {
-    /// Sorted by byte.
-    next: Vec<(u8, u32)>,
-    fail: u32,
-    depth: u32,
 }
 
 const ROOT: u32 = 0;
 
 impl PrefixTrie {
+    /// `patterns` must be lower case, sorted and free of duplicates.
     pub(crate) fn new(patterns: &[Vec<u8>]) -> Self {
-        let mut nodes = vec![Node {
-            next: Vec::new(),
-            fail: ROOT,
-            depth: 0,
-        }];
-        for p in patterns {
-            let mut s = ROOT;
-            for &b in p {
-                s = match nodes[s as usize].next.binary_search_by_key(&b, |e| e.0) {
-                    Ok(i) => nodes[s as usize].next[i].1,
-                    Err(i) => {
-                        let id = u32::try_from(nodes.len()).expect("pattern trie under 4G nodes");
-                        let depth = nodes[s as usize].depth + 1;
-                        nodes[s as usize].next.insert(i, (b, id));
-                        nodes.push(Node {
-                            next: Vec::new(),
-                            fail: ROOT,
-                            depth,
-                        });
-                        id
+        debug_assert!(patterns.windows(2).all(|w| w[0] < w[1]));
+        let total: usize = patterns.iter().map(Vec::len).sum();
+        let id = |n: usize| u32::try_from(n).expect("pattern trie under 4G nodes");
+        let mut byte = Vec::with_capacity(total + 1);
+        let mut parent = Vec::with_capacity(total + 1);
+        let mut depth = Vec::with_capacity(total + 1);
+        let mut first_child = Vec::with_capacity(total + 2);
+        byte.push(0);
+        parent.push(ROOT);
+        depth.push(0);
+        // Each node of the current level is the range of patterns sharing
+        // its prefix; sorting keeps each child's range contiguous.
+        let mut level: Vec<(usize, usize)> = vec![(0, patterns.len())];
+        let mut d = 0;
+        let mut node = 0usize;
+        while !level.is_empty() {
+            let mut next_level = Vec::new();
+            for &(lo, hi) in &level {
+                first_child.push(id(byte.len()));
+                let mut i = lo;
+                while i < hi {
+                    if patterns[i].len() <= d {
+                        // Only the first pattern of a range can end here.
+                        i += 1;
+                        continue;
                     }
-                };
+                    let b = patterns[i][d];
+                    let start = i;
+                    while i < hi && patterns[i][d] == b {
+                        i += 1;
+                    }
+                    byte.push(b);
+                    parent.push(id(node));
+                    depth.push(id(d + 1));
+                    next_level.push((start, i));
+                }
+                node += 1;
             }
+            level = next_level;
+            d += 1;
         }
+        first_child.push(id(byte.len()));
+
         let mut trie = PrefixTrie {
+            fail: vec![ROOT; byte.len()],
+            byte,
+            first_child,
+            depth,
             max_hold: patterns
                 .iter()
                 .map(|p| p.len().saturating_sub(1))
                 .max()
                 .unwrap_or(0),
-            nodes,
         };
-        // Breadth-first, so a node's failure target is final before its children need it.
-        let mut queue = std::collections::VecDeque::new();
-        let root_children: Vec<u32> = trie.nodes[ROOT as usize].next.iter().map(|e| e.1).collect();
-        queue.extend(root_children);
-        while let Some(s) = queue.pop_front() {
-            let children = trie.nodes[s as usize].next.clone();
-            for (b, child) in children {
-                let mut f = trie.nodes[s as usize].fail;
-                let target = loop {
-                    if let Some(t) = trie.child(f, b) {
-                        break t;
-                    }
-                    if f == ROOT {
-                        break ROOT;
-                    }
-                    f = trie.nodes[f as usize].fail;
-                };
-                trie.nodes[child as usize].fail = target;
-                queue.push_back(child);
+        // Breadth-first id order: a node's parent and every shorter node
+        // already have their failure link.
+        for (n, &p) in parent.iter().enumerate().skip(1) {
+            if p == ROOT {
+                continue;
             }
+            let b = trie.byte[n];
+            let mut f = trie.fail[p as usize];
+            trie.fail[n] = loop {
+                if let Some(t) = trie.child(f, b) {
+                    break t;
+                }
+                if f == ROOT {
+                    break ROOT;
+                }
+                f = trie.fail[f as usize];
+            };
         }
         trie
     }
 
+    fn children(&self, s: u32) -> std::ops::Range<usize> {
+        self.first_child[s as usize] as usize..self.first_child[s as usize + 1] as usize
+    }
+
     fn child(&self, s: u32, b: u8) -> Option<u32> {
-        let next = &self.nodes[s as usize].next;
-        next.binary_search_by_key(&b, |e| e.0)
+        let range = self.children(s);
+        let start = range.start;
+        self.byte[range]
+            .binary_search(&b)
             .ok()
-            .map(|i| next[i].1)
+            .map(|i| (start + i) as u32)
     }
 
     fn step(&self, mut s: u32, b: u8) -> u32 {
@@ -100,7 +129,7 @@ impl PrefixTrie {
             if s == ROOT {
                 return ROOT;
             }
-            s = self.nodes[s as usize].fail;
+            s = self.fail[s as usize];
         }
     }
 
@@ -111,17 +140,20 @@ impl PrefixTrie {
         let window = &buf[buf.len().saturating_sub(self.max_hold)..];
         let mut s = ROOT;
         for &b in window {
-            s = self.step(s, b);
+            s = self.step(s, b.to_ascii_lowercase());
         }
         // `s` is the longest suffix that is a trie node; its failure chain
         // lists the shorter ones. A node with children is a proper prefix;
         // a leaf is a complete pattern that nothing extends.
-        while s != ROOT && self.nodes[s as usize].next.is_empty() {
-            s = self.nodes[s as usize].fail;
+        while s != ROOT && self.children(s).is_empty() {
+            s = self.fail[s as usize];
         }
-        self.nodes[s as usize].depth as usize
+        self.depth[s as usize] as usize
     }
 }
+
+/// Capacity above which the pending buffer is given back after a chunk.
+const SHRINK_ABOVE: usize = 1 << 20;
 
 /// Split-safe streaming redaction: holds back only a tail that could still
 /// become a match, so output stays prompt.
@@ -147,7 +179,10 @@ impl StreamRedactor {
         };
         self.pending.extend_from_slice(chunk);
         let buf = &self.pending;
-        let tail = buf.len() - self.patterns.trie().open_suffix_len(buf);
+        let trie = self.patterns.trie();
+        // Bytes from `tail` on are held back: the longest suffix that is a
+        // proper prefix of some pattern.
+        let mut tail = buf.len() - trie.open_suffix_len(buf);
 
         let mut out = Vec::with_capacity(buf.len() + REDACTION_MARKER.len());
         let mut emitted = 0;
@@ -167,13 +202,20 @@ impl StreamRedactor {
             out.extend_from_slice(REDACTION_MARKER.as_bytes());
             emitted = m.end();
             self.redacted = true;
+            if emitted > tail {
+                // The match ate into the tail. The search resumes at its end,
+                // so only an open suffix starting there still needs holding;
+                // the same argument applies to the matches after it.
+                tail = buf.len() - trie.open_suffix_len(&buf[emitted..]);
+            }
         }
-        // No match starts in [emitted, tail), so those bytes are final; a
-        // committed match may end inside the tail, and the search resumes
-        // after it exactly as a whole-buffer search would.
-        let keep_from = emitted.max(tail);
-        out.extend_from_slice(&buf[emitted..keep_from]);
-        self.pending.drain(..keep_from);
+        // No match starts in [emitted, tail): those bytes are final.
+        out.extend_from_slice(&buf[emitted..tail]);
+        self.pending.drain(..tail);
+        // One oversized chunk must not pin its memory for the whole stream.
+        if self.pending.capacity() > SHRINK_ABOVE {
+            self.pending.shrink_to(SHRINK_ABOVE / 4);
+        }
         Bytes::from(out)
     }
 
@@ -204,7 +246,9 @@ mod tests {
     use super::*;
 
     fn trie(ps: &[&str]) -> PrefixTrie {
-        PrefixTrie::new(&ps.iter().map(|p| p.as_bytes().to_vec()).collect::<Vec<_>>())
+        let mut ps: Vec<Vec<u8>> = ps.iter().map(|p| p.as_bytes().to_vec()).collect();
+        ps.sort();
+        PrefixTrie::new(&ps)
     }
 
     #[test]
@@ -230,5 +274,38 @@ mod tests {
         assert_eq!(t.open_suffix_len(&long), 3);
         long.push(b'b');
         assert_eq!(t.open_suffix_len(&long), 0);
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[test]
+    fn a_match_ending_inside_the_tail_releases_what_follows() {
+        // Value ` \`: its JSON form ` \\` is a proper prefix of the
+        // twice-escaped ` \\\\`, so ` \\` is held back until the next byte
+        // shows which one it is.
+        let p = Arc::new(Patterns::new([b" \\".as_slice()]));
+        let mut s = StreamRedactor::new(p.clone());
+        let a = s.push(b"x \\\\");
+        assert_eq!(&a[..], b"x");
+        assert_eq!(s.held_back(), 3);
+        // `u` decides: ` \\` is the match, and `u` starts no pattern, so
+        // nothing stays held back.
+        let b = s.push(b"u");
+        assert_eq!(b, format!("{REDACTION_MARKER}u").as_bytes());
+        assert_eq!(s.held_back(), 0);
+        assert!(s.redacted());
+    }
+
+    #[test]
+    fn finish_redacts_a_complete_match_in_the_tail() {
+        let p = Arc::new(Patterns::new([b"abc".as_slice(), b"abcdef".as_slice()]));
+        let mut s = StreamRedactor::new(p);
+        assert_eq!(&s.push(b"-abc")[..], b"-");
+        assert_eq!(s.finish(), REDACTION_MARKER.as_bytes());
+        assert!(s.redacted());
+        assert!(s.finish().is_empty());
     }
 }

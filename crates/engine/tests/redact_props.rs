@@ -214,3 +214,147 @@ proptest! {
         prop_assert_eq!(s_hit, hit);
     }
 }
+
+/// Leftmost-longest by brute force, ignoring ASCII case: the reference the
+/// redactor's search paths are held to.
+fn naive_redact(forms: &[Vec<u8>], text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let longest = forms
+            .iter()
+            .filter(|f| text.len() - i >= f.len() && text[i..i + f.len()].eq_ignore_ascii_case(f))
+            .map(Vec::len)
+            .max();
+        match longest {
+            Some(n) => {
+                out.extend_from_slice(REDACTION_MARKER.as_bytes());
+                i += n;
+            }
+            None => {
+                out.push(text[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Longest suffix of `text` that is a proper prefix of some form.
+fn naive_open_suffix(forms: &[Vec<u8>], text: &[u8]) -> usize {
+    (1..=text.len())
+        .rev()
+        .find(|&n| {
+            forms
+                .iter()
+                .any(|f| starts_with(f, &text[text.len() - n..]))
+        })
+        .unwrap_or(0)
+}
+
+/// Streams `text` cut at `cuts`; returns the output and the bytes held back
+/// after each push.
+fn stream_holds(p: &Arc<Patterns>, text: &[u8], cuts: &[usize]) -> (Vec<u8>, Vec<usize>) {
+    let mut s = StreamRedactor::new(p.clone());
+    let mut out = Vec::new();
+    let mut holds = Vec::new();
+    let mut fed = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&text.len())) {
+        out.extend_from_slice(&s.push(&text[fed..cut]));
+        fed = cut;
+        holds.push(s.held_back());
+    }
+    out.extend_from_slice(&s.finish());
+    (out, holds)
+}
+
+/// Every way the search can run: small inputs only, the accelerator from
+/// the first byte (SIMD prefilter, or the automaton), and switching over
+/// partway through a stream.
+fn every_search(values: &[Vec<u8>]) -> Vec<(&'static str, Arc<Patterns>)> {
+    let v = || values.iter().map(Vec::as_slice);
+    vec![
+        ("default", Arc::new(Patterns::new(v()))),
+        (
+            "small only",
+            Arc::new(Patterns::tuned(v(), usize::MAX, true).unwrap()),
+        ),
+        (
+            "prefilter",
+            Arc::new(Patterns::tuned(v(), 0, true).unwrap()),
+        ),
+        (
+            "automaton",
+            Arc::new(Patterns::tuned(v(), 0, false).unwrap()),
+        ),
+        (
+            "prefilter midway",
+            Arc::new(Patterns::tuned(v(), 13, true).unwrap()),
+        ),
+        (
+            "automaton midway",
+            Arc::new(Patterns::tuned(v(), 13, false).unwrap()),
+        ),
+    ]
+}
+
+fn check_every_search(
+    values: &[Vec<u8>],
+    text: &[u8],
+    cuts: &[usize],
+) -> Result<(), TestCaseError> {
+    let mut forms: Vec<Vec<u8>> = values.iter().flat_map(|v| encoded_forms(v)).collect();
+    forms.sort();
+    forms.dedup();
+    let expected = naive_redact(&forms, text);
+    // The tail held back after each push: the longest open suffix of what
+    // is pending, which a match ending past it can only shorten.
+    let mut reference: Option<Vec<usize>> = None;
+    for (name, p) in every_search(values) {
+        prop_assert_eq!(&p.redact(text).0, &expected, "{} whole", name);
+        let (streamed, holds) = stream_holds(&p, text, cuts);
+        prop_assert_eq!(&streamed, &expected, "{} streamed", name);
+        for (i, &cut) in cuts.iter().chain(std::iter::once(&text.len())).enumerate() {
+            prop_assert!(
+                holds[i] <= naive_open_suffix(&forms, &text[..cut]),
+                "{} holds too much",
+                name
+            );
+        }
+        match &reference {
+            None => reference = Some(holds),
+            Some(r) => prop_assert_eq!(&holds, r, "{} holds back differently", name),
+        }
+    }
+    Ok(())
+}
+
+fn sorted_cuts(cuts: &[prop::sample::Index], len: usize) -> Vec<usize> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(len + 1)).collect();
+    cuts.sort_unstable();
+    cuts
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_search_path_agrees_with_brute_force(c in case(), upper in any::<bool>()) {
+        let mut text = c.text.clone();
+        if upper {
+            text.make_ascii_uppercase();
+        }
+        let values: Vec<Vec<u8>> = c.values.iter().map(|v| v.as_bytes().to_vec()).collect();
+        check_every_search(&values, &text, &c.cuts)?;
+    }
+
+    #[test]
+    fn every_search_path_agrees_on_arbitrary_bytes(
+        values in prop::collection::vec(prop::collection::vec(prop::sample::select(vec![0u8, 0x41, 0x61, 0x42, 0xc3, 0xff, b'%', b'\\']), 1..6), 1..4),
+        text in prop::collection::vec(prop::sample::select(vec![0u8, 0x41, 0x61, 0x42, 0x62, 0xc3, 0xff, b'%', b'=', b'\\', b'u', b'Q']), 0..300),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let cuts = sorted_cuts(&cuts, text.len());
+        check_every_search(&values, &text, &cuts)?;
+    }
+}

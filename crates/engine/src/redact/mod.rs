@@ -1,8 +1,8 @@
 //! Redaction of secret values in every encoding an upstream might echo them in.
 //!
 //! [`Patterns`] holds every encoded form of a set of values (see
-//! [`encoded_forms`]) compiled into one leftmost-longest Aho-Corasick
-//! automaton; each match is replaced by [`REDACTION_MARKER`].
+//! [`encoded_forms`]), searched leftmost-longest; each match is replaced by
+//! [`REDACTION_MARKER`].
 //! [`StreamRedactor`] applies it to a stream split at arbitrary points and
 //! yields exactly what whole-buffer [`Patterns::redact`] would.
 //!
@@ -10,6 +10,7 @@
 //! next to `%2F`) gives the value away almost as well as the value itself.
 
 mod patterns;
+mod search;
 mod stream;
 
 pub use agentsecrets_wire::REDACTION_MARKER;
@@ -17,22 +18,33 @@ pub use patterns::{encoded_forms, MIN_BASE64_CORE};
 pub use stream::StreamRedactor;
 
 use crate::error::{EngineError, Result};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use stream::PrefixTrie;
+use search::{Accel, Forms};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
-/// Every encoded form of a set of values, compiled for one-pass search.
+/// Bytes a [`Patterns`] scans before it builds its accelerator: a typical
+/// response is a few KiB and never repays the build, a large one does.
+const ACCEL_AFTER: usize = 48 * 1024;
+
+/// Every encoded form of a set of values, ready for one-pass search.
+///
+/// Building is cheap (the forms only); the search structures for large
+/// inputs are built on first need, shared by every user of the value.
 pub struct Patterns {
-    ac: Option<AhoCorasick>,
-    trie: PrefixTrie,
-    count: usize,
-    max_len: usize,
+    /// `None` when there is nothing to search for.
+    forms: Option<Forms>,
+    /// Bytes scanned so far, towards `accel_after`.
+    scanned: AtomicUsize,
+    accel_after: usize,
+    allow_packed: bool,
+    accel: OnceLock<Accel>,
 }
 
 impl Patterns {
     /// Builds the patterns for `values`; empty values are ignored.
     ///
-    /// Panics only if the pattern set exceeds the automaton's size limits
-    /// (billions of states), which [`Patterns::try_new`] reports instead.
+    /// Panics only if the forms add up to 4 GiB or more, which
+    /// [`Patterns::try_new`] reports instead.
     pub fn new<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Patterns {
         match Patterns::try_new(values) {
             Ok(p) => p,
@@ -40,38 +52,44 @@ impl Patterns {
         }
     }
 
-    /// Like [`Patterns::new`], with the automaton's size limit as an error.
+    /// Like [`Patterns::new`], with the size limit as an error.
     pub fn try_new<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Result<Patterns> {
-        // Lower case once here; the automaton and the trie both fold case.
-        let mut forms: Vec<Vec<u8>> = values
-            .into_iter()
-            .flat_map(encoded_forms)
-            .map(|mut f| {
-                f.make_ascii_lowercase();
-                f
-            })
-            .collect();
+        Patterns::tuned(values, ACCEL_AFTER, true)
+    }
+
+    /// [`Patterns::try_new`] with the accelerator built after `accel_after`
+    /// scanned bytes (0: from the first byte; `usize::MAX`: never), and with
+    /// the SIMD prefilter or only the automaton. For tests and measurements:
+    /// the matches are the same whatever the choice.
+    #[doc(hidden)]
+    pub fn tuned<'a>(
+        values: impl IntoIterator<Item = &'a [u8]>,
+        accel_after: usize,
+        allow_packed: bool,
+    ) -> Result<Patterns> {
+        // Lower case once here; the search folds the input's case.
+        let mut forms: Vec<Vec<u8>> = Vec::new();
+        for v in values {
+            patterns::forms_into(v, true, &mut forms);
+        }
+        for f in &mut forms {
+            f.make_ascii_lowercase();
+        }
         forms.sort_unstable();
         forms.dedup();
-        let ac = if forms.is_empty() {
-            None
-        } else {
-            let ac = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .ascii_case_insensitive(true)
-                .build(&forms)
-                .map_err(|e| {
-                    EngineError::internal(format!("cannot compile the redaction patterns: {e}"))
-                        .fix("inject fewer or shorter secrets in one request")
-                })?;
-            Some(ac)
-        };
+        let total: usize = forms.iter().map(Vec::len).sum();
+        if total >= u32::MAX as usize {
+            return Err(
+                EngineError::internal("the redaction patterns are too large to compile")
+                    .fix("inject fewer or shorter secrets in one request"),
+            );
+        }
         Ok(Patterns {
-            trie: PrefixTrie::new(&forms),
-            count: forms.len(),
-            max_len: forms.iter().map(Vec::len).max().unwrap_or(0),
-            ac,
+            forms: (!forms.is_empty()).then(|| Forms::new(forms)),
+            scanned: AtomicUsize::new(0),
+            accel_after,
+            allow_packed,
+            accel: OnceLock::new(),
         })
     }
 
@@ -81,32 +99,32 @@ impl Patterns {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ac.is_none()
+        self.forms.is_none()
     }
 
     /// Number of distinct encoded forms searched for (after case folding).
     pub fn len(&self) -> usize {
-        self.count
+        self.forms.as_ref().map_or(0, |f| f.forms.len())
     }
 
     /// Length in bytes of the longest encoded form.
     pub fn max_len(&self) -> usize {
-        self.max_len
+        self.forms.as_ref().map_or(0, |f| f.max_len)
     }
 
     /// Whole-buffer redaction; returns the text and whether anything was replaced.
     pub fn redact(&self, input: &[u8]) -> (Vec<u8>, bool) {
-        let Some(ac) = &self.ac else {
+        let Some(searcher) = self.searcher(input.len()) else {
             return (input.to_vec(), false);
         };
         let mut out = Vec::with_capacity(input.len());
         let mut last = 0;
         let mut hit = false;
-        for m in ac.find_iter(input) {
+        while let Some((start, end)) = searcher.find(input, last, input.len()) {
             hit = true;
-            out.extend_from_slice(&input[last..m.start()]);
+            out.extend_from_slice(&input[last..start]);
             out.extend_from_slice(REDACTION_MARKER.as_bytes());
-            last = m.end();
+            last = end;
         }
         out.extend_from_slice(&input[last..]);
         (out, hit)
@@ -123,12 +141,47 @@ impl Patterns {
         }
     }
 
-    pub(crate) fn automaton(&self) -> Option<&AhoCorasick> {
-        self.ac.as_ref()
+    /// The search for an input of `n` bytes, or `None` if there is nothing
+    /// to search for. Counts the bytes towards building the accelerator.
+    pub(crate) fn searcher(&self, n: usize) -> Option<Searcher<'_>> {
+        let forms = self.forms.as_ref()?;
+        let accel = match self.accel.get() {
+            Some(a) => Some(a),
+            None => {
+                let before = self.scanned.fetch_add(n, Ordering::Relaxed);
+                (before.saturating_add(n) > self.accel_after).then(|| {
+                    self.accel
+                        .get_or_init(|| Accel::new(forms, self.allow_packed))
+                })
+            }
+        };
+        Some(Searcher { forms, accel })
+    }
+}
+
+/// One use of [`Patterns`]: the forms, and the accelerator if built.
+pub(crate) struct Searcher<'a> {
+    forms: &'a Forms,
+    accel: Option<&'a Accel>,
+}
+
+impl Searcher<'_> {
+    /// The leftmost-longest match in `hay` that starts in `from..limit`
+    /// (and may end anywhere in `hay`).
+    pub(crate) fn find(&self, hay: &[u8], from: usize, limit: usize) -> Option<(usize, usize)> {
+        match self.accel {
+            Some(a) => a.find(self.forms, hay, from, limit),
+            None => self.forms.find(hay, from, limit),
+        }
     }
 
-    pub(crate) fn trie(&self) -> &PrefixTrie {
-        &self.trie
+    /// Length of the longest suffix of `buf` that is a proper prefix of some
+    /// form, and the bytes looked at to find it.
+    pub(crate) fn open_suffix_len(&self, buf: &[u8]) -> (usize, usize) {
+        match self.accel {
+            Some(a) => (a.trie.open_suffix_len(buf), 0),
+            None => self.forms.open_suffix_len(buf),
+        }
     }
 }
 
@@ -136,7 +189,7 @@ impl std::fmt::Debug for Patterns {
     // Never prints the forms: they are the secrets.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Patterns")
-            .field("forms", &self.count)
+            .field("forms", &self.len())
             .finish_non_exhaustive()
     }
 }

@@ -11,61 +11,80 @@ pub const MIN_BASE64_CORE: usize = 6;
 /// Every form of `value` worth redacting, sorted and deduplicated. Empty for
 /// an empty value.
 pub fn encoded_forms(value: &[u8]) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    if value.is_empty() {
-        return out;
-    }
-    out.push(value.to_vec());
-
-    let b64 = base64_forms(value);
-    for form in &b64 {
-        // A base64 token carried in a URL or by a JSON encoder that escapes
-        // `/` (PHP, some Java libraries).
-        if form.iter().any(|b| matches!(b, b'+' | b'/' | b'=')) {
-            for lower in [false, true] {
-                out.push(percent(form, is_unreserved, lower, false));
-            }
-        }
-        if form.contains(&b'/') {
-            out.push(slash_escaped(form));
-        }
-    }
-    out.extend(b64);
-
-    percent_forms(value, &mut out);
-    if let Ok(s) = std::str::from_utf8(value) {
-        json_forms(s, &mut out);
-    }
-
-    out.retain(|f| !f.is_empty());
+    let mut out = Vec::new();
+    forms_into(value, false, &mut out);
     out.sort_unstable();
     out.dedup();
     out
 }
 
-/// Standard and URL-safe base64, padded and not, plus for each alphabet the
+/// Appends the forms of `value` to `out`, unsorted, possibly repeated, none
+/// empty. With `folded`, forms that differ from another only in the case of
+/// hex digits are left out: they fold to the same lower-case form.
+pub(crate) fn forms_into(value: &[u8], folded: bool, out: &mut Vec<Vec<u8>>) {
+    if value.is_empty() {
+        return;
+    }
+    out.push(value.to_vec());
+    let cases: &[bool] = if folded { &[true] } else { &[false, true] };
+
+    let b64_from = out.len();
+    base64_forms(value, out);
+    for i in b64_from..out.len() {
+        // A base64 token carried in a URL or by a JSON encoder that escapes
+        // `/` (PHP, some Java libraries).
+        if out[i].iter().any(|b| matches!(b, b'+' | b'/' | b'=')) {
+            for &lower in cases {
+                let f = percent(&out[i], is_unreserved, lower, false);
+                out.push(f);
+            }
+        }
+        if out[i].contains(&b'/') {
+            let f = slash_escaped(&out[i]);
+            out.push(f);
+        }
+    }
+
+    percent_forms(value, cases, out);
+    if let Ok(s) = std::str::from_utf8(value) {
+        json_forms(s, cases, out);
+    }
+}
+
+/// Standard and URL-safe base64, padded and not (when they differ), plus for each alphabet the
 /// characters that depend only on the value when it sits at byte offset 0, 1
 /// or 2 of a larger encoded blob (e.g. `Basic base64(user:secret)`).
-fn base64_forms(value: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
+fn base64_forms(value: &[u8], out: &mut Vec<Vec<u8>>) {
+    let mut blob = Vec::with_capacity(value.len() + 4);
+    let mut enc = String::with_capacity(value.len() * 4 / 3 + 8);
     for (padded, unpadded) in [(&STANDARD, &STANDARD_NO_PAD), (&URL_SAFE, &URL_SAFE_NO_PAD)] {
-        out.push(padded.encode(value).into_bytes());
-        out.push(unpadded.encode(value).into_bytes());
+        let full = unpadded.encode(value).into_bytes();
+        if !value.len().is_multiple_of(3) {
+            out.push(padded.encode(value).into_bytes());
+        }
         for offset in 0..3usize {
-            let mut blob = vec![0u8; offset];
-            blob.extend_from_slice(value);
-            blob.extend_from_slice(&[0, 0]);
-            let enc = unpadded.encode(&blob).into_bytes();
             // Output char i covers stream bits [6i, 6i+6); the value covers
             // bits [8*offset, 8*(offset+len)). Keep the chars fully inside.
             let start = (8 * offset).div_ceil(6);
             let end = 8 * (offset + value.len()) / 6;
-            if end >= start + MIN_BASE64_CORE {
-                out.push(enc[start..end].to_vec());
+            if end < start + MIN_BASE64_CORE {
+                continue;
             }
+            if offset == 0 {
+                // The core at offset 0 is a prefix of the full encoding.
+                out.push(full[..end].to_vec());
+                continue;
+            }
+            blob.clear();
+            blob.resize(offset, 0);
+            blob.extend_from_slice(value);
+            blob.extend_from_slice(&[0, 0]);
+            enc.clear();
+            unpadded.encode_string(&blob, &mut enc);
+            out.push(enc.as_bytes()[start..end].to_vec());
         }
+        out.push(full);
     }
-    out
 }
 
 fn is_alnum(b: u8) -> bool {
@@ -106,10 +125,14 @@ const PERCENT_KEEP_SETS: &[fn(u8) -> bool] = &[
     |b| b.is_ascii_graphic() && !b"\"#<>?`{}/:;=@[\\]^|".contains(&b),
 ];
 
-fn percent_forms(value: &[u8], out: &mut Vec<Vec<u8>>) {
+fn percent_forms(value: &[u8], cases: &[bool], out: &mut Vec<Vec<u8>>) {
     let has_space = value.contains(&b' ');
     for keep in PERCENT_KEEP_SETS {
-        for lower in [false, true] {
+        // Nothing to encode: the raw value, already there.
+        if value.iter().all(|&b| keep(b)) {
+            continue;
+        }
+        for &lower in cases {
             out.push(percent(value, keep, lower, false));
             if has_space {
                 out.push(percent(value, keep, lower, true));
@@ -167,39 +190,40 @@ fn needs_short(c: char) -> bool {
     c == '"' || c == '\\' || (c as u32) < 0x20
 }
 
-fn json_forms(s: &str, out: &mut Vec<Vec<u8>>) {
+fn json_forms(s: &str, cases: &[bool], out: &mut Vec<Vec<u8>>) {
     let serde = |c: char| if needs_short(c) { Esc::Short } else { Esc::Raw };
     // serde_json, JavaScript `JSON.stringify`, Python `ensure_ascii=False`.
     let once = json_with(s, serde);
     // A JSON document relayed as a string inside another one.
-    if let Ok(once_str) = std::str::from_utf8(&once) {
-        if once_str != s {
-            out.push(json_with(once_str, serde));
+    if let Some(once) = &once {
+        if let Ok(once_str) = std::str::from_utf8(once) {
+            out.extend(json_with(once_str, serde));
         }
     }
-    out.push(once);
+    out.extend(once);
     // Encoders that escape `/` (PHP `json_encode`).
-    out.push(json_with(
+    out.extend(json_with(
         s,
         |c| if c == '/' { Esc::Slash } else { serde(c) },
     ));
-    for u in [Esc::ULower, Esc::UUpper] {
+    for &lower in cases {
+        let u = if lower { Esc::ULower } else { Esc::UUpper };
         // Python `json.dumps` (ensure_ascii) and Java: non-ASCII as `\uXXXX`.
-        out.push(json_with(s, |c| if c.is_ascii() { serde(c) } else { u }));
-        out.push(json_with(s, |c| match c {
+        out.extend(json_with(s, |c| if c.is_ascii() { serde(c) } else { u }));
+        out.extend(json_with(s, |c| match c {
             '/' => Esc::Slash,
             c if c.is_ascii() => serde(c),
             _ => u,
         }));
         // Go `encoding/json`: HTML-sensitive characters and line separators.
-        out.push(json_with(s, |c| match c {
+        out.extend(json_with(s, |c| match c {
             '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => u,
             c => serde(c),
         }));
         // Every character as `\uXXXX`.
-        out.push(json_with(s, |_| u));
+        out.extend(json_with(s, |_| u));
         // Alphanumerics raw, everything else `\uXXXX`.
-        out.push(json_with(s, |c| {
+        out.extend(json_with(s, |c| {
             if c.is_ascii_alphanumeric() {
                 Esc::Raw
             } else {
@@ -209,22 +233,33 @@ fn json_forms(s: &str, out: &mut Vec<Vec<u8>>) {
     }
 }
 
-fn json_with(s: &str, policy: impl Fn(char) -> Esc) -> Vec<u8> {
-    let mut out = String::with_capacity(s.len() * 2);
+/// `s` with each character written as `policy` says; `None` when that is
+/// `s` itself (the raw value, already a form).
+fn json_with(s: &str, policy: impl Fn(char) -> Esc) -> Option<Vec<u8>> {
+    if s.chars().all(|c| policy(c) == Esc::Raw) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(s.len() * 2);
     for c in s.chars() {
         match policy(c) {
-            Esc::Raw => out.push(c),
-            Esc::Slash => out.push_str("\\/"),
+            Esc::Raw => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+            Esc::Slash => out.extend_from_slice(b"\\/"),
             Esc::Short => match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                '\u{8}' => out.extend_from_slice(b"\\b"),
+                '\u{c}' => out.extend_from_slice(b"\\f"),
                 c if (c as u32) < 0x20 => push_u(&mut out, c as u16, true),
-                c => out.push(c),
+                c => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
             },
             esc @ (Esc::ULower | Esc::UUpper) => {
                 let mut units = [0u16; 2];
@@ -234,16 +269,23 @@ fn json_with(s: &str, policy: impl Fn(char) -> Esc) -> Vec<u8> {
             }
         }
     }
-    out.into_bytes()
+    Some(out)
 }
 
-fn push_u(out: &mut String, unit: u16, lower: bool) {
-    use std::fmt::Write;
-    let _ = if lower {
-        write!(out, "\\u{unit:04x}")
+fn push_u(out: &mut Vec<u8>, unit: u16, lower: bool) {
+    let hex: &[u8; 16] = if lower {
+        b"0123456789abcdef"
     } else {
-        write!(out, "\\u{unit:04X}")
+        b"0123456789ABCDEF"
     };
+    out.extend_from_slice(&[
+        b'\\',
+        b'u',
+        hex[(unit >> 12) as usize],
+        hex[(unit >> 8 & 15) as usize],
+        hex[(unit >> 4 & 15) as usize],
+        hex[(unit & 15) as usize],
+    ]);
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use super::Patterns;
 use agentsecrets_wire::REDACTION_MARKER;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 
 /// A trie of all patterns with Aho-Corasick failure links, used only to find
@@ -152,14 +152,17 @@ impl PrefixTrie {
     }
 }
 
-/// Capacity above which the pending buffer is given back after a chunk.
+/// Capacity above which the pending buffer is replaced after a chunk.
 const SHRINK_ABOVE: usize = 1 << 20;
 
 /// Split-safe streaming redaction: holds back only a tail that could still
 /// become a match, so output stays prompt.
 pub struct StreamRedactor {
     patterns: Arc<Patterns>,
-    pending: Vec<u8>,
+    pending: BytesMut,
+    /// Bytes the last tail check looked at, counted with the next chunk:
+    /// many tiny chunks also make the accelerator worth building.
+    tail_work: usize,
     redacted: bool,
 }
 
@@ -167,56 +170,68 @@ impl StreamRedactor {
     pub fn new(patterns: Arc<Patterns>) -> Self {
         StreamRedactor {
             patterns,
-            pending: Vec::new(),
+            pending: BytesMut::new(),
+            tail_work: 0,
             redacted: false,
         }
     }
 
     /// Feeds a chunk; returns what can be emitted now.
     pub fn push(&mut self, chunk: &[u8]) -> Bytes {
-        let Some(ac) = self.patterns.automaton() else {
+        let Some(search) = self.patterns.searcher(chunk.len() + self.tail_work) else {
             return Bytes::copy_from_slice(chunk);
         };
         self.pending.extend_from_slice(chunk);
-        let buf = &self.pending;
-        let trie = self.patterns.trie();
+        let oversized = self.pending.capacity() > SHRINK_ABOVE;
+        let buf = &self.pending[..];
         // Bytes from `tail` on are held back: the longest suffix that is a
         // proper prefix of some pattern.
-        let mut tail = buf.len() - trie.open_suffix_len(buf);
+        let (open, work) = search.open_suffix_len(buf);
+        self.tail_work = work;
+        let mut tail = buf.len() - open;
 
-        let mut out = Vec::with_capacity(buf.len() + REDACTION_MARKER.len());
+        let mut out: Option<Vec<u8>> = None;
         let mut emitted = 0;
-        for m in ac.find_iter(buf.as_slice()) {
-            // A match starting inside the tail may still grow or be replaced
-            // by a longer one: decide it with more input.
-            if m.start() >= tail {
-                break;
-            }
+        // Only a match starting before the tail is looked for: one starting
+        // inside it may still grow or be replaced by a longer one, so it is
+        // decided with more input.
+        while let Some((start, end)) = search.find(buf, emitted, tail) {
             // A match starting before the tail is final. If a longer pattern
-            // starting at m.start() could still complete beyond the buffer
-            // end, buf[m.start()..] would be a proper prefix of it, i.e. a
+            // starting at `start` could still complete beyond the buffer
+            // end, buf[start..] would be a proper prefix of it, i.e. a
             // longer open suffix than the tail: contradiction. So the
             // leftmost-longest match found here is the one the whole stream
             // would yield, and it ends inside the buffer.
-            out.extend_from_slice(&buf[emitted..m.start()]);
+            let out = out.get_or_insert_with(|| Vec::with_capacity(buf.len()));
+            out.extend_from_slice(&buf[emitted..start]);
             out.extend_from_slice(REDACTION_MARKER.as_bytes());
-            emitted = m.end();
+            emitted = end;
             self.redacted = true;
             if emitted > tail {
                 // The match ate into the tail. The search resumes at its end,
                 // so only an open suffix starting there still needs holding;
                 // the same argument applies to the matches after it.
-                tail = buf.len() - trie.open_suffix_len(&buf[emitted..]);
+                let (open, work) = search.open_suffix_len(&buf[emitted..]);
+                self.tail_work += work;
+                tail = buf.len() - open;
             }
         }
         // No match starts in [emitted, tail): those bytes are final.
-        out.extend_from_slice(&buf[emitted..tail]);
-        self.pending.drain(..tail);
-        // One oversized chunk must not pin its memory for the whole stream.
-        if self.pending.capacity() > SHRINK_ABOVE {
-            self.pending.shrink_to(SHRINK_ABOVE / 4);
+        let out = match out {
+            Some(mut out) => {
+                out.extend_from_slice(&buf[emitted..tail]);
+                let _ = self.pending.split_to(tail);
+                Bytes::from(out)
+            }
+            // Nothing replaced: hand the bytes on without copying them.
+            None => self.pending.split_to(tail).freeze(),
+        };
+        // The tail shares the chunk's buffer: it must not pin one oversized
+        // chunk's memory for the whole stream.
+        if oversized {
+            self.pending = BytesMut::from(&self.pending[..]);
         }
-        Bytes::from(out)
+        out
     }
 
     /// Ends the stream; returns the rest (with a complete match in it redacted).

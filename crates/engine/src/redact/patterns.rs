@@ -4,6 +4,7 @@
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
+use std::sync::OnceLock;
 
 /// A base64 core shorter than this would also match unrelated base64 text.
 pub const MIN_BASE64_CORE: usize = 6;
@@ -125,9 +126,22 @@ const PERCENT_KEEP_SETS: &[fn(u8) -> bool] = &[
     |b| b.is_ascii_graphic() && !b"\"#<>?`{}/:;=@[\\]^|".contains(&b),
 ];
 
+/// [`PERCENT_KEEP_SETS`] as tables: they are consulted for every byte of
+/// every value of every request.
+fn keep_tables() -> &'static [[bool; 256]] {
+    static TABLES: OnceLock<Vec<[bool; 256]>> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        PERCENT_KEEP_SETS
+            .iter()
+            .map(|keep| std::array::from_fn(|b| keep(b as u8)))
+            .collect()
+    })
+}
+
 fn percent_forms(value: &[u8], cases: &[bool], out: &mut Vec<Vec<u8>>) {
     let has_space = value.contains(&b' ');
-    for keep in PERCENT_KEEP_SETS {
+    for table in keep_tables() {
+        let keep = |b: u8| table[b as usize];
         // Nothing to encode: the raw value, already there.
         if value.iter().all(|&b| keep(b)) {
             continue;
@@ -397,5 +411,37 @@ mod tests {
         let forms = encoded_forms(&v);
         assert!(forms.contains(&v.to_vec()));
         assert!(forms.contains(&STANDARD.encode(v).into_bytes()));
+    }
+}
+
+#[cfg(test)]
+mod folded_tests {
+    use super::*;
+
+    #[test]
+    fn folded_forms_are_the_lower_cased_forms() {
+        let values: [&[u8]; 6] = [
+            b"sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+            b"a b/c+d",
+            "p\"a/s\u{e9}\u{1F600} <&>\n\u{1}".as_bytes(),
+            &[0xfb, 0xff, b'x', b'y', b'z', 0xfb, 0xff],
+            b"abc",
+            b"Z",
+        ];
+        for v in values {
+            let mut all: Vec<Vec<u8>> = encoded_forms(v)
+                .into_iter()
+                .map(|f| f.to_ascii_lowercase())
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            let mut folded = Vec::new();
+            forms_into(v, true, &mut folded);
+            let mut folded: Vec<Vec<u8>> =
+                folded.into_iter().map(|f| f.to_ascii_lowercase()).collect();
+            folded.sort_unstable();
+            folded.dedup();
+            assert_eq!(folded, all, "{}", String::from_utf8_lossy(v));
+        }
     }
 }

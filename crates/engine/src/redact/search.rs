@@ -334,3 +334,119 @@ fn prefix_searchers(forms: &[Vec<u8>]) -> Option<Vec<packed::Searcher>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::patterns::forms_into;
+
+    fn forms_of(values: &[&str]) -> Forms {
+        let mut forms = Vec::new();
+        for v in values {
+            forms_into(v.as_bytes(), true, &mut forms);
+        }
+        for f in &mut forms {
+            f.make_ascii_lowercase();
+        }
+        forms.sort_unstable();
+        forms.dedup();
+        Forms::new(forms)
+    }
+
+    const VALUES: [&str; 5] = [
+        "sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    ];
+
+    /// A long text with every form, in both cases, spread through filler
+    /// that shares their first bytes.
+    fn text(forms: &Forms) -> Vec<u8> {
+        let mut t = Vec::new();
+        for (i, f) in forms.forms.iter().enumerate() {
+            t.extend_from_slice(b"{\"sk\":\"c2t\",\"%7\":\"\\u00\",\"ghp\":");
+            let mut f = f.clone();
+            if i % 2 == 0 {
+                f.make_ascii_uppercase();
+            }
+            // Whole, then cut short by one byte.
+            t.extend_from_slice(&f);
+            t.extend_from_slice(b"\",");
+            t.extend_from_slice(&f[..f.len() - 1]);
+            t.extend_from_slice(b"\"}\n");
+        }
+        t
+    }
+
+    fn all(find: impl Fn(usize) -> Option<(usize, usize)>) -> Vec<(usize, usize)> {
+        let mut at = 0;
+        let mut out = Vec::new();
+        while let Some((s, e)) = find(at) {
+            out.push((s, e));
+            at = e;
+        }
+        out
+    }
+
+    #[test]
+    fn accelerated_search_finds_what_the_small_path_finds() {
+        for n in [1, 2, 5] {
+            let forms = forms_of(&VALUES[..n]);
+            let text = text(&forms);
+            let small = all(|at| forms.find(&text, at, text.len()));
+            // Every whole form found (a cut one may still hold a shorter form).
+            assert!(small.len() >= forms.forms.len());
+            for packed in [true, false] {
+                let accel = Accel::new(&forms, packed);
+                let big = all(|at| accel.find(&forms, &text, at, text.len()));
+                assert_eq!(big, small, "{n} values, packed: {packed}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_limit_stops_the_search_but_not_the_match() {
+        let forms = forms_of(&["secret-value"]);
+        let text = b"xx secret-value yy";
+        assert_eq!(forms.find(text, 0, 3), None);
+        assert_eq!(forms.find(text, 0, 4), Some((3, 15)));
+        for packed in [true, false] {
+            let accel = Accel::new(&forms, packed);
+            assert_eq!(accel.find(&forms, text, 0, 3), None);
+            assert_eq!(accel.find(&forms, text, 0, 4), Some((3, 15)));
+        }
+    }
+
+    #[test]
+    fn open_suffix_matches_the_trie() {
+        let forms = forms_of(&VALUES);
+        let trie = PrefixTrie::new(&forms.forms);
+        let text = text(&forms);
+        for end in 0..text.len() {
+            let buf = &text[..end];
+            assert_eq!(
+                forms.open_suffix_len(buf).0,
+                trie.open_suffix_len(buf),
+                "{end}"
+            );
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_simd_prefilter_is_used_where_available() {
+        if !std::arch::is_x86_feature_detected!("ssse3") {
+            return;
+        }
+        for n in [1, 5] {
+            let forms = forms_of(&VALUES[..n]);
+            let accel = Accel::new(&forms, true);
+            match &accel.search {
+                AccelSearch::Prefix(pres) => assert!(n == 1 || pres.len() > 1),
+                _ => panic!("no prefilter for {n} values"),
+            }
+        }
+    }
+}

@@ -324,3 +324,24 @@ mod stream_tests {
         assert!(s.finish().is_empty());
     }
 }
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    #[test]
+    fn an_oversized_chunk_is_not_pinned_by_the_tail() {
+        let p = Arc::new(Patterns::new([b"secret-value".as_slice()]));
+        let mut s = StreamRedactor::new(p);
+        let mut big = vec![b'x'; 4 * SHRINK_ABOVE];
+        big.extend_from_slice(b"secret");
+        let out = s.push(&big);
+        assert_eq!(out.len(), 4 * SHRINK_ABOVE);
+        assert_eq!(s.held_back(), 6);
+        assert!(s.pending.capacity() <= SHRINK_ABOVE);
+        assert_eq!(
+            s.push(b"-value!"),
+            format!("{REDACTION_MARKER}!").as_bytes()
+        );
+    }
+}

@@ -326,3 +326,40 @@ fn a_detached_start_that_fails_reports_the_proxy_s_own_error() {
     assert!(err["error"]["fix"].as_str().unwrap().contains("--port"));
     drop(busy);
 }
+
+#[test]
+fn start_limits_are_checked_and_reach_the_detached_proxy() {
+    let h = TestHome::new();
+    let bad = h.run(&["proxy", "start", "--timeout-secs", "0"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    let ready = json(&h.run(&[
+        "--json",
+        "proxy",
+        "start",
+        "--detach",
+        "--port",
+        "0",
+        "--timeout-secs",
+        "7",
+        "--max-response-mib",
+        "3",
+    ]));
+    let pid = ready["pid"].as_u64().unwrap();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let args: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let after = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .map(|i| args[i + 1].clone())
+    };
+    assert_eq!(after("--timeout-secs").as_deref(), Some("7"), "{args:?}");
+    assert_eq!(
+        after("--max-response-mib").as_deref(),
+        Some("3"),
+        "{args:?}"
+    );
+    assert!(h.run(&["proxy", "stop"]).status.success());
+}

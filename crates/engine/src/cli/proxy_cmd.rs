@@ -5,6 +5,7 @@ use super::Context;
 use crate::audit::{self, Filter};
 use crate::error::{EngineError, Result};
 use crate::proxy::lifecycle::{self, ReadyLine, Stopped};
+use crate::proxy::ServeOptions;
 use agentsecrets_wire::{AuditEvent, AuditStatus};
 use clap::Subcommand;
 
@@ -18,6 +19,12 @@ pub enum ProxyCommand {
         /// Return once the proxy is ready, leaving it running in the background.
         #[arg(long)]
         detach: bool,
+        /// Seconds to wait for upstream response headers, and the longest pause mid-body.
+        #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout_secs: u64,
+        /// Cut upstream response bodies after this many MiB.
+        #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+        max_response_mib: u64,
     },
     /// Stop the running proxy gracefully.
     Stop,
@@ -39,18 +46,27 @@ pub enum ProxyCommand {
 
 pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
     match cmd {
-        ProxyCommand::Start { port, detach: true } => {
-            let line = lifecycle::start_detached(&ctx.home, port, lifecycle::DEFAULT_TIMEOUT)?;
+        ProxyCommand::Start {
+            port,
+            detach: true,
+            timeout_secs,
+            max_response_mib,
+        } => {
+            let opts = serve_options(port, timeout_secs, max_response_mib);
+            let line = lifecycle::start_detached(&ctx.home, &opts, lifecycle::DEFAULT_TIMEOUT)?;
             ctx.out.result(&line, || line.human());
             Ok(())
         }
         ProxyCommand::Start {
             port,
             detach: false,
+            timeout_secs,
+            max_response_mib,
         } => {
+            let opts = serve_options(port, timeout_secs, max_response_mib);
             let pipe = std::env::var_os(lifecycle::READY_PIPE_ENV).is_some_and(|v| v == "1");
             let out = ctx.out;
-            lifecycle::run_foreground(&ctx.home, port, move |line: &ReadyLine| {
+            lifecycle::run_foreground(&ctx.home, opts, move |line: &ReadyLine| {
                 if pipe {
                     lifecycle::report_ready_on_pipe(line);
                 } else {
@@ -176,4 +192,11 @@ mod tests {
         assert_eq!(uptime(125), "2m5s");
         assert_eq!(uptime(7260), "2h1m");
     }
+}
+
+fn serve_options(port: u16, timeout_secs: u64, max_response_mib: u64) -> ServeOptions {
+    let mut opts = ServeOptions::new(port);
+    opts.timeout = std::time::Duration::from_secs(timeout_secs);
+    opts.max_response_bytes = max_response_mib << 20;
+    opts
 }

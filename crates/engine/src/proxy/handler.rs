@@ -314,6 +314,8 @@ async fn run(
         values.insert(key, v);
     }
     let patterns = Arc::new(Patterns::new(values.values().map(|v| v.as_bytes())));
+    // The caller never had the values, but an audit line must not hold one whatever the URL says.
+    audit.target_url = patterns.scrub(&audit.target_url);
     let with_p = |e: EngineError| (e, Some(patterns.clone()));
 
     // Request body (bounded).

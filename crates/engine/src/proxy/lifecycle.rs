@@ -156,7 +156,11 @@ impl ReadyLine {
 /// Runs the proxy in this process until SIGTERM/SIGINT. Calls `on_ready`
 /// once: with the new proxy's address once it serves, or with the address
 /// of the proxy that already runs for this home (then returns at once).
-pub fn run_foreground(home: &Home, port: u16, on_ready: impl FnOnce(&ReadyLine)) -> Result<()> {
+pub fn run_foreground(
+    home: &Home,
+    opts: ServeOptions,
+    on_ready: impl FnOnce(&ReadyLine),
+) -> Result<()> {
     home.require_initialised()?;
     let lock = match acquire_or_find(home, DEFAULT_TIMEOUT)? {
         Acquired::Lock(lock) => lock,
@@ -176,11 +180,9 @@ pub fn run_foreground(home: &Home, port: u16, on_ready: impl FnOnce(&ReadyLine))
             EngineError::internal(format!("cannot start the async runtime: {e}"))
                 .fix("check the process limits (ulimit -u, ulimit -n)")
         })?;
-    let result = rt.block_on(super::serve(
-        home.clone(),
-        ServeOptions::new(port),
-        |ready| on_ready(&ReadyLine::new(ready, false)),
-    ));
+    let result = rt.block_on(super::serve(home.clone(), opts, |ready| {
+        on_ready(&ReadyLine::new(ready, false))
+    }));
     // Held until the process exits (the kernel releases it then), so a
     // free lock means this proxy is gone, not merely shutting down.
     std::mem::forget(lock);
@@ -251,7 +253,7 @@ pub fn report_ready_on_pipe(line: &ReadyLine) {
 /// Starts the proxy as a detached process (new session, stdin `/dev/null`,
 /// stderr appended to `run/proxy.err`) and returns once it serves. If a
 /// proxy already runs for this home, returns its address instead.
-pub fn start_detached(home: &Home, port: u16, timeout: Duration) -> Result<ReadyLine> {
+pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Result<ReadyLine> {
     home.require_initialised()?;
     home.ensure_dirs()?;
     if let Some(s) = current(home)? {
@@ -266,7 +268,13 @@ pub fn start_detached(home: &Home, port: u16, timeout: Duration) -> Result<Ready
     let err_start = err_file.seek(SeekFrom::End(0)).unwrap_or(0);
 
     let mut cmd = Command::new(&exe);
-    cmd.args(["--json", "proxy", "start", "--port", &port.to_string()])
+    cmd.args(["--json", "proxy", "start"])
+        .args(["--port", &opts.port.to_string()])
+        .args(["--timeout-secs", &opts.timeout.as_secs().to_string()])
+        .args([
+            "--max-response-mib",
+            &(opts.max_response_bytes >> 20).to_string(),
+        ])
         .env("AGENTSECRETS_HOME", &home.root)
         .env(READY_PIPE_ENV, "1")
         .current_dir("/")

@@ -174,6 +174,13 @@ fn logs_table(events: &[AuditEvent]) -> String {
     )
 }
 
+fn serve_options(port: u16, timeout_secs: u64, max_response_mib: u64) -> ServeOptions {
+    let mut opts = ServeOptions::new(port);
+    opts.timeout = std::time::Duration::from_secs(timeout_secs);
+    opts.max_response_bytes = max_response_mib << 20;
+    opts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,11 +199,4 @@ mod tests {
         assert_eq!(uptime(125), "2m5s");
         assert_eq!(uptime(7260), "2h1m");
     }
-}
-
-fn serve_options(port: u16, timeout_secs: u64, max_response_mib: u64) -> ServeOptions {
-    let mut opts = ServeOptions::new(port);
-    opts.timeout = std::time::Duration::from_secs(timeout_secs);
-    opts.max_response_bytes = max_response_mib << 20;
-    opts
 }

@@ -190,7 +190,7 @@ fn timing() {
     black_box(s.finish());
     println!(
         "stream {} MiB with an echo every ~500 bytes (5 values): {:.0} MiB/s",
-        rounds * echoing.len() >> 20,
+        (rounds * echoing.len()) >> 20,
         (rounds * echoing.len()) as f64 / (1 << 20) as f64 / t.elapsed().as_secs_f64()
     );
 }

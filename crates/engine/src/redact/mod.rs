@@ -18,7 +18,7 @@ pub use patterns::{encoded_forms, MIN_BASE64_CORE};
 pub use stream::StreamRedactor;
 
 use crate::error::{EngineError, Result};
-use search::{Accel, Forms};
+use search::{Accel, Forms, Hits};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
@@ -114,7 +114,7 @@ impl Patterns {
 
     /// Whole-buffer redaction; returns the text and whether anything was replaced.
     pub fn redact(&self, input: &[u8]) -> (Vec<u8>, bool) {
-        let Some(searcher) = self.searcher(input.len()) else {
+        let Some(mut searcher) = self.searcher(input.len()) else {
             return (input.to_vec(), false);
         };
         let mut out = Vec::with_capacity(input.len());
@@ -155,22 +155,29 @@ impl Patterns {
                 })
             }
         };
-        Some(Searcher { forms, accel })
+        Some(Searcher {
+            forms,
+            accel,
+            hits: Hits::default(),
+        })
     }
 }
 
-/// One use of [`Patterns`]: the forms, and the accelerator if built.
+/// One use of [`Patterns`] on one input: the forms, and the accelerator if
+/// built.
 pub(crate) struct Searcher<'a> {
     forms: &'a Forms,
     accel: Option<&'a Accel>,
+    hits: Hits,
 }
 
 impl Searcher<'_> {
     /// The leftmost-longest match in `hay` that starts in `from..limit`
-    /// (and may end anywhere in `hay`).
-    pub(crate) fn find(&self, hay: &[u8], from: usize, limit: usize) -> Option<(usize, usize)> {
+    /// (and may end anywhere in `hay`). Successive calls must be on the
+    /// same `hay` with `from` never decreasing.
+    pub(crate) fn find(&mut self, hay: &[u8], from: usize, limit: usize) -> Option<(usize, usize)> {
         match self.accel {
-            Some(a) => a.find(self.forms, hay, from, limit),
+            Some(a) => a.find(self.forms, hay, from, limit, &mut self.hits),
             None => self.forms.find(hay, from, limit),
         }
     }

@@ -187,6 +187,12 @@ impl Forms {
     }
 }
 
+/// Each prefix searcher's next hit (`usize::MAX`: none left) at or after
+/// where it last searched: with several searchers, a match found by one
+/// must not make the others scan the rest of the input again.
+#[derive(Default)]
+pub(crate) struct Hits([Option<usize>; MAX_SEARCHERS]);
+
 /// What a set of forms builds once it has scanned enough to repay it.
 pub(crate) struct Accel {
     search: AccelSearch,
@@ -225,33 +231,31 @@ impl Accel {
         }
     }
 
-    /// Same as [`Forms::find`].
+    /// Same as [`Forms::find`]. `hits` carries what earlier calls on the
+    /// same `hay`, with `from` never decreasing, learnt.
     pub(crate) fn find(
         &self,
         forms: &Forms,
         hay: &[u8],
         from: usize,
         limit: usize,
+        hits: &mut Hits,
     ) -> Option<(usize, usize)> {
         match &self.search {
             AccelSearch::Prefix(pres) => {
-                // Each searcher's next hit at or after `at` (`usize::MAX`:
-                // none left), refreshed only once passed.
-                let mut next = [0usize; MAX_SEARCHERS];
-                let next = &mut next[..pres.len()];
+                let next = &mut hits.0[..pres.len()];
                 let mut at = from;
-                let mut stale = true;
                 while at < limit {
                     let mut i = usize::MAX;
                     for (pre, n) in pres.iter().zip(next.iter_mut()) {
-                        if stale || *n < at {
-                            *n = pre
-                                .find_in(hay, packed_span(at, hay.len()))
-                                .map_or(usize::MAX, |m| m.start());
+                        if n.is_none_or(|n| n < at) {
+                            *n = Some(
+                                pre.find_in(hay, packed_span(at, hay.len()))
+                                    .map_or(usize::MAX, |m| m.start()),
+                            );
                         }
-                        i = i.min(*n);
+                        i = i.min(n.unwrap_or(usize::MAX));
                     }
-                    stale = false;
                     if i >= limit {
                         return None;
                     }
@@ -380,7 +384,7 @@ mod tests {
         t
     }
 
-    fn all(find: impl Fn(usize) -> Option<(usize, usize)>) -> Vec<(usize, usize)> {
+    fn all(mut find: impl FnMut(usize) -> Option<(usize, usize)>) -> Vec<(usize, usize)> {
         let mut at = 0;
         let mut out = Vec::new();
         while let Some((s, e)) = find(at) {
@@ -400,7 +404,8 @@ mod tests {
             assert!(small.len() >= forms.forms.len());
             for packed in [true, false] {
                 let accel = Accel::new(&forms, packed);
-                let big = all(|at| accel.find(&forms, &text, at, text.len()));
+                let mut hits = Hits::default();
+                let big = all(|at| accel.find(&forms, &text, at, text.len(), &mut hits));
                 assert_eq!(big, small, "{n} values, packed: {packed}");
             }
         }
@@ -414,8 +419,11 @@ mod tests {
         assert_eq!(forms.find(text, 0, 4), Some((3, 15)));
         for packed in [true, false] {
             let accel = Accel::new(&forms, packed);
-            assert_eq!(accel.find(&forms, text, 0, 3), None);
-            assert_eq!(accel.find(&forms, text, 0, 4), Some((3, 15)));
+            assert_eq!(accel.find(&forms, text, 0, 3, &mut Hits::default()), None);
+            assert_eq!(
+                accel.find(&forms, text, 0, 4, &mut Hits::default()),
+                Some((3, 15))
+            );
         }
     }
 

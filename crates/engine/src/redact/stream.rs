@@ -178,7 +178,7 @@ impl StreamRedactor {
 
     /// Feeds a chunk; returns what can be emitted now.
     pub fn push(&mut self, chunk: &[u8]) -> Bytes {
-        let Some(search) = self.patterns.searcher(chunk.len() + self.tail_work) else {
+        let Some(mut search) = self.patterns.searcher(chunk.len() + self.tail_work) else {
             return Bytes::copy_from_slice(chunk);
         };
         self.pending.extend_from_slice(chunk);

@@ -52,19 +52,6 @@ pub struct NativeCallRequest {
 /// Default whole-call timeout.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
-/// Headers a caller may not set: the transport or the protocol owns them.
-const RESERVED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "upgrade",
-    "te",
-    "trailer",
-    "proxy-connection",
-];
-
 /// A validated call.
 #[derive(Debug, Clone)]
 pub struct PreparedCall {
@@ -125,7 +112,7 @@ impl PreparedCall {
                     names::shown(&nv.name)
                 )));
             }
-            if RESERVED_HEADERS.contains(&lower.as_str()) {
+            if agentsecrets_wire::inject::TRANSPORT_HEADERS.contains(&lower.as_str()) {
                 return Err(SdkError::invalid(format!(
                     "header {} is set by the HTTP transport and cannot be given",
                     names::shown(&nv.name)

@@ -135,8 +135,8 @@ pub enum PlanError {
 /// Upper bound on injections in one request.
 pub const MAX_INJECTIONS: usize = 64;
 
-/// Headers an injection may not set: they belong to the transport, or to the protocol.
-const FORBIDDEN_HEADERS: &[&str] = &[
+/// Headers neither an injection nor a caller may set: the HTTP transport owns them.
+pub const TRANSPORT_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "transfer-encoding",
@@ -218,7 +218,7 @@ impl InjectionPlan {
                                 why: "X-AS-* headers are reserved for the protocol",
                             });
                         }
-                        if FORBIDDEN_HEADERS.contains(&lower.as_str()) {
+                        if TRANSPORT_HEADERS.contains(&lower.as_str()) {
                             return Err(PlanError::ForbiddenHeader {
                                 shown: names::shown(target),
                                 why: "it is controlled by the HTTP transport",

@@ -63,7 +63,7 @@ console.log(bold('2. Loopback upstream'), dim(base))
 const client = new AgentSecrets({ home, cli: ENGINE, agentId: 'demo-agent' })
 const t0 = performance.now()
 const info = await client.connect()
-console.log(bold('3. Engine'), `${info.kind} ${info.version} started and reached over ${info.viaSocket ? 'its Unix socket' : 'TCP'} in ${(performance.now() - t0).toFixed(1)} ms`)
+console.log(bold('3. Engine'), `agentsecrets-${info.kind} ${info.version} started and reached over ${info.viaSocket ? 'its Unix socket' : 'TCP'} in ${(performance.now() - t0).toFixed(1)} ms`)
 
 const calls = [
   ['bearer', '/v1/balance', { bearer: 'DEMO_KEY' }, (r) => r.headers.authorization],

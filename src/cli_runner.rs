@@ -61,6 +61,18 @@ impl NativeClient {
             .to_string())
     }
 
+    /// Default workspace of this client (option, else `AGENTSECRETS_WORKSPACE`).
+    #[napi(getter)]
+    pub fn default_workspace(&self) -> Option<String> {
+        self.inner.config.workspace.clone()
+    }
+
+    /// Default project of this client (option, else `AGENTSECRETS_PROJECT`).
+    #[napi(getter)]
+    pub fn default_project(&self) -> Option<String> {
+        self.inner.config.project.clone()
+    }
+
     /// Runs `agentsecrets --json <args>` with this client's home and returns
     /// its stdout (JSON). A failure rejects with the engine's coded error.
     #[napi]

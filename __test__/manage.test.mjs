@@ -81,6 +81,14 @@ describe('secrets', () => {
     }
   })
 
+  it('a value of nearly the engine\'s 1 MiB limit goes through stdin', async () => {
+    await client.projects.create('big')
+    const big = client.project('big')
+    await big.secrets.set('BIG', Buffer.alloc(1024 * 1024 - 1, 0x61))
+    assert.deepEqual((await big.secrets.list()).map((s) => s.key), ['BIG'])
+    await client.projects.delete('big')
+  })
+
   it('refuses bad input before running anything', async () => {
     await assert.rejects(client.secrets.set('K', ''), InvalidArgument)
     await assert.rejects(client.secrets.set('K', 42), InvalidArgument)

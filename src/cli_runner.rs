@@ -182,18 +182,25 @@ async fn run(
         )
         .fix("check that the agentsecrets binary is executable, or set AGENTSECRETS_CLI")
     })?;
-    if let (Some(bytes), Some(mut pipe)) = (input, child.stdin.take()) {
-        // A command that exits early closes its stdin; its exit status says why.
-        let _ = pipe.write_all(bytes).await;
-        let _ = pipe.shutdown().await;
-        drop(pipe);
-    }
+    let pipe = child.stdin.take();
+    // Written while the output is read, so a large input cannot deadlock
+    // against a full stdout pipe.
+    let feed = async move {
+        if let (Some(bytes), Some(mut pipe)) = (input, pipe) {
+            // A command that exits early closes its stdin; its exit status says why.
+            let _ = pipe.write_all(bytes).await;
+            let _ = pipe.shutdown().await;
+        }
+    };
     let what = describe(args);
-    let wait = child.wait_with_output();
+    let both = async {
+        let ((), out) = tokio::join!(feed, child.wait_with_output());
+        out
+    };
     let out = if timeout_ms == 0 {
-        wait.await
+        both.await
     } else {
-        tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), wait)
+        tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), both)
             .await
             .map_err(|_| {
                 SdkError::new(

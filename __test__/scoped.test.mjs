@@ -5,9 +5,10 @@
 // workspace/project is unchanged afterwards.
 
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { ADMIN_PASSWORD, assertNoCanary, cli, makeHome, startUpstream, stopEngine } from './helpers.mjs'
-import { AgentSecrets, InvalidArgument, ProjectNotFound } from '../index.mjs'
+import { AgentSecrets, BackendUnsupported, InvalidArgument, ProjectNotFound } from '../index.mjs'
 
 const VALUES = {
   default: 'cnry-scoped-default-11',
@@ -115,5 +116,28 @@ describe('scoped clients', () => {
     await scoped.close()
     await client.call(`${up.url}/default/after-close`, { bearer: 'KEY' })
     assert.deepEqual(activeScope(), ['Personal', 'default'])
+  })
+})
+
+describe('a backend that cannot scope per request', () => {
+  it('the upstream Go proxy: scoped calls reject with BackendUnsupported and send nothing', async () => {
+    const seen = []
+    const legacy = http.createServer((req, res) => {
+      if (req.url === '/health') return res.end('{"project":"default","status":"ok"}')
+      seen.push(req.url)
+      res.end('{}')
+    })
+    await new Promise((r) => legacy.listen(0, '127.0.0.1', r))
+    const c = new AgentSecrets({ home: makeHome({ init: false }), port: legacy.address().port, autoStart: false })
+    try {
+      assert.equal((await c.connect()).kind, 'upstream-proxy')
+      await assert.rejects(c.project('payments').call('https://a.example/', { bearer: 'K' }), BackendUnsupported)
+      await assert.rejects(c.workspace('Acme', (w) => w.call('https://a.example/', { bearer: 'K' })), BackendUnsupported)
+      assert.deepEqual(seen, [])
+    } finally {
+      await c.close()
+      legacy.closeAllConnections?.()
+      await new Promise((r) => legacy.close(r))
+    }
   })
 })

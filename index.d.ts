@@ -160,6 +160,8 @@ export declare class SpawnedProcess {
   readonly stdin: import('node:stream').Writable | null
   readonly stdout: import('node:stream').Readable | null
   readonly stderr: import('node:stream').Readable | null
+  /** Whether the engine's stdin is a terminal (INT/QUIT sent to this process then go to the whole group). */
+  readonly ttyStdin: boolean
   /** Resolves when the command exits; rejects with `TimeoutError`/`AbortError` (carrying `.result`) when killed for that reason. */
   wait(): Promise<SpawnResult>
   /** Sends a signal (default SIGTERM) to the whole process tree; false if it is gone. */

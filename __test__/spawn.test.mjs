@@ -229,4 +229,28 @@ await c.spawn('sh', ['-c', ${JSON.stringify(`trap 'echo term > ${marker}; exit 0
     assert.equal(sig, 'SIGTERM')
     assert.ok(await until(() => fs.readFileSync(marker, 'utf8').trim() === 'term'), 'the child did not get SIGTERM')
   })
+
+  it('SIGINT to the Node process reaches the child exactly once', async () => {
+    const dir = fs.mkdtempSync(path.join(home, 'int-'))
+    const started = path.join(dir, 'started')
+    const marker = path.join(dir, 'ints')
+    const script = path.join(dir, 'parent.mjs')
+    const sh = `trap 'echo int >> ${marker}' INT; echo 1 > ${started}; i=0; while [ $i -lt 15 ]; do sleep 0.1; i=$((i+1)); done`
+    fs.writeFileSync(
+      script,
+      `import { AgentSecrets } from ${JSON.stringify(path.join(ROOT, 'index.mjs'))}
+const c = new AgentSecrets({ home: ${JSON.stringify(home)}, autoStart: false })
+await c.spawn('sh', ['-c', ${JSON.stringify(sh)}], { stdio: 'ignore' })
+`,
+    )
+    const parent = nodeSpawn(process.execPath, [script], { stdio: 'ignore' })
+    assert.ok(await until(() => fs.existsSync(started), 10_000), 'child never started')
+    parent.kill('SIGINT')
+    const [, sig] = await new Promise((r) => parent.once('exit', (...a) => r(a)))
+    assert.equal(sig, 'SIGINT')
+    assert.ok(await until(() => fs.existsSync(marker)), 'the child did not get SIGINT')
+    // Let the child finish its loop, then count deliveries.
+    await new Promise((r) => setTimeout(r, 2000))
+    assert.equal(fs.readFileSync(marker, 'utf8'), 'int\n')
+  })
 })

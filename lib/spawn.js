@@ -116,17 +116,21 @@ function signalOf(code, signal) {
   return null
 }
 
-// Signals sent to this process while children run are passed on: INT and
-// QUIT to the child's whole group (the terminal no longer reaches it, it is
-// in its own session), TERM/HUP/USR1/USR2 to the engine, which forwards them.
+// Signals sent to this process while children run are passed on to the
+// engine, which forwards TERM/HUP/USR1/USR2 always and INT/QUIT when its
+// stdin is not a terminal. With a terminal on stdin the engine leaves INT and
+// QUIT to the terminal, which no longer reaches the child (it is in its own
+// session), so those go to the child's whole group instead. One delivery
+// each: a second Ctrl-C means "force quit" to many programs.
 const live = new Set()
-const FORWARD = { SIGINT: 'group', SIGQUIT: 'group', SIGTERM: 'engine', SIGHUP: 'engine', SIGUSR1: 'engine', SIGUSR2: 'engine' }
+const FORWARD = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2']
 const handlers = new Map()
 
 function forward(sig) {
   for (const p of live) {
+    const group = p.ttyStdin && (sig === 'SIGINT' || sig === 'SIGQUIT')
     try {
-      process.kill(FORWARD[sig] === 'group' ? -p.pid : p.pid, sig)
+      process.kill(group ? -p.pid : p.pid, sig)
     } catch {
       // Already gone.
     }
@@ -141,7 +145,7 @@ function forward(sig) {
 
 function install() {
   if (handlers.size > 0) return
-  for (const sig of Object.keys(FORWARD)) {
+  for (const sig of FORWARD) {
     const h = () => forward(sig)
     handlers.set(sig, h)
     try {
@@ -178,8 +182,10 @@ class SpawnedProcess {
   #stopping = null
   #reason = null
 
-  constructor(child, { capture, timeoutMs, signal, input }) {
+  constructor(child, { capture, timeoutMs, signal, input, ttyStdin }) {
     this.#child = child
+    /** Whether the engine's stdin is a terminal (it then leaves INT/QUIT to the terminal). */
+    this.ttyStdin = ttyStdin === true
     /** Process id of the engine, which is also the process group id of the tree. */
     this.pid = child.pid
     /** Node streams when stdio is 'pipe', else null. */
@@ -295,7 +301,8 @@ function startSpawn(native, normalized) {
     // A new session and process group, so the tree can be killed as one.
     detached: true,
   })
-  return new SpawnedProcess(child, { capture, timeoutMs, signal, input })
+  const ttyStdin = stdinMode === 'inherit' && process.stdin.isTTY === true
+  return new SpawnedProcess(child, { capture, timeoutMs, signal, input, ttyStdin })
 }
 
 module.exports = { SPAWN_OPTIONS, normalizeSpawn, startSpawn, SpawnedProcess, signalOf }

@@ -117,6 +117,198 @@ export declare class AgentSecretsResponse {
   }
 }
 
+/** Options of `spawn()` / `spawnAsync()`. */
+export interface SpawnOptions {
+  /** Project whose secrets are injected (default: this client's, else the active one). No global switch. */
+  project?: string
+  /** Workspace (default: this client's, else the active one). */
+  workspace?: string
+  /** Inject only these secret names. */
+  only?: string | string[]
+  /** Collect stdout/stderr (masked by the engine) into the result. Implies `stdio: 'pipe'`. */
+  capture?: boolean
+  /** `inherit` (default), `pipe` (Node streams on `spawnAsync`) or `ignore`. */
+  stdio?: 'inherit' | 'pipe' | 'ignore'
+  /** Extra plain (non-secret) environment variables. */
+  env?: Record<string, string | number | undefined>
+  cwd?: string
+  /** Kill the whole process tree after this many ms (SIGTERM, then SIGKILL after 1 s); rejects with `TimeoutError`. 0 disables. */
+  timeoutMs?: number
+  /** Written to the child's stdin, which is then closed. */
+  input?: string | Buffer | Uint8Array
+  /** Aborting kills the whole process tree; rejects with `AbortError`. */
+  signal?: AbortSignal
+}
+
+/** How a spawned command ended. */
+export interface SpawnResult {
+  /** Exit code (128+N when the command died of signal N), or null if the engine itself was killed. */
+  exitCode: number | null
+  /** Signal name when the command died of a signal (derived from 128+N), else null. */
+  signal: NodeJS.Signals | string | null
+  /** Masked stdout, only with `capture: true`. */
+  stdout?: string
+  /** Masked stderr, only with `capture: true`. */
+  stderr?: string
+}
+
+/** A command started by `spawnAsync()`. */
+export declare class SpawnedProcess {
+  private constructor()
+  /** Engine pid; also the process group id of the whole tree. */
+  readonly pid: number | undefined
+  readonly stdin: import('node:stream').Writable | null
+  readonly stdout: import('node:stream').Readable | null
+  readonly stderr: import('node:stream').Readable | null
+  /** Whether the engine's stdin is a terminal (INT/QUIT sent to this process then go to the whole group). */
+  readonly ttyStdin: boolean
+  /** Resolves when the command exits; rejects with `TimeoutError`/`AbortError` (carrying `.result`) when killed for that reason. */
+  wait(): Promise<SpawnResult>
+  /** Sends a signal (default SIGTERM) to the whole process tree; false if it is gone. */
+  kill(signal?: NodeJS.Signals | number): boolean
+}
+
+export interface Status {
+  userEmail: string | null
+  workspaceName: string | null
+  projectName: string | null
+  lastPull: Date | null
+  proxyRunning: boolean
+  /** `keychain` or `file`. */
+  storageMode: string | null
+  home: string
+}
+
+export interface SecretInfo {
+  key: string
+  createdAt: Date | null
+  updatedAt: Date | null
+}
+
+export interface SecretsDiff {
+  hasDrift: boolean
+  localOnly: string[]
+  remoteOnly: string[]
+  outOfSync: string[]
+}
+
+export interface SecretsClient {
+  /** Names and dates only, never values. */
+  list(): Promise<SecretInfo[]>
+  /** The value goes to the engine over stdin, never argv. */
+  set(key: string, value: string | Buffer | Uint8Array): Promise<{ key: string; workspace: string; project: string }>
+  delete(key: string): Promise<{ key: string; workspace: string; project: string }>
+  /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
+  diff(): Promise<SecretsDiff>
+  /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
+  sync(): Promise<SecretsDiff>
+  /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
+  push(): Promise<SecretsDiff>
+}
+
+export interface WorkspaceInfo {
+  name: string
+  active: boolean
+  projects: string[]
+  createdAt: Date | null
+}
+
+export interface Member {
+  user: string
+  email: string | null
+  role: string
+}
+
+export interface ActiveScope {
+  workspaceName: string
+  projectName: string
+}
+
+export interface WorkspacesClient {
+  list(): Promise<WorkspaceInfo[]>
+  create(name: string): Promise<{ name: string; projects: string[] }>
+  /** Global switch of the active workspace. */
+  switch(name: string): Promise<ActiveScope>
+  /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
+  invite(email: string, options?: { role?: string }): Promise<void>
+  /** In local mode: the local user, as owner. */
+  members(): Promise<Member[]>
+}
+
+export interface ProjectInfo {
+  name: string
+  active: boolean
+  secretCount: number
+  createdAt: Date | null
+}
+
+export interface ProjectsClient {
+  list(): Promise<ProjectInfo[]>
+  create(name: string): Promise<{ name: string; workspace: string }>
+  delete(name: string): Promise<{ name: string; workspace: string; deletedSecrets: number }>
+  /** Global switch of the active project. */
+  use(name: string): Promise<ActiveScope>
+}
+
+/** Changes to the allowlist need the admin password chosen by a human at `agentsecrets init`. */
+export interface AllowlistChangeOptions {
+  adminPassword?: string
+}
+
+export interface AllowlistEntry {
+  entry: string
+  addedAt: Date | null
+}
+
+export interface AllowlistLogEntry {
+  timestamp: Date | null
+  action: string
+  entry: string
+}
+
+export interface AllowlistClient {
+  list(): Promise<AllowlistEntry[]>
+  /** Without `adminPassword` (and no TTY) rejects with `AllowlistModificationDenied` and changes nothing. */
+  add(domains: string | string[], options?: AllowlistChangeOptions): Promise<{ added: string[]; alreadyPresent: string[]; workspace: string }>
+  remove(domains: string | string[], options?: AllowlistChangeOptions): Promise<{ removed: string[]; notPresent: string[]; workspace: string }>
+  log(options?: { last?: number }): Promise<AllowlistLogEntry[]>
+}
+
+/** One audit record: secret names, never values. */
+export interface AuditEvent {
+  timestamp: Date | null
+  method: string
+  targetUrl: string
+  domain: string
+  secretKeys: string[]
+  authStyles: string[]
+  statusCode: number | null
+  status: 'OK' | 'BLOCKED' | 'ERROR' | string
+  reason: string | null
+  redacted: boolean
+  durationMs: number | null
+  agentId: string | null
+  workspace: string | null
+  project: string | null
+}
+
+export interface ProxyStatus {
+  running: boolean
+  pid: number | null
+  port: number | null
+  socket: string | null
+  uptimeSeconds: number | null
+  sessionValid: boolean
+  version: string | null
+}
+
+export interface ProxyClient {
+  start(): Promise<{ pid: number; port: number; socket: string | null; alreadyRunning: boolean }>
+  stop(): Promise<{ stopped: boolean; pid: number | null }>
+  status(): Promise<ProxyStatus>
+  logs(options?: { last?: number; status?: 'OK' | 'BLOCKED' | 'ERROR'; secret?: string }): Promise<AuditEvent[]>
+}
+
 /** Uses API credentials by name: the engine injects them; values never enter this process. */
 export declare class AgentSecrets {
   constructor(options?: AgentSecretsOptions)
@@ -128,8 +320,31 @@ export declare class AgentSecrets {
   asyncCall(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
   /** Finds the backend now (starting the engine when allowed). */
   connect(): Promise<BackendInfo>
-  /** Releases pooled connections; later calls reject with `ClientClosed`. */
+  /** Releases pooled connections; later calls reject with `ClientClosed`. Does nothing on a scoped client. */
   close(): Promise<void>
+  /** The workspace/project this client uses (undefined: the active one). */
+  readonly scope: { workspace?: string; project?: string }
+  /** Runs a command with the secrets in its environment (through the engine); output masked when captured. */
+  spawn(command: string, args?: string[], options?: SpawnOptions): Promise<SpawnResult>
+  /** Starts a command and returns at once. */
+  spawnAsync(command: string, args?: string[], options?: SpawnOptions): SpawnedProcess
+  /** The global active workspace/project, proxy state and key storage. */
+  status(): Promise<Status>
+  readonly secrets: SecretsClient
+  readonly workspaces: WorkspacesClient
+  readonly projects: ProjectsClient
+  readonly allowlist: AllowlistClient
+  readonly proxy: ProxyClient
+  /** Global switch of the active workspace. */
+  setWorkspace(name: string): Promise<void>
+  /** Global switch of the active project. */
+  setProject(name: string): Promise<void>
+  /** A client scoped to a workspace (same pool, per-request scope, no global switch). */
+  workspace(name: string): AgentSecrets
+  workspace<T>(name: string, fn: (scoped: AgentSecrets) => T | Promise<T>): Promise<T>
+  /** A client scoped to a project of this client's workspace. */
+  project(name: string): AgentSecrets
+  project<T>(name: string, fn: (scoped: AgentSecrets) => T | Promise<T>): Promise<T>
 }
 
 export interface AgentSecretsErrorOptions {
@@ -197,9 +412,15 @@ export declare class InvalidArgument extends AgentSecretsError {}
 /** The secret's value or the body does not fit the injection style. */
 export declare class InjectionFailed extends AgentSecretsError {}
 /** The call did not finish in time. */
-export declare class TimeoutError extends AgentSecretsError {}
+export declare class TimeoutError extends AgentSecretsError {
+  /** For a spawned command: how it ended after being killed. */
+  readonly result?: SpawnResult
+}
 /** The call was aborted through its AbortSignal. */
-export declare class AbortError extends AgentSecretsError {}
+export declare class AbortError extends AgentSecretsError {
+  /** For a spawned command: how it ended after being killed. */
+  readonly result?: SpawnResult
+}
 /** The backend cannot do this (e.g. per-request scope on the upstream proxy). */
 export declare class BackendUnsupported extends AgentSecretsError {}
 /** The client was closed. */

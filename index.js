@@ -6,10 +6,12 @@
 const errors = require('./errors.js')
 const { AgentSecrets } = require('./lib/client.js')
 const { AgentSecretsResponse } = require('./lib/response.js')
+const { SpawnedProcess } = require('./lib/spawn.js')
 
 module.exports = {
   AgentSecrets,
   AgentSecretsResponse,
+  SpawnedProcess,
   convertError: errors.convertError,
   AgentSecretsError: errors.AgentSecretsError,
   AgentSecretsNotRunning: errors.AgentSecretsNotRunning,

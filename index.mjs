@@ -8,6 +8,7 @@ const cjs = require('./index.js')
 export const {
   AgentSecrets,
   AgentSecretsResponse,
+  SpawnedProcess,
   convertError,
   AgentSecretsError,
   AgentSecretsNotRunning,

@@ -12,7 +12,14 @@ import {
   TimeoutError,
   AbortError,
   InvalidArgument,
+  AllowlistModificationDenied,
+  BackendUnsupported,
+  SpawnedProcess,
   type CallOptions,
+  type SpawnOptions,
+  type SpawnResult,
+  type AuditEvent,
+  type Status,
 } from '@the-17/agentsecrets'
 
 export async function readmeExamples(abortController: AbortController): Promise<void> {
@@ -77,4 +84,66 @@ export async function readmeExamples(abortController: AbortController): Promise<
   }
 
   await client.close()
+}
+
+export async function spawnAndManageExamples(abortController: AbortController): Promise<void> {
+  const client = new AgentSecrets()
+  const r: SpawnResult = await client.spawn('stripe', ['mcp'])
+  await client.spawn('python', ['manage.py', 'migrate'], { project: 'payments-service' })
+  const r2 = await client.spawn('python', ['manage.py', 'test'], { capture: true, timeoutMs: 60_000, only: ['DB_URL'] })
+  const code: number | null = r2.exitCode
+  const out: string | undefined = r2.stdout
+  void [r.signal, code, out, r2.stderr]
+  const opts: SpawnOptions = { env: { PLAIN: '1' }, cwd: '/tmp', input: 'x', signal: abortController.signal, stdio: 'ignore', workspace: 'Acme' }
+  await client.spawn('true', [], opts)
+  const proc: SpawnedProcess = client.spawnAsync('stripe', ['mcp'], { stdio: 'pipe' })
+  proc.stdin?.write('{}\n')
+  proc.stdout?.on('data', (d: Buffer) => void d)
+  const pid: number | undefined = proc.pid
+  void pid
+  proc.kill('SIGTERM')
+  await proc.wait()
+
+  const st: Status = await client.status()
+  void [st.workspaceName, st.projectName, st.proxyRunning, st.storageMode, st.lastPull]
+  const secrets = await client.secrets.list()
+  void secrets[0]?.key
+  await client.secrets.set('KEY', 'value from a human')
+  await client.secrets.delete('KEY')
+  try {
+    await client.secrets.diff()
+  } catch (e) {
+    if (e instanceof BackendUnsupported) console.log(e.fixHint)
+  }
+  await client.workspaces.list()
+  await client.workspaces.create('Client A')
+  await client.workspaces.members()
+  await client.setWorkspace('Client A')
+  await client.setProject('default')
+  await client.projects.list()
+  await client.projects.create('payments-service')
+  await client.allowlist.list()
+  try {
+    await client.allowlist.add('api.example.com')
+  } catch (e) {
+    if (e instanceof AllowlistModificationDenied) console.log(e.fixHint)
+  }
+  await client.allowlist.add(['a.com', 'b.com'], { adminPassword: 'typed by a human' })
+  await client.allowlist.remove('a.com', { adminPassword: 'typed by a human' })
+  await client.allowlist.log({ last: 20 })
+  await client.proxy.start()
+  const ps = await client.proxy.status()
+  void [ps.running, ps.port, ps.sessionValid, ps.uptimeSeconds]
+  const events: AuditEvent[] = await client.proxy.logs({ last: 10, status: 'BLOCKED', secret: 'STRIPE_KEY' })
+  const when: Date | null = events[0]?.timestamp ?? null
+  void when
+  await client.proxy.stop()
+
+  const ws = client.workspace('Client A')
+  await ws.call('https://api.stripe.com/v1/balance', { bearer: 'STRIPE_KEY' })
+  const n: number | null = await client.project('payments-service', async (proj) => {
+    const res = await proj.spawn('python', ['manage.py', 'migrate'])
+    return res.exitCode
+  })
+  void n
 }

@@ -4,9 +4,15 @@
 // them to the native client and maps its errors to the classes of errors.js.
 
 const { binding, engineCandidates } = require('./native.js')
-const { normalizeClientOptions, normalizeCall } = require('./options.js')
+const { normalizeClientOptions, normalizeCall, invalid } = require('./options.js')
 const { AgentSecretsResponse } = require('./response.js')
-const { AbortError, convertError } = require('../errors.js')
+const { AbortError, SecretNotFound, convertError } = require('../errors.js')
+const { normalizeSpawn, startSpawn } = require('./spawn.js')
+const { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy } = require('./manage.js')
+
+// Lets `workspace()` / `project()` build a scoped client on the same native
+// client (one pooled transport) without a public constructor form.
+const SCOPED = Symbol('scoped')
 
 let nextCallId = 1
 function callId() {
@@ -26,11 +32,23 @@ function abortError(signal) {
 class AgentSecrets {
   #native
   #defaults
+  #scope
+  #runner
+  #scoped = false
+  #subs = null
 
   /**
    * @param {import('../index').AgentSecretsOptions} [options]
    */
-  constructor(options) {
+  constructor(options, parent) {
+    if (options === SCOPED) {
+      this.#native = parent.native
+      this.#defaults = parent.defaults
+      this.#scope = parent.scope
+      this.#scoped = true
+      this.#runner = new Runner(this.#native, this.#scope, parent.port)
+      return
+    }
     const { native, defaults } = normalizeClientOptions(options)
     for (const k of Object.keys(native)) if (native[k] === undefined) delete native[k]
     try {
@@ -39,6 +57,16 @@ class AgentSecrets {
       throw convertError(e)
     }
     this.#defaults = defaults
+    this.#scope = {
+      workspace: this.#native.defaultWorkspace ?? undefined,
+      project: this.#native.defaultProject ?? undefined,
+    }
+    this.#runner = new Runner(this.#native, this.#scope, native.port)
+  }
+
+  /** The workspace and project this client uses (undefined: the active one). */
+  get scope() {
+    return { ...this.#scope }
   }
 
   /** The engine home this client uses. */
@@ -55,6 +83,11 @@ class AgentSecrets {
    */
   async call(url, options) {
     const { request, signal } = normalizeCall(url, options, this.#defaults)
+    if (this.#scoped) {
+      // Per-request scope: the scoped client's, unless the call names its own.
+      if (request.workspace === undefined && this.#scope.workspace !== undefined) request.workspace = this.#scope.workspace
+      if (request.project === undefined && this.#scope.project !== undefined) request.project = this.#scope.project
+    }
     if (signal?.aborted) throw abortError(signal)
     const id = callId()
     const native = this.#native
@@ -89,8 +122,139 @@ class AgentSecrets {
     }
   }
 
-  /** Releases pooled connections. Calls made afterwards are refused. */
+  /**
+   * Runs `command` with the project's secrets in its environment, through
+   * the engine's `env` (values never enter this process). Resolves when it
+   * exits: `{ exitCode, signal, stdout?, stderr? }` (output when `capture`,
+   * masked by the engine).
+   * @param {string} command
+   * @param {string[]} [args]
+   * @param {import('../index').SpawnOptions} [options]
+   */
+  async spawn(command, args, options) {
+    const n = normalizeSpawn(command, args, options, this.#scope)
+    if (n.signal?.aborted) throw abortError(n.signal)
+    await this.#precheck(n.request)
+    return startSpawn(this.#native, n).wait()
+  }
+
+  /**
+   * Starts `command` like `spawn()` and returns at once with the running
+   * process: `pid`, `stdin`/`stdout`/`stderr` (Node streams with
+   * `stdio: 'pipe'`), `wait()` and `kill()`.
+   */
+  spawnAsync(command, args, options) {
+    return startSpawn(this.#native, normalizeSpawn(command, args, options, this.#scope))
+  }
+
+  /** Typed errors for a missing home, workspace, project or `only` name before anything runs. */
+  async #precheck(request) {
+    const runner = new Runner(this.#native, { workspace: request.workspace, project: request.project })
+    const rows = await runner.json(['secrets', 'list', ...runner.scopeFlags()])
+    for (const key of request.only ?? []) {
+      if (!rows.some((r) => r.key === key)) {
+        const fix = `store it with \`agentsecrets secrets set ${key}\` (the value is read from stdin), or drop it from \`only\``
+        throw new SecretNotFound(`secret ${key} does not exist in the scope used\nTo fix: ${fix}`, { code: 'SECRET_NOT_FOUND', fixHint: fix, key })
+      }
+    }
+  }
+
+  /** `{ userEmail, workspaceName, projectName, lastPull, proxyRunning, storageMode, home }` (the global state). */
+  async status() {
+    const r = await this.#runner.json(['status'])
+    return {
+      userEmail: r.userEmail ?? null,
+      workspaceName: r.workspaceName ?? null,
+      projectName: r.projectName ?? null,
+      lastPull: r.lastPull ? new Date(r.lastPull) : null,
+      proxyRunning: r.proxyRunning === true,
+      storageMode: r.storageMode ?? null,
+      home: r.home ?? this.home,
+    }
+  }
+
+  #sub() {
+    if (!this.#subs) {
+      const r = this.#runner
+      this.#subs = {
+        secrets: new Secrets(r),
+        workspaces: new Workspaces(r),
+        projects: new Projects(r),
+        allowlist: new Allowlist(r),
+        proxy: new Proxy(r),
+      }
+    }
+    return this.#subs
+  }
+
+  /** Secret names and metadata, set and delete (values only on the engine's stdin). */
+  get secrets() {
+    return this.#sub().secrets
+  }
+
+  get workspaces() {
+    return this.#sub().workspaces
+  }
+
+  get projects() {
+    return this.#sub().projects
+  }
+
+  /** The workspace allowlist; changes need `{ adminPassword }`. */
+  get allowlist() {
+    return this.#sub().allowlist
+  }
+
+  /** The engine: start, stop, status and audit logs. */
+  get proxy() {
+    return this.#sub().proxy
+  }
+
+  /** Makes `name` the active workspace for every program using this home. */
+  async setWorkspace(name) {
+    await this.workspaces.switch(name)
+  }
+
+  /** Makes `name` (of the active workspace) the active project for every program using this home. */
+  async setProject(name) {
+    await this.projects.use(name)
+  }
+
+  #derive(scope, fn, what) {
+    if (typeof scope.workspace === 'string' && scope.workspace.length === 0) throw invalid('workspace name must be a non-empty string')
+    if (typeof scope.project === 'string' && scope.project.length === 0) throw invalid('project name must be a non-empty string')
+    const scoped = new AgentSecrets(SCOPED, {
+      native: this.#native,
+      defaults: this.#defaults,
+      scope: Object.freeze(scope),
+      port: this.#runner.port,
+    })
+    if (fn === undefined) return scoped
+    if (typeof fn !== 'function') throw invalid(`the second argument of ${what}() must be a function`)
+    return Promise.resolve().then(() => fn(scoped))
+  }
+
+  /**
+   * A client scoped to workspace `name` (same connection pool; nothing is
+   * switched globally). It keeps this client's project, if one was set. With `fn`, runs `fn(scoped)` and returns its result.
+   */
+  workspace(name, fn) {
+    if (typeof name !== 'string') throw invalid('workspace name must be a string')
+    return this.#derive({ workspace: name, project: this.#scope.project }, fn, 'workspace')
+  }
+
+  /**
+   * A client scoped to project `name` of this client's workspace. With `fn`,
+   * runs `fn(scoped)` and returns its result.
+   */
+  project(name, fn) {
+    if (typeof name !== 'string') throw invalid('project name must be a string')
+    return this.#derive({ workspace: this.#scope.workspace, project: name }, fn, 'project')
+  }
+
+  /** Releases pooled connections. Calls made afterwards are refused. A scoped client shares its parent's pool: closing it does nothing. */
   async close() {
+    if (this.#scoped) return
     await this.#native.close()
   }
 }

@@ -46,8 +46,8 @@ pub struct NativeBackendInfo {
     pub features: Vec<String>,
 }
 
-struct Inner {
-    config: Config,
+pub(crate) struct Inner {
+    pub(crate) config: Config,
     direct: Mutex<Option<reqwest::Client>>,
     /// Held while discovering, so concurrent first calls start one engine.
     backend: tokio::sync::Mutex<Option<Arc<Backend>>>,
@@ -57,7 +57,7 @@ struct Inner {
 
 #[napi]
 pub struct NativeClient {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[napi]

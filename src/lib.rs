@@ -5,6 +5,7 @@
 
 #![deny(clippy::all)]
 
+mod cli_runner;
 mod client;
 mod discovery;
 mod errors;
@@ -12,6 +13,7 @@ mod options;
 mod response;
 mod transport;
 
+pub use cli_runner::{NativeCliRequest, NativeEnvCommand, NativeEnvRequest};
 pub use client::{NativeBackendInfo, NativeClient, NativeClientOptions};
 pub use options::{NameValue, NativeCallRequest};
 pub use response::NativeResponse;

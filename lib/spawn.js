@@ -1,0 +1,308 @@
+'use strict'
+
+// Spawning a command with the project's secrets in its environment. The
+// addon finds the engine and builds `agentsecrets env [scope] -- CMD ARGS`
+// (names only, never values); the engine resolves the values, starts the
+// child in its own process group and masks the child's output when it is not
+// a terminal. We start the engine as a new process-group leader so that a
+// timeout or an abort can kill the whole tree with `kill(-pgid)`.
+
+const { spawn: nodeSpawn } = require('node:child_process')
+const os = require('node:os')
+const { AbortError, CLIError, TimeoutError, convertError } = require('../errors.js')
+const { invalid } = require('./options.js')
+
+const SPAWN_OPTIONS = ['project', 'workspace', 'only', 'capture', 'stdio', 'env', 'cwd', 'timeoutMs', 'input', 'signal']
+const STDIO = ['inherit', 'pipe', 'ignore']
+/** Time between SIGTERM and SIGKILL when a timeout or abort stops the tree. */
+const KILL_GRACE_MS = 1000
+const MAX_TIMEOUT_MS = 0xffffffff
+
+function isPlainObject(v) {
+  if (v === null || typeof v !== 'object') return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+function describe(v) {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  return typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `a ${typeof v}`
+}
+
+/**
+ * Checks `spawn(command, args, options)`; throws InvalidArgument before
+ * anything runs.
+ */
+function normalizeSpawn(command, args, options, scope) {
+  if (typeof command !== 'string' || command.length === 0) {
+    throw invalid(`command must be a non-empty string, got ${describe(command)}`)
+  }
+  if (args === undefined || args === null) args = []
+  if (!Array.isArray(args)) throw invalid(`args must be an array of strings, got ${describe(args)}`)
+  for (const a of args) if (typeof a !== 'string') throw invalid(`every argument must be a string, got ${describe(a)}`)
+  if (options === undefined || options === null) options = {}
+  if (!isPlainObject(options)) throw invalid(`spawn options must be an object, got ${describe(options)}`)
+  for (const key of Object.keys(options)) {
+    if (!SPAWN_OPTIONS.includes(key)) throw invalid(`unknown spawn option '${key}'; known: ${SPAWN_OPTIONS.join(', ')}`)
+  }
+  const str = (v, name) => {
+    if (v === undefined) return undefined
+    if (typeof v !== 'string') throw invalid(`${name} must be a string, got ${describe(v)}`)
+    return v
+  }
+  let only
+  if (options.only !== undefined) {
+    only = typeof options.only === 'string' ? [options.only] : options.only
+    if (!Array.isArray(only) || only.some((k) => typeof k !== 'string')) {
+      throw invalid('only must be a secret name or an array of secret names')
+    }
+  }
+  if (options.capture !== undefined && typeof options.capture !== 'boolean') {
+    throw invalid(`capture must be a boolean, got ${describe(options.capture)}`)
+  }
+  const capture = options.capture === true
+  const stdio = options.stdio ?? (capture ? 'pipe' : 'inherit')
+  if (!STDIO.includes(stdio)) throw invalid(`stdio must be one of ${STDIO.join(', ')}, got ${JSON.stringify(stdio)}`)
+  if (capture && stdio !== 'pipe') throw invalid("capture: true needs stdio 'pipe' (or leave stdio out)")
+  let env
+  if (options.env !== undefined) {
+    if (!isPlainObject(options.env)) throw invalid(`env must be an object of plain variables, got ${describe(options.env)}`)
+    env = {}
+    for (const [k, v] of Object.entries(options.env)) {
+      if (v === undefined) continue
+      if (typeof v !== 'string' && typeof v !== 'number') throw invalid(`env variable '${k}' must be a string, got ${describe(v)}`)
+      env[k] = String(v)
+    }
+  }
+  const timeoutMs = options.timeoutMs
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMEOUT_MS)) {
+    throw invalid(`timeoutMs must be a number of milliseconds between 0 and ${MAX_TIMEOUT_MS} (0 disables it)`)
+  }
+  const input = options.input
+  if (input !== undefined && typeof input !== 'string' && !Buffer.isBuffer(input) && !(input instanceof Uint8Array)) {
+    throw invalid(`input must be a string, a Buffer or a Uint8Array, got ${describe(input)}`)
+  }
+  const signal = options.signal
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
+    throw invalid(`signal must be an AbortSignal, got ${describe(signal)}`)
+  }
+  const request = {
+    command,
+    args: args.slice(),
+    workspace: str(options.workspace, 'workspace') ?? scope?.workspace,
+    project: str(options.project, 'project') ?? scope?.project,
+    only,
+  }
+  for (const k of Object.keys(request)) if (request[k] === undefined) delete request[k]
+  return {
+    request,
+    capture,
+    stdio,
+    env,
+    cwd: str(options.cwd, 'cwd'),
+    timeoutMs: timeoutMs ? Math.ceil(timeoutMs) : 0,
+    input,
+    signal,
+  }
+}
+
+/** Engine exit code 128+N means the child died of signal N (shell convention). */
+function signalOf(code, signal) {
+  if (signal) return signal
+  if (typeof code !== 'number' || code <= 128 || code > 128 + 64) return null
+  const n = code - 128
+  for (const [name, num] of Object.entries(os.constants.signals)) if (num === n) return name
+  return null
+}
+
+// Signals sent to this process while children run are passed on to the
+// engine, which forwards TERM/HUP/USR1/USR2 always and INT/QUIT when its
+// stdin is not a terminal. With a terminal on stdin the engine leaves INT and
+// QUIT to the terminal, which no longer reaches the child (it is in its own
+// session), so those go to the child's whole group instead. One delivery
+// each: a second Ctrl-C means "force quit" to many programs.
+const live = new Set()
+const FORWARD = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2']
+const handlers = new Map()
+
+function forward(sig) {
+  for (const p of live) {
+    const group = p.ttyStdin && (sig === 'SIGINT' || sig === 'SIGQUIT')
+    try {
+      process.kill(group ? -p.pid : p.pid, sig)
+    } catch {
+      // Already gone.
+    }
+  }
+  // Keep the default action of a signal nobody else handles: after passing
+  // it on, this process ends as it would have without children.
+  if (process.listenerCount(sig) === 1 && sig !== 'SIGUSR1' && sig !== 'SIGUSR2') {
+    uninstall()
+    process.kill(process.pid, sig)
+  }
+}
+
+function install() {
+  if (handlers.size > 0) return
+  for (const sig of FORWARD) {
+    const h = () => forward(sig)
+    handlers.set(sig, h)
+    try {
+      process.on(sig, h)
+    } catch {
+      handlers.delete(sig)
+    }
+  }
+}
+
+function uninstall() {
+  for (const [sig, h] of handlers) process.removeListener(sig, h)
+  handlers.clear()
+}
+
+function killGroup(pid, sig) {
+  try {
+    process.kill(-pid, sig)
+    return true
+  } catch {
+    return false
+  }
+}
+
+// A child outliving this process would keep its secrets alive: stop them.
+process.on('exit', () => {
+  for (const p of live) killGroup(p.pid, 'SIGTERM')
+})
+
+/** A running spawned command (see `AgentSecrets.spawnAsync`). */
+class SpawnedProcess {
+  #child
+  #done
+  #stopping = null
+  #reason = null
+
+  constructor(child, { capture, timeoutMs, signal, input, ttyStdin }) {
+    this.#child = child
+    /** Whether the engine's stdin is a terminal (it then leaves INT/QUIT to the terminal). */
+    this.ttyStdin = ttyStdin === true
+    /** Process id of the engine, which is also the process group id of the tree. */
+    this.pid = child.pid
+    /** Node streams when stdio is 'pipe', else null. */
+    this.stdin = child.stdin
+    this.stdout = capture ? null : child.stdout
+    this.stderr = capture ? null : child.stderr
+    const out = []
+    const err = []
+    if (capture) {
+      child.stdout.on('data', (c) => out.push(c))
+      child.stderr.on('data', (c) => err.push(c))
+    }
+    if (input !== undefined && child.stdin) {
+      child.stdin.on('error', () => {
+        // The child may exit without reading its input.
+      })
+      child.stdin.end(input)
+    }
+    let timer = null
+    const onAbort = () => this.#stop('abort', signal?.reason)
+    this.#done = new Promise((resolve, reject) => {
+      child.once('error', (e) => {
+        cleanup()
+        reject(
+          new CLIError(`cannot run the agentsecrets engine: ${e.message}\nTo fix: check that the engine binary is executable, or set AGENTSECRETS_CLI`, {
+            code: 'CLI_ERROR',
+            fixHint: 'check that the engine binary is executable, or set AGENTSECRETS_CLI',
+            cause: e,
+          }),
+        )
+      })
+      child.once('close', (code, sig) => {
+        cleanup()
+        const result = { exitCode: code, signal: signalOf(code, sig) }
+        if (capture) {
+          result.stdout = Buffer.concat(out).toString('utf8')
+          result.stderr = Buffer.concat(err).toString('utf8')
+        }
+        if (this.#reason === 'timeout') {
+          const fix = 'raise `timeoutMs`, or check why the command does not finish'
+          const e = new TimeoutError(`the command did not finish within ${timeoutMs} ms and was killed\nTo fix: ${fix}`, { code: 'TIMEOUT', fixHint: fix })
+          e.result = result
+          reject(e)
+        } else if (this.#reason === 'abort') {
+          const fix = 'the AbortSignal passed as `signal` fired; run the command again if it is still wanted'
+          const e = new AbortError(`the command was aborted and killed\nTo fix: ${fix}`, { code: 'ABORTED', fixHint: fix, cause: signal?.reason })
+          e.result = result
+          reject(e)
+        } else {
+          resolve(result)
+        }
+      })
+    })
+    // wait() may be called late; never report an unhandled rejection meanwhile.
+    this.#done.catch(() => {})
+    const cleanup = () => {
+      live.delete(this)
+      if (live.size === 0) uninstall()
+      if (timer) clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      if (this.#stopping) clearTimeout(this.#stopping)
+    }
+    if (child.pid !== undefined) {
+      live.add(this)
+      install()
+    }
+    if (timeoutMs > 0) timer = setTimeout(() => this.#stop('timeout'), timeoutMs)
+    if (signal) {
+      if (signal.aborted) queueMicrotask(onAbort)
+      else signal.addEventListener('abort', onAbort, { once: true })
+    }
+  }
+
+  /** Terminates the whole tree: SIGTERM to the group, SIGKILL after a grace period. */
+  #stop(reason) {
+    if (this.#reason || this.#child.exitCode !== null || this.#child.signalCode !== null) return
+    this.#reason = reason
+    killGroup(this.pid, 'SIGTERM')
+    this.#stopping = setTimeout(() => killGroup(this.pid, 'SIGKILL'), KILL_GRACE_MS)
+    this.#stopping.unref?.()
+  }
+
+  /**
+   * Resolves with `{ exitCode, signal, stdout?, stderr? }` when the command
+   * exits; rejects with TimeoutError / AbortError (with `.result`) when it
+   * was killed for that reason.
+   */
+  wait() {
+    return this.#done
+  }
+
+  /** Sends `sig` (default SIGTERM) to the whole process tree. Returns false if it is gone. */
+  kill(sig = 'SIGTERM') {
+    if (this.pid === undefined) return false
+    return killGroup(this.pid, sig)
+  }
+}
+
+/** Starts the engine's `env` command for `native` (a NativeClient). */
+function startSpawn(native, normalized) {
+  let cmd
+  try {
+    cmd = native.envCommand(normalized.request)
+  } catch (e) {
+    throw convertError(e)
+  }
+  const { capture, stdio, env, cwd, timeoutMs, input, signal } = normalized
+  const stdinMode = input !== undefined ? 'pipe' : stdio
+  const child = nodeSpawn(cmd.file, cmd.args, {
+    env: { ...process.env, ...env, AGENTSECRETS_HOME: cmd.home },
+    cwd,
+    stdio: [stdinMode, stdio, stdio],
+    // A new session and process group, so the tree can be killed as one.
+    detached: true,
+  })
+  const ttyStdin = stdinMode === 'inherit' && process.stdin.isTTY === true
+  return new SpawnedProcess(child, { capture, timeoutMs, signal, input, ttyStdin })
+}
+
+module.exports = { SPAWN_OPTIONS, normalizeSpawn, startSpawn, SpawnedProcess, signalOf }

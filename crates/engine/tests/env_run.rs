@@ -369,3 +369,15 @@ fn the_child_stays_in_the_engine_s_process_group_so_killing_the_group_kills_the_
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn an_environment_too_large_for_exec_is_a_clear_error_without_the_value() {
+    let h = TestHome::new();
+    let huge: String = "canary-huge-".repeat(200_000 / 12);
+    h.set_secret("HUGE", &huge);
+    let out = h.run(&["env", "--only", "HUGE", "--", "true"]);
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("environment is too large"), "{err}");
+    assert!(!err.contains("canary-huge-"), "{err}");
+}

@@ -218,6 +218,11 @@ fn start_error(program: &str, e: std::io::Error, patterns: &Patterns) -> StartEr
             format!("make {name} executable (chmod +x) or run it through its interpreter"),
             126,
         ),
+        _ if e.raw_os_error() == Some(libc::E2BIG) => (
+            format!("cannot execute {name}: its environment is too large"),
+            "Linux limits one environment variable to 128 KiB and all of them to about 2 MiB: inject fewer or smaller secrets with --only".to_owned(),
+            126,
+        ),
         _ => (
             format!("cannot execute {name}: {}", patterns.scrub(&e.to_string())),
             "check that the command is a valid executable for this machine".to_owned(),

@@ -254,6 +254,13 @@ describe('the response', () => {
     assert.deepEqual(Object.keys(serialised).sort(), ['backend', 'body', 'durationMs', 'headers', 'redacted', 'statusCode', 'url'])
   })
 
+  it('redacted follows the engine, not marker text the upstream itself sent', async () => {
+    const body = encodeURIComponent('docs mention [REDACTED_BY_AGENTSECRETS] as a literal')
+    const res = await client.call(`${up.url}/status?code=200&body=${body}`, { bearer: 'BEARER_KEY' })
+    assert.match(res.body, /as a literal/)
+    assert.equal(res.redacted, false)
+  })
+
   it('redacted is set when only a response header echoed the value', async () => {
     const res = await client.call(`${up.url}/echo-header`, { header: { 'X-Org-ID': 'ORG_SECRET' } })
     assert.equal(res.body, 'fine')

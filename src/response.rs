@@ -104,11 +104,17 @@ pub fn classify(
         e.url = Some(url.to_owned());
         return Err(e);
     }
-    // Only a proxy redacts; a direct target's headers mean nothing here.
+    // Only a proxy redacts; a direct target's headers mean nothing here. The
+    // engine's trailer is exact; without it (the upstream proxy) the marker
+    // in the body is the only sign.
+    let trailer_says = answer
+        .trailers
+        .as_ref()
+        .and_then(|t| t.get(h::REDACTED))
+        .map(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
     let redacted = peer != Peer::Direct
         && (is_true(Some(&answer.headers), h::HEADERS_REDACTED)
-            || is_true(answer.trailers.as_ref(), h::REDACTED)
-            || contains(&answer.body, REDACTION_MARKER.as_bytes()));
+            || trailer_says.unwrap_or_else(|| contains(&answer.body, REDACTION_MARKER.as_bytes())));
     Ok(NativeResponse {
         status_code: u32::from(answer.status),
         headers: headers.into_iter().collect(),

@@ -11,11 +11,9 @@ use http_body_util::BodyExt;
 use std::path::Path;
 use std::time::Duration;
 
-/// Whether to ask the engine for the `X-AS-Redacted` trailer. Off: the
-/// engine currently audits a call whose body ends with a trailer frame as
-/// incomplete; `redacted` is then derived from `X-AS-Headers-Redacted` and
-/// the redaction marker in the body. Trailers are still read when present.
-const REQUEST_TRAILERS: bool = false;
+/// Ask the engine for the `X-AS-Redacted` trailer: it says exactly whether
+/// the body was redacted, which the marker text alone cannot.
+const REQUEST_TRAILERS: bool = true;
 
 /// Idle pooled connections are kept this long.
 const POOL_IDLE: Duration = Duration::from_secs(60);

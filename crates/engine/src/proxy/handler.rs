@@ -11,6 +11,7 @@ use crate::allowlist::{self, Decision};
 use crate::audit::now_rfc3339;
 use crate::error::EngineError;
 use crate::redact::{Patterns, StreamRedactor};
+use crate::vault::Scope;
 use agentsecrets_wire::{headers as h, AuditEvent, AuditStatus, ErrorCode, Health};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
@@ -242,77 +243,24 @@ async fn run(
     audit.auth_styles = pr.plan.styles().into_iter().map(String::from).collect();
     audit.agent_id = pr.agent_id.clone();
 
-    // Scope and allowlist.
-    let scope = shared
+    // Scope, allowlist, resolve: one snapshot of the vault. Values are
+    // read only once the destination has passed every check.
+    let values = shared
         .vault
-        .scope(pr.workspace.as_deref(), pr.project.as_deref())
+        .read(|r| {
+            let scope = r.scope(pr.workspace.as_deref(), pr.project.as_deref())?;
+            audit.workspace = Some(scope.workspace.clone());
+            audit.project = Some(scope.project.clone());
+            check_destination(&r.allowlist(&scope)?, &pr.target, &audit.domain, &scope)?;
+            let mut values: HashMap<String, zeroize::Zeroizing<String>> = HashMap::new();
+            for key in pr.plan.secret_keys() {
+                let v = r.secret(&scope, &key)?;
+                values.insert(key, v);
+            }
+            Ok(values)
+        })
         .map_err(no_p)?;
-    audit.workspace = Some(scope.workspace.clone());
-    audit.project = Some(scope.project.clone());
-    let entries = shared.vault.allowlist(&scope).map_err(no_p)?;
     let domain = audit.domain.clone();
-    let explicit_http = match allowlist::check(&entries, &pr.target) {
-        Decision::Allowed { explicit_http } => explicit_http,
-        Decision::EmptyAllowlist => {
-            return Err(no_p(
-                EngineError::new(
-                    ErrorCode::DomainNotAllowed,
-                    format!("Your workspace allowlist is empty, so {domain} is not allowed: secrets are only sent to allowlisted hosts"),
-                )
-                .legacy_error("empty_allowlist")
-                .domain(&domain)
-                .workspace(&scope.workspace)
-                .fix(format!("a person runs: agentsecrets workspace allowlist add {domain}")),
-            ));
-        }
-        Decision::NotAllowed => {
-            return Err(no_p(
-                EngineError::new(
-                    ErrorCode::DomainNotAllowed,
-                    format!(
-                        "{domain} is not in the allowlist of workspace {}",
-                        scope.workspace
-                    ),
-                )
-                .domain(&domain)
-                .workspace(&scope.workspace)
-                .fix(format!(
-                    "a person runs: agentsecrets workspace allowlist add {domain}"
-                )),
-            ));
-        }
-    };
-    if pr.target.scheme() == "http" && !explicit_http && !allowlist::is_loopback_host(&pr.target) {
-        return Err(no_p(
-            EngineError::new(
-                ErrorCode::InsecureScheme,
-                format!("secrets are only sent to {domain} over https"),
-            )
-            .domain(&domain)
-            .fix(format!(
-                "use https://{domain}/…, or have a person allowlist http://{domain} explicitly"
-            )),
-        ));
-    }
-    if let Some(ip) = literal_ip(&pr.target) {
-        if allowlist::is_refused_ip(ip) {
-            return Err(no_p(
-                EngineError::new(
-                    ErrorCode::AddressRefused,
-                    format!("{domain} is a link-local or cloud metadata address; the engine never sends secrets there"),
-                )
-                .domain(&domain)
-                .fix("use a public or loopback address"),
-            ));
-        }
-    }
-
-    // Resolve.
-    let mut values: HashMap<String, zeroize::Zeroizing<String>> = HashMap::new();
-    for key in pr.plan.secret_keys() {
-        let v = shared.vault.secret(&scope, &key).map_err(no_p)?;
-        values.insert(key, v);
-    }
     let patterns = Arc::new(Patterns::new(values.values().map(|v| v.as_bytes())));
     // The caller never had the values, but an audit line must not hold one whatever the URL says.
     audit.target_url = patterns.scrub(&audit.target_url);
@@ -426,6 +374,65 @@ async fn run(
             .insert(http::header::TRAILER, HeaderValue::from_static(h::REDACTED));
     }
     Ok(res)
+}
+
+/// Whether secrets may go to `target`: allowlisted, over https unless the
+/// host is loopback or its entry names `http://`, never a link-local or
+/// metadata address.
+fn check_destination(
+    entries: &[String],
+    target: &url::Url,
+    domain: &str,
+    scope: &Scope,
+) -> Result<(), EngineError> {
+    let explicit_http = match allowlist::check(entries, target) {
+        Decision::Allowed { explicit_http } => explicit_http,
+        Decision::EmptyAllowlist => {
+            return Err(EngineError::new(
+                ErrorCode::DomainNotAllowed,
+                format!("Your workspace allowlist is empty, so {domain} is not allowed: secrets are only sent to allowlisted hosts"),
+            )
+            .legacy_error("empty_allowlist")
+            .domain(domain)
+            .workspace(&scope.workspace)
+            .fix(format!("a person runs: agentsecrets workspace allowlist add {domain}")));
+        }
+        Decision::NotAllowed => {
+            return Err(EngineError::new(
+                ErrorCode::DomainNotAllowed,
+                format!(
+                    "{domain} is not in the allowlist of workspace {}",
+                    scope.workspace
+                ),
+            )
+            .domain(domain)
+            .workspace(&scope.workspace)
+            .fix(format!(
+                "a person runs: agentsecrets workspace allowlist add {domain}"
+            )));
+        }
+    };
+    if target.scheme() == "http" && !explicit_http && !allowlist::is_loopback_host(target) {
+        return Err(EngineError::new(
+            ErrorCode::InsecureScheme,
+            format!("secrets are only sent to {domain} over https"),
+        )
+        .domain(domain)
+        .fix(format!(
+            "use https://{domain}/…, or have a person allowlist http://{domain} explicitly"
+        )));
+    }
+    if let Some(ip) = literal_ip(target) {
+        if allowlist::is_refused_ip(ip) {
+            return Err(EngineError::new(
+                ErrorCode::AddressRefused,
+                format!("{domain} is a link-local or cloud metadata address; the engine never sends secrets there"),
+            )
+            .domain(domain)
+            .fix("use a public or loopback address"));
+        }
+    }
+    Ok(())
 }
 
 fn literal_ip(url: &url::Url) -> Option<std::net::IpAddr> {

@@ -6,8 +6,9 @@
 //! writer killed mid-write leaves the old or the new value. Values are
 //! XChaCha20-Poly1305 ciphertexts bound to their (workspace, project, key).
 //!
-//! INTERFACE CONTRACT (used by the proxy and `env`): `open`, `scope`,
-//! `allowlist`, `secret`, `secrets` and [`Scope`]. The management methods
+//! INTERFACE CONTRACT (used by the proxy and `env`): `open`, `read` (one
+//! snapshot: [`Reader`]), `scope`, `allowlist`, `secret`, `secrets` and
+//! [`Scope`]. The management methods
 //! used by the CLI live in `manage.rs`; `init` is [`initialise`].
 
 pub mod admin;
@@ -102,73 +103,33 @@ impl Vault {
         })
     }
 
-    /// The given workspace/project, or the active ones from the config.
-    /// `WORKSPACE_NOT_FOUND` / `PROJECT_NOT_FOUND` when missing.
-    ///
-    /// A workspace given without a project means that workspace's active
-    /// project if it is the active workspace, else its `default` (or first).
-    pub fn scope(&self, workspace: Option<&str>, project: Option<&str>) -> Result<Scope> {
-        if let Some(w) = workspace {
-            check_scope_name("workspace", w)?;
-        }
-        if let Some(p) = project {
-            check_scope_name("project", p)?;
-        }
-        let active = match (workspace, project) {
-            (Some(_), Some(_)) => None,
-            _ => self.config.get(&self.home)?,
-        };
+    /// Runs `f` inside one read transaction: everything it reads comes from
+    /// one snapshot, and a proxied call takes the database's read lock once
+    /// (each lock and unlock is a system call) instead of once per query.
+    pub fn read<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T> {
         let conn = self.lock();
-        let ws = match workspace {
-            Some(w) => workspace_ref(&conn, w)?,
-            None => match &active {
-                Some(c) => workspace_ref(&conn, &c.workspace).map_err(|e| {
-                    e.fix("the active workspace no longer exists: run `agentsecrets workspace switch NAME` (see `agentsecrets workspace list`)")
-                })?,
-                None => first_workspace(&conn)?,
-            },
-        };
-        let project_name = match project {
-            Some(p) => p.to_owned(),
-            None => match &active {
-                Some(c) if c.workspace == ws.name => c.project.clone(),
-                _ => default_project(&conn, &ws)?,
-            },
-        };
-        let project_id = project_id(&conn, &ws, &project_name).map_err(|e| {
-            if project.is_none() {
-                e.fix("the active project no longer exists: run `agentsecrets project use NAME` (see `agentsecrets project list`)")
-            } else {
-                e
-            }
+        let tx = conn.unchecked_transaction().map_err(read_err)?;
+        let out = f(&Reader {
+            vault: self,
+            conn: &tx,
         })?;
-        Ok(Scope {
-            workspace: ws.name,
-            project: project_name,
-            workspace_id: ws.id,
-            project_id,
-        })
+        tx.finish().map_err(read_err)?;
+        Ok(out)
+    }
+
+    /// The given workspace/project, or the active ones (see [`Reader::scope`]).
+    pub fn scope(&self, workspace: Option<&str>, project: Option<&str>) -> Result<Scope> {
+        self.read(|r| r.scope(workspace, project))
     }
 
     /// The workspace's allowlist entries in canonical form.
     pub fn allowlist(&self, scope: &Scope) -> Result<Vec<String>> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached("SELECT entry FROM allowlist WHERE workspace_id = ?1 ORDER BY entry")
-            .map_err(read_err)?;
-        let rows = stmt
-            .query_map([scope.workspace_id], |r| r.get(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
-            .map_err(read_err)?;
-        Ok(rows)
+        self.read(|r| r.allowlist(scope))
     }
 
     /// The value of one secret (`SECRET_NOT_FOUND` with `.key(..)` when missing).
     pub fn secret(&self, scope: &Scope, key: &str) -> Result<Zeroizing<String>> {
-        check_key_name(key)?;
-        let conn = self.lock();
-        self.read_secret(&conn, scope, key)?
-            .ok_or_else(|| secret_not_found(scope, key))
+        self.read(|r| r.secret(scope, key))
     }
 
     /// The project's secrets, or only the named ones (each must exist).
@@ -292,6 +253,83 @@ impl Vault {
                 )))
             }
         }
+    }
+}
+
+/// Reads inside one transaction of [`Vault::read`].
+pub struct Reader<'a> {
+    vault: &'a Vault,
+    conn: &'a Connection,
+}
+
+impl Reader<'_> {
+    /// The given workspace/project, or the active ones from the config.
+    /// `WORKSPACE_NOT_FOUND` / `PROJECT_NOT_FOUND` when missing.
+    ///
+    /// A workspace given without a project means that workspace's active
+    /// project if it is the active workspace, else its `default` (or first).
+    pub fn scope(&self, workspace: Option<&str>, project: Option<&str>) -> Result<Scope> {
+        if let Some(w) = workspace {
+            check_scope_name("workspace", w)?;
+        }
+        if let Some(p) = project {
+            check_scope_name("project", p)?;
+        }
+        let active = match (workspace, project) {
+            (Some(_), Some(_)) => None,
+            _ => self.vault.config.get(&self.vault.home)?,
+        };
+        let conn = self.conn;
+        let ws = match workspace {
+            Some(w) => workspace_ref(conn, w)?,
+            None => match &active {
+                Some(c) => workspace_ref(conn, &c.workspace).map_err(|e| {
+                    e.fix("the active workspace no longer exists: run `agentsecrets workspace switch NAME` (see `agentsecrets workspace list`)")
+                })?,
+                None => first_workspace(conn)?,
+            },
+        };
+        let project_name = match project {
+            Some(p) => p.to_owned(),
+            None => match &active {
+                Some(c) if c.workspace == ws.name => c.project.clone(),
+                _ => default_project(conn, &ws)?,
+            },
+        };
+        let project_id = project_id(conn, &ws, &project_name).map_err(|e| {
+            if project.is_none() {
+                e.fix("the active project no longer exists: run `agentsecrets project use NAME` (see `agentsecrets project list`)")
+            } else {
+                e
+            }
+        })?;
+        Ok(Scope {
+            workspace: ws.name,
+            project: project_name,
+            workspace_id: ws.id,
+            project_id,
+        })
+    }
+
+    /// The workspace's allowlist entries in canonical form.
+    pub fn allowlist(&self, scope: &Scope) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT entry FROM allowlist WHERE workspace_id = ?1 ORDER BY entry")
+            .map_err(read_err)?;
+        let rows = stmt
+            .query_map([scope.workspace_id], |r| r.get(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+            .map_err(read_err)?;
+        Ok(rows)
+    }
+
+    /// The value of one secret (`SECRET_NOT_FOUND` with `.key(..)` when missing).
+    pub fn secret(&self, scope: &Scope, key: &str) -> Result<Zeroizing<String>> {
+        check_key_name(key)?;
+        self.vault
+            .read_secret(self.conn, scope, key)?
+            .ok_or_else(|| secret_not_found(scope, key))
     }
 }
 

@@ -360,3 +360,28 @@ fn admin_password_guessing_is_throttled() {
         .unwrap();
     assert_eq!(r, admin::Check::Ok);
 }
+
+#[test]
+fn one_read_sees_scope_allowlist_and_secrets_and_a_failed_one_leaves_no_transaction() {
+    let (_t, _h, v) = fresh();
+    let s = v.active().unwrap();
+    v.set_secrets(&s, &[("A".into(), z(CANARY))]).unwrap();
+    let (scope, entries, value) = v
+        .read(|r| {
+            let scope = r.scope(None, None)?;
+            let entries = r.allowlist(&scope)?;
+            let value = r.secret(&scope, "A")?;
+            Ok((scope, entries, value))
+        })
+        .unwrap();
+    assert_eq!(scope, s);
+    assert!(entries.is_empty());
+    assert_eq!(value.as_str(), CANARY);
+
+    // A failure inside a read ends its transaction: later reads and writes work.
+    let e = v.read(|r| r.secret(&s, "MISSING")).unwrap_err();
+    assert_eq!(e.code, ErrorCode::SecretNotFound);
+    assert_eq!(v.secret(&s, "A").unwrap().as_str(), CANARY);
+    v.set_secrets(&s, &[("A".into(), z("two"))]).unwrap();
+    assert_eq!(v.secret(&s, "A").unwrap().as_str(), "two");
+}

@@ -99,7 +99,10 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
                 Err(e) => accept_error(e).await,
             },
             r = unix.accept() => match r {
-                Ok((stream, _)) => spawn_conn(&graceful, shared.clone(), Transport::Unix, stream),
+                Ok((stream, _)) => {
+                    widen_send_buffer(&stream);
+                    spawn_conn(&graceful, shared.clone(), Transport::Unix, stream)
+                }
                 Err(e) => accept_error(e).await,
             },
             _ = sigterm.recv() => break,
@@ -133,6 +136,26 @@ where
     tokio::spawn(async move {
         let _ = conn.await;
     });
+}
+
+/// Send buffer asked for on a caller's Unix connection. The default (about
+/// 200 KiB) lets a streamed response through 64 KiB per system call and
+/// makes the engine wait on the reader between them.
+const UNIX_SEND_BUFFER: libc::c_int = 1 << 20;
+
+/// Best effort: a smaller buffer only costs throughput.
+fn widen_send_buffer(stream: &impl std::os::fd::AsRawFd) {
+    let size = UNIX_SEND_BUFFER;
+    // SAFETY: a valid fd and a c_int option value of the stated length.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
 }
 
 /// Out of file descriptors and similar: pause briefly rather than spin.

@@ -16,7 +16,10 @@ export interface AgentSecretsOptions {
   autoStart?: boolean
   /** Engine home. Default: `AGENTSECRETS_HOME`, else `~/.agentsecrets`. */
   home?: string
-  /** The `agentsecrets` engine binary to start. Default: `AGENTSECRETS_CLI`, else the bundled one, else `PATH`. */
+  /**
+   * The `agentsecrets` binary for spawning and management. Default: `AGENTSECRETS_CLI`, else the bundled one, else `PATH`.
+   * It may be the upstream AgentSecrets CLI (Go): see the README for what works with it.
+   */
   cli?: string
   /** Default `agentId` of every call (recorded in the audit log). */
   agentId?: string
@@ -174,7 +177,7 @@ export interface Status {
   projectName: string | null
   lastPull: Date | null
   proxyRunning: boolean
-  /** `keychain` or `file`. */
+  /** `keychain` or `file`; null with the upstream CLI. */
   storageMode: string | null
   home: string
 }
@@ -197,7 +200,8 @@ export interface SecretsClient {
   list(): Promise<SecretInfo[]>
   /** The value goes to the engine over stdin, never argv. */
   set(key: string, value: string | Buffer | Uint8Array): Promise<{ key: string; workspace: string; project: string }>
-  delete(key: string): Promise<{ key: string; workspace: string; project: string }>
+  /** `workspace`/`project` are null with the upstream CLI (it does not say). */
+  delete(key: string): Promise<{ key: string; workspace: string | null; project: string | null }>
   /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
   diff(): Promise<SecretsDiff>
   /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
@@ -209,7 +213,8 @@ export interface SecretsClient {
 export interface WorkspaceInfo {
   name: string
   active: boolean
-  projects: string[]
+  /** Null with the upstream CLI (its list does not show them). */
+  projects: string[] | null
   createdAt: Date | null
 }
 
@@ -219,14 +224,16 @@ export interface Member {
   role: string
 }
 
+/** With the upstream CLI only the name that was switched is known; the other is null. */
 export interface ActiveScope {
-  workspaceName: string
-  projectName: string
+  workspaceName: string | null
+  projectName: string | null
 }
 
 export interface WorkspacesClient {
   list(): Promise<WorkspaceInfo[]>
-  create(name: string): Promise<{ name: string; projects: string[] }>
+  /** `projects` is null with the upstream CLI (which also selects the new workspace). */
+  create(name: string): Promise<{ name: string; projects: string[] | null }>
   /** Global switch of the active workspace. */
   switch(name: string): Promise<ActiveScope>
   /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
@@ -237,8 +244,9 @@ export interface WorkspacesClient {
 
 export interface ProjectInfo {
   name: string
-  active: boolean
-  secretCount: number
+  /** Null with the upstream CLI (its list does not show them). */
+  active: boolean | null
+  secretCount: number | null
   createdAt: Date | null
 }
 
@@ -298,6 +306,7 @@ export interface ProxyStatus {
   port: number | null
   socket: string | null
   uptimeSeconds: number | null
+  /** Always false with the upstream CLI (it does not report it). */
   sessionValid: boolean
   version: string | null
 }

@@ -8,6 +8,7 @@ const { normalizeClientOptions, normalizeCall, invalid } = require('./options.js
 const { AgentSecretsResponse } = require('./response.js')
 const { AbortError, SecretNotFound, convertError } = require('../errors.js')
 const { normalizeSpawn, startSpawn } = require('./spawn.js')
+const { cliKind } = require('./upstream_cli.js')
 const { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy } = require('./manage.js')
 
 // Lets `workspace()` / `project()` build a scoped client on the same native
@@ -134,8 +135,10 @@ class AgentSecrets {
   async spawn(command, args, options) {
     const n = normalizeSpawn(command, args, options, this.#scope)
     if (n.signal?.aborted) throw abortError(n.signal)
-    await this.#precheck(n.request)
-    return startSpawn(this.#native, n).wait()
+    const cli = cliKind(this.#native)
+    // The upstream CLI has no scope or `only` to check (both are refused).
+    if (cli.kind === 'engine') await this.#precheck(n.request)
+    return startSpawn(this.#native, n, cli).wait()
   }
 
   /**
@@ -144,7 +147,8 @@ class AgentSecrets {
    * `stdio: 'pipe'`), `wait()` and `kill()`.
    */
   spawnAsync(command, args, options) {
-    return startSpawn(this.#native, normalizeSpawn(command, args, options, this.#scope))
+    const n = normalizeSpawn(command, args, options, this.#scope)
+    return startSpawn(this.#native, n, cliKind(this.#native))
   }
 
   /** Typed errors for a missing home, workspace, project or `only` name before anything runs. */

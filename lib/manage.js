@@ -7,6 +7,7 @@
 
 const { BackendUnsupported, convertError, errorFromRecord } = require('../errors.js')
 const { invalid } = require('./options.js')
+const { cliKind, teamGap, upstreamJson } = require('./upstream_cli.js')
 
 /**
  * Runs engine commands for one client and scope.
@@ -20,6 +21,9 @@ class Runner {
   }
 
   async json(args, stdin) {
+    const cli = cliKind(this.native)
+    // The upstream Go CLI has no --json: its text is parsed into the same JSON.
+    if (cli.kind === 'upstream') return upstreamJson(cli, args)
     let out
     try {
       out = await this.native.runCli({ args, stdin })
@@ -32,6 +36,17 @@ class Runner {
       const fix = 'check that AGENTSECRETS_CLI names this project\'s engine'
       throw errorFromRecord({ code: 'BAD_ENGINE_RESPONSE', message: `\`agentsecrets ${args[0]} ${args[1] ?? ''}\` printed output that is not JSON`, fix })
     }
+  }
+
+  /** The rejection of an operation that needs a team backend (or, upstream, a terminal). */
+  teamOnly(what) {
+    let upstream = false
+    try {
+      upstream = cliKind(this.native).kind === 'upstream'
+    } catch {
+      // No usable CLI: the engine's answer stands.
+    }
+    return upstream ? teamGap(what) : unsupported(what, TEAM_FIX)
   }
 
   workspaceFlag() {
@@ -107,15 +122,15 @@ class Secrets {
   }
 
   async diff() {
-    throw unsupported('secrets.diff()', TEAM_FIX)
+    throw this.#r.teamOnly('secrets.diff()')
   }
 
   async sync() {
-    throw unsupported('secrets.sync()', TEAM_FIX)
+    throw this.#r.teamOnly('secrets.sync()')
   }
 
   async push() {
-    throw unsupported('secrets.push()', TEAM_FIX)
+    throw this.#r.teamOnly('secrets.push()')
   }
 }
 
@@ -146,7 +161,7 @@ class Workspaces {
   }
 
   async invite(_email, _options) {
-    throw unsupported('workspaces.invite()', TEAM_FIX)
+    throw this.#r.teamOnly('workspaces.invite()')
   }
 
   /** Members of the scoped (else active) workspace; locally, you as owner. */

@@ -11,6 +11,7 @@ const { spawn: nodeSpawn } = require('node:child_process')
 const os = require('node:os')
 const { AbortError, CLIError, TimeoutError, convertError } = require('../errors.js')
 const { invalid } = require('./options.js')
+const { upstreamEnvCommand } = require('./upstream_cli.js')
 
 const SPAWN_OPTIONS = ['project', 'workspace', 'only', 'capture', 'stdio', 'env', 'cwd', 'timeoutMs', 'input', 'signal']
 const STDIO = ['inherit', 'pipe', 'ignore']
@@ -284,13 +285,20 @@ class SpawnedProcess {
   }
 }
 
-/** Starts the engine's `env` command for `native` (a NativeClient). */
-function startSpawn(native, normalized) {
+/**
+ * Starts the `env` command of `cli` (from `cliKind`) for `native` (a
+ * NativeClient): our engine's, else the upstream CLI's `env -- CMD ARGS`.
+ */
+function startSpawn(native, normalized, cli) {
   let cmd
-  try {
-    cmd = native.envCommand(normalized.request)
-  } catch (e) {
-    throw convertError(e)
+  if (cli.kind === 'upstream') {
+    cmd = { ...upstreamEnvCommand(cli, normalized), home: native.home }
+  } else {
+    try {
+      cmd = native.envCommand(normalized.request)
+    } catch (e) {
+      throw convertError(e)
+    }
   }
   const { capture, stdio, env, cwd, timeoutMs, input, signal } = normalized
   const stdinMode = input !== undefined ? 'pipe' : stdio

@@ -142,6 +142,18 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 // ---- init and status -----------------------------------------------------
 
 #[test]
+fn version_names_the_engine_so_the_sdk_can_tell_it_from_the_upstream_cli() {
+    let out = Env::new().run(&["--version"], None).ok();
+    assert_eq!(
+        out.stdout,
+        format!(
+            "agentsecrets {} (agentsecrets-engine)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
 fn init_creates_a_private_home_and_status_reports_it() {
     let env = Env::initialised();
     assert_eq!(mode(&env.home), 0o700);

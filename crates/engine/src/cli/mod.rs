@@ -25,7 +25,9 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "agentsecrets",
-    version,
+    // `agentsecrets 0.1.0 (agentsecrets-engine)`: the suffix is how the SDK
+    // tells this engine from other programs named `agentsecrets`.
+    version = concat!(env!("CARGO_PKG_VERSION"), " (agentsecrets-engine)"),
     propagate_version = true,
     max_term_width = 100
 )]

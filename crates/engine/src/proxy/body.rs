@@ -104,7 +104,7 @@ impl Body for RedactingBody {
                             "response body over the engine's size limit",
                         ))));
                     }
-                    let out = this.redactor.push(&chunk);
+                    let out = this.redactor.push_bytes(chunk);
                     if !out.is_empty() {
                         return Poll::Ready(Some(Ok(Frame::data(out))));
                     }

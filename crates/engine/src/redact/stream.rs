@@ -183,48 +183,15 @@ impl StreamRedactor {
         };
         self.pending.extend_from_slice(chunk);
         let oversized = self.pending.capacity() > SHRINK_ABOVE;
-        let buf = &self.pending[..];
-        // Bytes from `tail` on are held back: the longest suffix that is a
-        // proper prefix of some pattern.
-        let (open, work) = search.open_suffix_len(buf);
-        self.tail_work = work;
-        let mut tail = buf.len() - open;
-
-        let mut out: Option<Vec<u8>> = None;
-        let mut emitted = 0;
-        // Only a match starting before the tail is looked for: one starting
-        // inside it may still grow or be replaced by a longer one, so it is
-        // decided with more input.
-        while let Some((start, end)) = search.find(buf, emitted, tail) {
-            // A match starting before the tail is final. If a longer pattern
-            // starting at `start` could still complete beyond the buffer
-            // end, buf[start..] would be a proper prefix of it, i.e. a
-            // longer open suffix than the tail: contradiction. So the
-            // leftmost-longest match found here is the one the whole stream
-            // would yield, and it ends inside the buffer.
-            let out = out.get_or_insert_with(|| Vec::with_capacity(buf.len()));
-            out.extend_from_slice(&buf[emitted..start]);
-            out.extend_from_slice(REDACTION_MARKER.as_bytes());
-            emitted = end;
-            self.redacted = true;
-            if emitted > tail {
-                // The match ate into the tail. The search resumes at its end,
-                // so only an open suffix starting there still needs holding;
-                // the same argument applies to the matches after it.
-                let (open, work) = search.open_suffix_len(&buf[emitted..]);
-                self.tail_work += work;
-                tail = buf.len() - open;
-            }
-        }
-        // No match starts in [emitted, tail): those bytes are final.
-        let out = match out {
-            Some(mut out) => {
-                out.extend_from_slice(&buf[emitted..tail]);
-                let _ = self.pending.split_to(tail);
+        let scan = scan(&mut search, &self.pending);
+        self.note(&scan);
+        let out = match scan.replaced {
+            Some(out) => {
+                let _ = self.pending.split_to(scan.tail);
                 Bytes::from(out)
             }
             // Nothing replaced: hand the bytes on without copying them.
-            None => self.pending.split_to(tail).freeze(),
+            None => self.pending.split_to(scan.tail).freeze(),
         };
         // The tail shares the chunk's buffer: it must not pin one oversized
         // chunk's memory for the whole stream.
@@ -232,6 +199,30 @@ impl StreamRedactor {
             self.pending = BytesMut::from(&self.pending[..]);
         }
         out
+    }
+
+    /// [`push`](Self::push) for an owned chunk: when nothing is held back
+    /// from the previous one, the chunk is scanned where it is and its
+    /// final part handed on without a copy.
+    pub fn push_bytes(&mut self, chunk: Bytes) -> Bytes {
+        if !self.pending.is_empty() {
+            return self.push(&chunk);
+        }
+        let Some(mut search) = self.patterns.searcher(chunk.len() + self.tail_work) else {
+            return chunk;
+        };
+        let scan = scan(&mut search, &chunk);
+        self.note(&scan);
+        self.pending.extend_from_slice(&chunk[scan.tail..]);
+        match scan.replaced {
+            Some(out) => Bytes::from(out),
+            None => chunk.slice(..scan.tail),
+        }
+    }
+
+    fn note(&mut self, scan: &Scan) {
+        self.tail_work = scan.work;
+        self.redacted |= scan.redacted;
     }
 
     /// Ends the stream; returns the rest (with a complete match in it redacted).
@@ -253,6 +244,60 @@ impl StreamRedactor {
     /// Bytes held back, waiting for the next chunk or [`finish`](Self::finish).
     pub fn held_back(&self) -> usize {
         self.pending.len()
+    }
+}
+
+/// What one pass over the buffered bytes found.
+struct Scan {
+    /// The bytes before `tail` with matches replaced; `None` when nothing
+    /// was replaced (they are then `buf[..tail]` as they are).
+    replaced: Option<Vec<u8>>,
+    /// Bytes from here on are held back: the longest suffix that could
+    /// still become a match.
+    tail: usize,
+    /// Bytes the tail checks looked at.
+    work: usize,
+    redacted: bool,
+}
+
+fn scan(search: &mut super::Searcher<'_>, buf: &[u8]) -> Scan {
+    let (open, mut work) = search.open_suffix_len(buf);
+    let mut tail = buf.len() - open;
+    let mut out: Option<Vec<u8>> = None;
+    let mut emitted = 0;
+    // Only a match starting before the tail is looked for: one starting
+    // inside it may still grow or be replaced by a longer one, so it is
+    // decided with more input.
+    while let Some((start, end)) = search.find(buf, emitted, tail) {
+        // A match starting before the tail is final. If a longer pattern
+        // starting at `start` could still complete beyond the buffer
+        // end, buf[start..] would be a proper prefix of it, i.e. a
+        // longer open suffix than the tail: contradiction. So the
+        // leftmost-longest match found here is the one the whole stream
+        // would yield, and it ends inside the buffer.
+        let out = out.get_or_insert_with(|| Vec::with_capacity(buf.len()));
+        out.extend_from_slice(&buf[emitted..start]);
+        out.extend_from_slice(REDACTION_MARKER.as_bytes());
+        emitted = end;
+        if emitted > tail {
+            // The match ate into the tail. The search resumes at its end,
+            // so only an open suffix starting there still needs holding;
+            // the same argument applies to the matches after it.
+            let (open, more) = search.open_suffix_len(&buf[emitted..]);
+            work += more;
+            tail = buf.len() - open;
+        }
+    }
+    // No match starts in [emitted, tail): those bytes are final.
+    let redacted = out.is_some();
+    if let Some(out) = out.as_mut() {
+        out.extend_from_slice(&buf[emitted..tail]);
+    }
+    Scan {
+        replaced: out,
+        tail,
+        work,
+        redacted,
     }
 }
 

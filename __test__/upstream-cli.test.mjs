@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -171,6 +172,20 @@ describe('detection', () => {
     const broken = path.join(DIR, 'agentsecrets-broken')
     fs.writeFileSync(broken, '#!/bin/sh\nexit 3\n', { mode: 0o755 })
     await rejects(() => new AgentSecrets({ cli: broken, autoStart: false }).secrets.list(), CLIError, /--version` failed/)
+  })
+})
+
+describe('auto-start', () => {
+  it('with the upstream CLI, a call that finds no proxy says the SDK cannot start it', async () => {
+    setState()
+    // A port nothing listens on, so no running proxy is found.
+    const server = net.createServer()
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = server.address().port
+    await new Promise((resolve) => server.close(resolve))
+    const c = new AgentSecrets({ home: makeHome({ init: false }), cli: FIXTURE, port })
+    await rejects(() => c.call('http://127.0.0.1:9/x', { bearer: 'KEY' }), BackendUnsupported, /upstream AgentSecrets CLI.*cannot start/)
+    await assert.rejects(c.call('http://127.0.0.1:9/x', { bearer: 'KEY' }), (e) => /agentsecrets proxy start/.test(e.fixHint))
   })
 })
 

@@ -398,6 +398,9 @@ async fn start_engine(cfg: &Config) -> SdkResult<Ready> {
         if let Some(ready) = ready {
             return Ok(ready);
         }
+        if let Some(e) = upstream_cli_refusal(&bin).await {
+            return Err(e);
+        }
         return Err(SdkError::new(
             sdk_codes::CLI_ERROR,
             format!(
@@ -409,7 +412,42 @@ async fn start_engine(cfg: &Config) -> SdkResult<Ready> {
             "check that AGENTSECRETS_CLI names this project's engine, not another `agentsecrets`",
         ));
     }
+    if let Some(e) = upstream_cli_refusal(&bin).await {
+        return Err(e);
+    }
     Err(cli_failure(&bin, &out.stderr, out.status.code()))
+}
+
+/// When `bin` is the upstream AgentSecrets CLI (`agentsecrets version X` from
+/// `--version`), the error that says so: it has no detached start, so the SDK
+/// cannot start its proxy. Asked only after a start failed.
+async fn upstream_cli_refusal(bin: &Path) -> Option<SdkError> {
+    let out = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::process::Command::new(bin)
+            .arg("--version")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().find(|l| !l.trim().is_empty())?.trim();
+    let version = first.strip_prefix("agentsecrets version ")?;
+    Some(
+        SdkError::new(
+            sdk_codes::BACKEND_UNSUPPORTED,
+            format!(
+                "{} is the upstream AgentSecrets CLI ({}), whose proxy the SDK cannot start: it only runs in the foreground",
+                bin.display(),
+                agentsecrets_wire::names::shown(version)
+            ),
+        )
+        .fix("start it in a terminal with `agentsecrets proxy start` (the SDK then finds it on 127.0.0.1:8765), or unset AGENTSECRETS_CLI to use the bundled engine")
+        .backend("upstream-cli"),
+    )
 }
 
 #[derive(Deserialize)]

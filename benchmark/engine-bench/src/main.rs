@@ -52,7 +52,11 @@ fn parse_args() -> Args {
             "--stream-mib" => {
                 a.stream_mib = val("--stream-mib")
                     .parse()
-                    .unwrap_or_else(|_| die("--stream-mib takes a number"))
+                    .ok()
+                    .filter(|m| (1..=1024).contains(m))
+                    .unwrap_or_else(|| {
+                        die("--stream-mib takes 1 to 1024 (the engine cuts a response at 1 GiB)")
+                    })
             }
             "--samples" => {
                 a.latency_samples = val("--samples")
@@ -73,8 +77,15 @@ fn parse_args() -> Args {
     a
 }
 
+/// The engine this run started, stopped by [`die`] so that a failed run
+/// leaves no proxy behind.
+static ENGINE_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
 fn die(msg: &str) -> ! {
     eprintln!("engine-bench: {msg}");
+    if let Some(&pid) = ENGINE_PID.get() {
+        terminate(pid);
+    }
     std::process::exit(2)
 }
 
@@ -125,6 +136,7 @@ impl Engine {
             std::thread::sleep(Duration::from_millis(2));
         }
         let pid = child.id();
+        let _ = ENGINE_PID.set(pid);
         Engine {
             child,
             pid,

@@ -39,6 +39,13 @@ before(async () => {
       res.end()
       return
     }
+    if (u.pathname === '/stream') {
+      // No Content-Length: the engine streams the body and reports in a trailer.
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      res.write('part one; ')
+      setTimeout(() => res.end(u.searchParams.get('body') ?? ''), 5)
+      return
+    }
     if (u.pathname === '/echo-header') {
       // Echoes the injected header back in a response header.
       res.setHeader('x-echo', req.headers['x-org-id'] ?? '')
@@ -259,6 +266,15 @@ describe('the response', () => {
     const res = await client.call(`${up.url}/status?code=200&body=${body}`, { bearer: 'BEARER_KEY' })
     assert.match(res.body, /as a literal/)
     assert.equal(res.redacted, false)
+  })
+
+  it('redacted is exact on a streamed body too (the engine\'s trailer)', async () => {
+    const echo = await client.call(`${up.url}/stream?body=${encodeURIComponent(`echo ${S.BEARER_KEY}`)}`, { header: { 'X-Org-ID': 'ORG_SECRET' }, bearer: 'BEARER_KEY' })
+    assert.equal(echo.body, 'part one; echo [REDACTED_BY_AGENTSECRETS]')
+    assert.equal(echo.redacted, true)
+    const literal = await client.call(`${up.url}/stream?body=${encodeURIComponent('[REDACTED_BY_AGENTSECRETS] as a literal')}`, { bearer: 'BEARER_KEY' })
+    assert.equal(literal.body, 'part one; [REDACTED_BY_AGENTSECRETS] as a literal')
+    assert.equal(literal.redacted, false)
   })
 
   it('redacted is set when only a response header echoed the value', async () => {

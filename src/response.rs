@@ -105,16 +105,21 @@ pub fn classify(
         return Err(e);
     }
     // Only a proxy redacts; a direct target's headers mean nothing here. The
-    // engine's trailer is exact; without it (the upstream proxy) the marker
-    // in the body is the only sign.
-    let trailer_says = answer
-        .trailers
-        .as_ref()
-        .and_then(|t| t.get(h::REDACTED))
-        .map(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+    // engine says exactly, in a header (a small body read whole) or in a
+    // trailer (a streamed one); the upstream proxy passes an upstream's
+    // headers through, so there the marker in the body is the only sign.
+    let engine_says = if peer == Peer::Engine {
+        answer
+            .headers
+            .get(h::REDACTED)
+            .or_else(|| answer.trailers.as_ref().and_then(|t| t.get(h::REDACTED)))
+            .map(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
+    } else {
+        None
+    };
     let redacted = peer != Peer::Direct
         && (is_true(Some(&answer.headers), h::HEADERS_REDACTED)
-            || trailer_says.unwrap_or_else(|| contains(&answer.body, REDACTION_MARKER.as_bytes())));
+            || engine_says.unwrap_or_else(|| contains(&answer.body, REDACTION_MARKER.as_bytes())));
     Ok(NativeResponse {
         status_code: u32::from(answer.status),
         headers: headers.into_iter().collect(),

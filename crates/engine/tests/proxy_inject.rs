@@ -269,30 +269,123 @@ fn health_identifies_the_engine() {
         .any(|f| f == "exact-case-targets"));
 }
 
-#[test]
-fn redacted_trailer_when_asked_and_the_call_is_audited_ok() {
+/// Sends `GET /proxy` over a raw TCP connection (`extra` header lines) and
+/// returns everything the engine wrote back.
+fn raw_proxy_get(proxy: &Proxy, target: &str, extra: &str) -> String {
     use std::io::{Read, Write};
-    let home = TestHome::new();
-    home.set_secret("K", "trailer-canary-77");
-    home.allow(&["127.0.0.1"]);
-    let up = Upstream::start(|_| Reply::ok("echo trailer-canary-77"));
-    let proxy = Proxy::start(&home);
     let mut s = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
     write!(
         s,
-        "GET /proxy HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-AS-Token: {}\r\nX-AS-Target-URL: {}\r\nX-AS-Inject-Bearer: K\r\nTE: trailers\r\nConnection: close\r\n\r\n",
+        "GET /proxy HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-AS-Token: {}\r\nX-AS-Target-URL: {}\r\nX-AS-Inject-Bearer: K\r\n{extra}Connection: close\r\n\r\n",
         proxy.port,
         proxy.token,
-        up.url("/t")
+        target
     )
     .unwrap();
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();
+    raw
+}
+
+#[test]
+fn a_streamed_body_says_redacted_in_a_trailer_when_asked_and_the_call_is_audited_ok() {
+    let home = TestHome::new();
+    home.set_secret("K", "trailer-canary-77");
+    home.allow(&["127.0.0.1"]);
+    // No Content-Length: the body is streamed.
+    let up = Upstream::start(|_| Reply::Chunks {
+        headers: vec![],
+        chunks: vec![b"echo trailer-".to_vec(), b"canary-77".to_vec()],
+        pause: std::time::Duration::from_millis(5),
+    });
+    let proxy = Proxy::start(&home);
+    let raw = raw_proxy_get(&proxy, &up.url("/t"), "TE: trailers\r\n");
     assert!(raw.contains("transfer-encoding: chunked"), "{raw}");
-    assert!(raw.contains("echo [REDACTED_BY_AGENTSECRETS]"), "{raw}");
+    // Chunk framing sits between "echo " and the marker.
+    assert!(raw.contains("[REDACTED_BY_AGENTSECRETS]"), "{raw}");
     assert!(raw.contains("\r\nx-as-redacted: true\r\n"), "{raw}");
     assert!(!raw.contains("trailer-canary-77"));
     let last = home.audit_lines().pop().unwrap();
     assert_eq!(last["status"], "OK", "{last}");
     assert_eq!(last["redacted"], true);
+}
+
+#[test]
+fn a_small_body_of_known_length_comes_whole_with_its_length_and_redacted_header() {
+    let home = TestHome::new();
+    home.set_secret("K", "small-canary-31");
+    home.allow(&["127.0.0.1"]);
+    let up = Upstream::start(|r| {
+        if r.path == "/echo" {
+            Reply::ok("echo small-canary-31 and more")
+        } else {
+            Reply::ok("nothing to see")
+        }
+    });
+    let proxy = Proxy::start(&home);
+
+    let raw = raw_proxy_get(&proxy, &up.url("/echo"), "TE: trailers\r\n");
+    let body = "echo [REDACTED_BY_AGENTSECRETS] and more";
+    assert!(!raw.contains("transfer-encoding"), "{raw}");
+    assert!(
+        raw.contains(&format!("\r\ncontent-length: {}\r\n", body.len())),
+        "{raw}"
+    );
+    assert!(raw.contains("\r\nx-as-redacted: true\r\n"), "{raw}");
+    assert!(raw.ends_with(body), "{raw}");
+    assert!(!raw.contains("small-canary-31"));
+    let last = home.audit_lines().pop().unwrap();
+    assert_eq!(
+        (last["status"].as_str(), last["reason"].as_str()),
+        (Some("OK"), Some("credential_echo"))
+    );
+    assert_eq!(last["redacted"], true);
+
+    let raw = raw_proxy_get(&proxy, &up.url("/clean"), "");
+    assert!(raw.contains("\r\ncontent-length: 14\r\n"), "{raw}");
+    assert!(raw.contains("\r\nx-as-redacted: false\r\n"), "{raw}");
+    assert!(raw.ends_with("nothing to see"), "{raw}");
+    let last = home.audit_lines().pop().unwrap();
+    assert_eq!(
+        (last["status"].as_str(), last["reason"].as_str()),
+        (Some("OK"), Some("-"))
+    );
+}
+
+#[test]
+fn a_body_over_64_kib_or_a_head_answer_is_streamed() {
+    let home = TestHome::new();
+    home.set_secret("K", "big-canary-58");
+    home.allow(&["127.0.0.1"]);
+    let up = Upstream::start(|_| {
+        let mut body = vec![b'x'; 64 * 1024];
+        body.extend_from_slice(b"big-canary-58");
+        Reply::ok(body)
+    });
+    let proxy = Proxy::start(&home);
+    let raw = raw_proxy_get(&proxy, &up.url("/big"), "TE: trailers\r\n");
+    assert!(
+        raw.contains("transfer-encoding: chunked"),
+        "{}",
+        &raw[..400]
+    );
+    assert!(!raw.contains("big-canary-58"));
+    assert!(raw.contains("[REDACTED_BY_AGENTSECRETS]"));
+    assert!(raw.contains("\r\nx-as-redacted: true\r\n"));
+
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    write!(
+        s,
+        "HEAD /proxy HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-AS-Token: {}\r\nX-AS-Target-URL: {}\r\nX-AS-Inject-Bearer: K\r\nConnection: close\r\n\r\n",
+        proxy.port,
+        proxy.token,
+        up.url("/big")
+    )
+    .unwrap();
+    let mut head = String::new();
+    s.read_to_string(&mut head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(!head.contains("content-length: 0"), "{head}");
+    assert!(!head.contains("x-as-redacted"), "{head}");
 }

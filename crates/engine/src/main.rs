@@ -3,7 +3,7 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc (v2) option numbers, from the `mi_option_e` enum of mimalloc.h.
+/// mimalloc option numbers, from the `mi_option_e` enum of mimalloc.h.
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 

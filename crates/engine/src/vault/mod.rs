@@ -108,12 +108,12 @@ impl Vault {
     /// (each lock and unlock is a system call) instead of once per query.
     pub fn read<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T> {
         let conn = self.lock();
-        let tx = conn.unchecked_transaction().map_err(read_err)?;
+        let tx = ReadTransaction::begin(&conn)?;
         let out = f(&Reader {
             vault: self,
-            conn: &tx,
+            conn: &conn,
         })?;
-        tx.finish().map_err(read_err)?;
+        tx.end()?;
         Ok(out)
     }
 
@@ -254,6 +254,41 @@ impl Vault {
             }
         }
     }
+}
+
+/// A deferred transaction on cached statements (a proxied call would
+/// otherwise parse `BEGIN` and `COMMIT` every time); rolled back if dropped
+/// before [`end`](Self::end), on an error or a panic alike.
+struct ReadTransaction<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> ReadTransaction<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self> {
+        run_cached(conn, "BEGIN")?;
+        Ok(ReadTransaction { conn, open: true })
+    }
+
+    fn end(mut self) -> Result<()> {
+        self.open = false;
+        run_cached(self.conn, "COMMIT")
+    }
+}
+
+impl Drop for ReadTransaction<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = run_cached(self.conn, "ROLLBACK");
+        }
+    }
+}
+
+fn run_cached(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(drop)
+        .map_err(read_err)
 }
 
 /// Reads inside one transaction of [`Vault::read`].

@@ -173,6 +173,21 @@ fn a_proxy_killed_with_sigkill_leaves_a_stale_state_that_counts_as_stopped() {
 }
 
 #[test]
+fn a_state_file_naming_a_live_process_that_is_no_proxy_counts_as_stopped_everywhere() {
+    // A crash left the state file and the pid was reused: here, by this test.
+    let h = TestHome::new();
+    start_detached(&h);
+    let path = h.run_dir().join("proxy.json");
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(h.run(&["proxy", "stop"]).status.success());
+    state["pid"] = serde_json::json!(std::process::id());
+    std::fs::write(&path, state.to_string()).unwrap();
+    assert_eq!(status(&h)["running"], false);
+    let top = json(&h.run(&["--json", "status"]));
+    assert_eq!(top["proxyRunning"], false, "{top}");
+}
+
+#[test]
 fn stop_when_not_running_is_a_success() {
     let h = TestHome::new();
     let out = h.run(&["proxy", "stop"]);

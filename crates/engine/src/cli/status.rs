@@ -1,6 +1,6 @@
 use super::Context;
 use crate::error::Result;
-use crate::proxy::state;
+use crate::proxy::lifecycle;
 use crate::vault::Vault;
 use serde::Serialize;
 
@@ -20,7 +20,8 @@ struct Status {
 pub fn run(ctx: &Context) -> Result<()> {
     let vault = Vault::open(&ctx.home)?;
     let scope = vault.active()?;
-    let proxy = state::running(&ctx.home)?;
+    // The same check as `proxy status`: a live pid whose proxy lock is held.
+    let proxy = lifecycle::current(&ctx.home)?;
     let s = Status {
         user_email: vault.email()?,
         workspace_name: scope.workspace,

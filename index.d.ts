@@ -165,7 +165,11 @@ export declare class SpawnedProcess {
   readonly stderr: import('node:stream').Readable | null
   /** Whether the engine's stdin is a terminal (INT/QUIT sent to this process then go to the whole group). */
   readonly ttyStdin: boolean
-  /** Resolves when the command exits; rejects with `TimeoutError`/`AbortError` (carrying `.result`) when killed for that reason. */
+  /**
+   * Resolves when the command exits; rejects with `TimeoutError`/`AbortError` (carrying `.result`) when killed for that
+   * reason, and with `NotInitialized`/`WorkspaceNotFound`/`ProjectNotFound`/`SecretNotFound` (carrying `.result`) when
+   * the engine refused to run it.
+   */
   wait(): Promise<SpawnResult>
   /** Sends a signal (default SIGTERM) to the whole process tree; false if it is gone. */
   kill(signal?: NodeJS.Signals | number): boolean

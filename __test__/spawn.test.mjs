@@ -100,6 +100,20 @@ describe('spawn: exit codes and signals', () => {
     await assert.rejects(client.spawn('true', [], { bogus: 1 }), InvalidArgument)
     assert.throws(() => client.spawnAsync('true', [], { only: ['A=B'] }), InvalidArgument)
   })
+
+  it('spawnAsync returns at once and wait() says why the engine refused, typed', async () => {
+    const p = client.spawnAsync('true', [], { project: 'nope', stdio: 'ignore' })
+    assert.ok(p instanceof SpawnedProcess)
+    const e = await p.wait().catch((x) => x)
+    assert.ok(e instanceof ProjectNotFound, String(e))
+    assert.notEqual(e.result.exitCode, 0)
+    const w = await client.spawnAsync('true', [], { workspace: 'Nope', stdio: 'ignore' }).wait().catch((x) => x)
+    assert.ok(w instanceof WorkspaceNotFound, String(w))
+    const k = await client.spawnAsync('true', [], { only: ['MISSING_KEY'], stdio: 'ignore' }).wait().catch((x) => x)
+    assert.ok(k instanceof SecretNotFound, String(k))
+    // A command's own failure stays a result.
+    assert.deepEqual(await client.spawnAsync('sh', ['-c', 'exit 3'], { stdio: 'ignore' }).wait(), { exitCode: 3, signal: null })
+  })
 })
 
 describe('spawn: timeout and abort kill the whole tree', () => {

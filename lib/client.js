@@ -148,7 +148,13 @@ class AgentSecrets {
    */
   spawnAsync(command, args, options) {
     const n = normalizeSpawn(command, args, options, this.#scope)
-    return startSpawn(this.#native, n, cliKind(this.#native))
+    const cli = cliKind(this.#native)
+    // The same check as spawn(), run alongside so that this returns at once:
+    // it only decides which error wait() reports when the engine refused.
+    const check = cli.kind === 'engine' ? this.#precheck(n.request) : undefined
+    // Handled here: startSpawn may throw, and wait() may never be called.
+    check?.catch(() => {})
+    return startSpawn(this.#native, n, cli, check)
   }
 
   /** Typed errors for a missing home, workspace, project or `only` name before anything runs. */

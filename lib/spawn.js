@@ -18,6 +18,8 @@ const STDIO = ['inherit', 'pipe', 'ignore']
 /** Time between SIGTERM and SIGKILL when a timeout or abort stops the tree. */
 const KILL_GRACE_MS = 1000
 const MAX_TIMEOUT_MS = 0xffffffff
+/** Why the engine's `env` refuses to run a command (before starting it). */
+const REFUSALS = ['NOT_INITIALIZED', 'WORKSPACE_NOT_FOUND', 'PROJECT_NOT_FOUND', 'SECRET_NOT_FOUND']
 
 function isPlainObject(v) {
   if (v === null || typeof v !== 'object') return false
@@ -183,7 +185,7 @@ class SpawnedProcess {
   #stopping = null
   #reason = null
 
-  constructor(child, { capture, timeoutMs, signal, input, ttyStdin }) {
+  constructor(child, { capture, timeoutMs, signal, input, ttyStdin, check }) {
     this.#child = child
     /** Whether the engine's stdin is a terminal (it then leaves INT/QUIT to the terminal). */
     this.ttyStdin = ttyStdin === true
@@ -235,6 +237,17 @@ class SpawnedProcess {
           const e = new AbortError(`the command was aborted and killed\nTo fix: ${fix}`, { code: 'ABORTED', fixHint: fix, cause: signal?.reason })
           e.result = result
           reject(e)
+        } else if (check && code !== 0) {
+          // The engine refused to run the command for what the check found
+          // (a missing home, workspace, project or secret): say it typed.
+          check.then(
+            () => resolve(result),
+            (e) => {
+              if (!REFUSALS.includes(e?.code)) return resolve(result)
+              e.result = result
+              reject(e)
+            },
+          )
         } else {
           resolve(result)
         }
@@ -272,7 +285,8 @@ class SpawnedProcess {
   /**
    * Resolves with `{ exitCode, signal, stdout?, stderr? }` when the command
    * exits; rejects with TimeoutError / AbortError (with `.result`) when it
-   * was killed for that reason.
+   * was killed for that reason, and with WorkspaceNotFound / ProjectNotFound /
+   * SecretNotFound / NotInitialized (with `.result`) when it could not run.
    */
   wait() {
     return this.#done
@@ -289,7 +303,7 @@ class SpawnedProcess {
  * Starts the `env` command of `cli` (from `cliKind`) for `native` (a
  * NativeClient): our engine's, else the upstream CLI's `env -- CMD ARGS`.
  */
-function startSpawn(native, normalized, cli) {
+function startSpawn(native, normalized, cli, check) {
   let cmd
   if (cli.kind === 'upstream') {
     cmd = { ...upstreamEnvCommand(cli, normalized), home: native.home }
@@ -310,7 +324,7 @@ function startSpawn(native, normalized, cli) {
     detached: true,
   })
   const ttyStdin = stdinMode === 'inherit' && process.stdin.isTTY === true
-  return new SpawnedProcess(child, { capture, timeoutMs, signal, input, ttyStdin })
+  return new SpawnedProcess(child, { capture, timeoutMs, signal, input, ttyStdin, check })
 }
 
 module.exports = { SPAWN_OPTIONS, normalizeSpawn, startSpawn, SpawnedProcess, signalOf }

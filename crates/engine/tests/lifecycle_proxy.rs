@@ -187,6 +187,18 @@ fn a_state_file_naming_a_live_process_that_is_no_proxy_counts_as_stopped_everywh
     assert_eq!(top["proxyRunning"], false, "{top}");
 }
 
+/// Threads of a running process, from /proc.
+fn threads_of(pid: u64) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 #[test]
 fn stop_when_not_running_is_a_success() {
     let h = TestHome::new();
@@ -345,8 +357,17 @@ fn a_detached_start_that_fails_reports_the_proxy_s_own_error() {
 #[test]
 fn start_limits_are_checked_and_reach_the_detached_proxy() {
     let h = TestHome::new();
-    let bad = h.run(&["proxy", "start", "--timeout-secs", "0"]);
-    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    for bad in [
+        ["--timeout-secs", "0"],
+        ["--threads", "0"],
+        ["--threads", "65"],
+    ] {
+        let out = h.run(&["proxy", "start", bad[0], bad[1]]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", text(&out.stderr));
+    }
+    // The default proxy's threads, to compare with one given more workers.
+    let base = threads_of(start_detached(&h)["pid"].as_u64().unwrap());
+    assert!(h.run(&["proxy", "stop"]).status.success());
     let ready = json(&h.run(&[
         "--json",
         "proxy",
@@ -358,8 +379,15 @@ fn start_limits_are_checked_and_reach_the_detached_proxy() {
         "7",
         "--max-response-mib",
         "3",
+        "--threads",
+        "3",
     ]));
     let pid = ready["pid"].as_u64().unwrap();
+    assert_eq!(
+        threads_of(pid),
+        base + 2,
+        "two workers more than the default one"
+    );
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
     let args: Vec<String> = cmdline
         .split(|b| *b == 0)

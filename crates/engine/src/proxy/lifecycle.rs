@@ -153,18 +153,6 @@ impl ReadyLine {
     }
 }
 
-/// Worker threads of the proxy's runtime (`AGENTSECRETS_PROXY_THREADS`,
-/// 1–64). One by default: a request's work then never hops between threads,
-/// which costs less CPU per request than a second worker saves, and one
-/// thread serves well over 10 000 proxied requests a second.
-fn worker_threads() -> usize {
-    std::env::var("AGENTSECRETS_PROXY_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| (1..=64).contains(n))
-        .unwrap_or(1)
-}
-
 /// Runs the proxy in this process until SIGTERM/SIGINT. Calls `on_ready`
 /// once: with the new proxy's address once it serves, or with the address
 /// of the proxy that already runs for this home (then returns at once).
@@ -185,7 +173,7 @@ pub fn run_foreground(
     // exist are left by a crash.
     state::clear(home);
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(worker_threads())
+        .worker_threads(opts.threads.max(1))
         .enable_all()
         .build()
         .map_err(|e| {
@@ -287,6 +275,7 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
             "--max-response-mib",
             &(opts.max_response_bytes >> 20).to_string(),
         ])
+        .args(["--threads", &opts.threads.to_string()])
         .env("AGENTSECRETS_HOME", &home.root)
         .env(READY_PIPE_ENV, "1")
         .current_dir("/")

@@ -269,14 +269,14 @@ fn health_identifies_the_engine() {
         .any(|f| f == "exact-case-targets"));
 }
 
-/// Sends `GET /proxy` over a raw TCP connection (`extra` header lines) and
-/// returns everything the engine wrote back.
-fn raw_proxy_get(proxy: &Proxy, target: &str, extra: &str) -> String {
+/// Sends `METHOD /proxy` over a raw TCP connection (`extra` header lines)
+/// and returns everything the engine wrote back.
+fn raw_proxy(proxy: &Proxy, method: &str, target: &str, extra: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
     write!(
         s,
-        "GET /proxy HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-AS-Token: {}\r\nX-AS-Target-URL: {}\r\nX-AS-Inject-Bearer: K\r\n{extra}Connection: close\r\n\r\n",
+        "{method} /proxy HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-AS-Token: {}\r\nX-AS-Target-URL: {}\r\nX-AS-Inject-Bearer: K\r\n{extra}Connection: close\r\n\r\n",
         proxy.port,
         proxy.token,
         target
@@ -299,7 +299,7 @@ fn a_streamed_body_says_redacted_in_a_trailer_when_asked_and_the_call_is_audited
         pause: std::time::Duration::from_millis(5),
     });
     let proxy = Proxy::start(&home);
-    let raw = raw_proxy_get(&proxy, &up.url("/t"), "TE: trailers\r\n");
+    let raw = raw_proxy(&proxy, "GET", &up.url("/t"), "TE: trailers\r\n");
     assert!(raw.contains("transfer-encoding: chunked"), "{raw}");
     // Chunk framing sits between "echo " and the marker.
     assert!(raw.contains("[REDACTED_BY_AGENTSECRETS]"), "{raw}");
@@ -324,7 +324,7 @@ fn a_small_body_of_known_length_comes_whole_with_its_length_and_redacted_header(
     });
     let proxy = Proxy::start(&home);
 
-    let raw = raw_proxy_get(&proxy, &up.url("/echo"), "TE: trailers\r\n");
+    let raw = raw_proxy(&proxy, "GET", &up.url("/echo"), "TE: trailers\r\n");
     let body = "echo [REDACTED_BY_AGENTSECRETS] and more";
     assert!(!raw.contains("transfer-encoding"), "{raw}");
     assert!(
@@ -341,7 +341,7 @@ fn a_small_body_of_known_length_comes_whole_with_its_length_and_redacted_header(
     );
     assert_eq!(last["redacted"], true);
 
-    let raw = raw_proxy_get(&proxy, &up.url("/clean"), "");
+    let raw = raw_proxy(&proxy, "GET", &up.url("/clean"), "");
     assert!(raw.contains("\r\ncontent-length: 14\r\n"), "{raw}");
     assert!(raw.contains("\r\nx-as-redacted: false\r\n"), "{raw}");
     assert!(raw.ends_with("nothing to see"), "{raw}");
@@ -363,7 +363,7 @@ fn a_body_over_64_kib_or_a_head_answer_is_streamed() {
         Reply::ok(body)
     });
     let proxy = Proxy::start(&home);
-    let raw = raw_proxy_get(&proxy, &up.url("/big"), "TE: trailers\r\n");
+    let raw = raw_proxy(&proxy, "GET", &up.url("/big"), "TE: trailers\r\n");
     assert!(
         raw.contains("transfer-encoding: chunked"),
         "{}",
@@ -373,18 +373,7 @@ fn a_body_over_64_kib_or_a_head_answer_is_streamed() {
     assert!(raw.contains("[REDACTED_BY_AGENTSECRETS]"));
     assert!(raw.contains("\r\nx-as-redacted: true\r\n"));
 
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
-    write!(
-        s,
-        "HEAD /proxy HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-AS-Token: {}\r\nX-AS-Target-URL: {}\r\nX-AS-Inject-Bearer: K\r\nConnection: close\r\n\r\n",
-        proxy.port,
-        proxy.token,
-        up.url("/big")
-    )
-    .unwrap();
-    let mut head = String::new();
-    s.read_to_string(&mut head).unwrap();
+    let head = raw_proxy(&proxy, "HEAD", &up.url("/big"), "");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(!head.contains("content-length: 0"), "{head}");
     assert!(!head.contains("x-as-redacted"), "{head}");

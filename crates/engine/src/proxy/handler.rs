@@ -253,9 +253,8 @@ async fn run(
             audit.project = Some(scope.project.clone());
             check_destination(&r.allowlist(&scope)?, &pr.target, &audit.domain, &scope)?;
             let mut values: HashMap<String, zeroize::Zeroizing<String>> = HashMap::new();
-            for key in pr.plan.secret_keys() {
-                let v = r.secret(&scope, &key)?;
-                values.insert(key, v);
+            for key in &audit.secret_keys {
+                values.insert(key.clone(), r.secret(&scope, key)?);
             }
             Ok(values)
         })

@@ -39,6 +39,16 @@ fn alive(pid: u64) -> bool {
     }
 }
 
+/// Whether every thread of the process has exited. After SIGKILL the leader
+/// turns zombie first while other threads are still exiting and still hold
+/// the proxy lock, so a zombie leader alone does not mean the lock is free.
+fn fully_exited(pid: u64) -> bool {
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    !alive(pid) && threads <= 1
+}
+
 fn connects(port: u64) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port as u16)).is_ok()
 }
@@ -153,7 +163,7 @@ fn a_proxy_killed_with_sigkill_leaves_a_stale_state_that_counts_as_stopped() {
     let pid = first["pid"].as_u64().unwrap();
     signal(pid as u32, "KILL");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while alive(pid) {
+    while !fully_exited(pid) {
         assert!(Instant::now() < deadline, "proxy survived SIGKILL");
         std::thread::sleep(Duration::from_millis(5));
     }

@@ -69,6 +69,56 @@ fn every_style_with_exact_case_names() {
     );
 }
 
+/// A one-request upstream that records the raw request head: header names
+/// exactly as they were written on the wire.
+fn raw_upstream() -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut head = Vec::new();
+        let mut b = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut b).unwrap();
+            assert!(n > 0, "the head ended early");
+            head.extend_from_slice(&b[..n]);
+        }
+        s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+            .unwrap();
+        String::from_utf8(head).unwrap()
+    });
+    (port, t)
+}
+
+#[test]
+fn injected_header_names_reach_the_wire_in_the_case_given() {
+    let (_home, _up, proxy) = setup();
+    for _ in 0..2 {
+        // Twice: the second call takes the engine's cached case map.
+        let (port, head) = raw_upstream();
+        let p = plan(&[
+            ("header", Some("X-Org-ID"), "ORG_SECRET"),
+            ("header", Some("x-lower-name"), "GMAP_KEY"),
+            ("header", Some("API-Key"), "API_KEY"),
+        ]);
+        let a = proxy.send(
+            proxy
+                .request(Method::GET, &format!("http://127.0.0.1:{port}/"))
+                .header("X-AS-Inject", p),
+        );
+        assert_eq!(a.status, 200, "{}", a.text());
+        let head = head.join().unwrap();
+        for line in [
+            "\r\nX-Org-ID: org-value-2\r\n",
+            "\r\nx-lower-name: gmap value/3\r\n",
+            "\r\nAPI-Key: api&key=5\r\n",
+        ] {
+            assert!(head.contains(line), "{line:?} not in {head:?}");
+        }
+    }
+}
+
 #[test]
 fn basic_and_form() {
     let (_home, up, proxy) = setup();

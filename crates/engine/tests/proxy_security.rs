@@ -251,6 +251,47 @@ fn s5_unreachable_and_timeout_errors_are_scrubbed() {
     assert!(audit.iter().filter(|e| e["status"] == "ERROR").count() >= 2);
 }
 
+/// Sends `rb` and reads the streamed answer to its end: the bytes, and
+/// whether the stream was cut.
+fn read_streamed(rb: reqwest::RequestBuilder) -> (Vec<u8>, bool) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut resp = rb.send().await.unwrap();
+        let mut got = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => got.extend_from_slice(&c),
+                Ok(None) => break (got, false),
+                Err(_) => break (got, true),
+            }
+        }
+    })
+}
+
+#[test]
+fn a_body_that_pauses_longer_than_the_timeout_is_cut_and_audited_incomplete() {
+    let home = home_with_canary();
+    let up = Upstream::start(|_| Reply::Chunks {
+        headers: vec![],
+        chunks: vec![b"first ".to_vec(), b"late".to_vec()],
+        pause: Duration::from_millis(1500),
+    });
+    let proxy = Proxy::start_with(&home, |o| o.timeout = Duration::from_millis(300));
+    let (got, errored) = read_streamed(
+        proxy
+            .request(Method::GET, &up.url("/slow"))
+            .header("X-AS-Inject-Bearer", "CANARY_B"),
+    );
+    assert!(errored, "a stalled body must be cut, not end cleanly");
+    assert_eq!(got, b"first ");
+    let audit = home.audit_lines();
+    let last = audit.last().unwrap();
+    assert_eq!(
+        (&last["status"], &last["reason"]),
+        (&"ERROR".into(), &"body_incomplete".into())
+    );
+}
+
 #[test]
 fn s6_allowlist_is_exact_and_not_bypassed() {
     let home = TestHome::new();
@@ -445,23 +486,12 @@ fn s15_sizes_are_bounded() {
     let up = Upstream::start(|_| Reply::Endless);
     let proxy = Proxy::start_with(&home, |o| o.max_response_bytes = 4 << 20);
     // An endless body is cut at the limit.
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (got, errored) = rt.block_on(async {
-        let mut resp = proxy
+    let (got, errored) = read_streamed(
+        proxy
             .request(Method::GET, &up.url("/endless"))
-            .header("X-AS-Inject-Bearer", "CANARY_B")
-            .send()
-            .await
-            .unwrap();
-        let mut got = 0usize;
-        loop {
-            match resp.chunk().await {
-                Ok(Some(c)) => got += c.len(),
-                Ok(None) => break (got, false),
-                Err(_) => break (got, true),
-            }
-        }
-    });
+            .header("X-AS-Inject-Bearer", "CANARY_B"),
+    );
+    let got = got.len();
     assert!(errored, "the stream must be cut, not end cleanly");
     assert!(got <= (4 << 20) + (64 << 10), "got {got} bytes");
     // Oversized request bodies and headers are refused.

@@ -1,17 +1,21 @@
 //! The response body: streamed from the upstream through the redactor,
-//! capped in size, with an optional `X-AS-Redacted` trailer. When it ends
-//! (or the caller goes away) it writes the call's audit event.
+//! capped in size and in the length of a pause, with an optional
+//! `X-AS-Redacted` trailer. When it ends (or the caller goes away) it writes
+//! the call's audit event.
 
+use super::forward::UpstreamBody;
 use crate::redact::StreamRedactor;
 use agentsecrets_wire::headers;
 use bytes::Bytes;
-use futures_util::Stream;
 use http::{HeaderMap, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::{Instant, Sleep};
 
-type Upstream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+type Upstream = Pin<Box<UpstreamBody>>;
 
 /// Called once with (redacted anywhere, body completed).
 pub type OnFinish = Box<dyn FnOnce(bool, bool) + Send>;
@@ -22,6 +26,9 @@ pub struct RedactingBody {
     headers_redacted: bool,
     max_bytes: u64,
     seen: u64,
+    /// The longest pause between two pieces of the upstream body.
+    idle: Duration,
+    stall: Pin<Box<Sleep>>,
     trailers: bool,
     trailers_sent: bool,
     on_finish: Option<OnFinish>,
@@ -29,19 +36,22 @@ pub struct RedactingBody {
 
 impl RedactingBody {
     pub fn new(
-        upstream: Upstream,
+        upstream: UpstreamBody,
         redactor: StreamRedactor,
         headers_redacted: bool,
         max_bytes: u64,
+        idle: Duration,
         trailers: bool,
         on_finish: OnFinish,
     ) -> Self {
         RedactingBody {
-            upstream: Some(upstream),
+            upstream: Some(Box::pin(upstream)),
             redactor,
             headers_redacted,
             max_bytes,
             seen: 0,
+            idle,
+            stall: Box::pin(tokio::time::sleep(idle)),
             trailers,
             trailers_sent: false,
             on_finish: Some(on_finish),
@@ -93,9 +103,21 @@ impl Body for RedactingBody {
                 this.finish(true);
                 return Poll::Ready(None);
             };
-            match up.as_mut().poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => {
+            match up.as_mut().poll_frame(cx) {
+                Poll::Pending => {
+                    if this.stall.as_mut().poll(cx).is_ready() {
+                        this.upstream = None;
+                        this.finish(false);
+                        return Poll::Ready(Some(Err(BodyCut("the upstream body stalled"))));
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Ok(frame))) => {
+                    this.stall.as_mut().reset(Instant::now() + this.idle);
+                    // Upstream trailers are not passed on.
+                    let Ok(chunk) = frame.into_data() else {
+                        continue;
+                    };
                     this.seen += chunk.len() as u64;
                     if this.seen > this.max_bytes {
                         this.upstream = None;
@@ -112,7 +134,7 @@ impl Body for RedactingBody {
                 Poll::Ready(Some(Err(_))) => {
                     this.upstream = None;
                     this.finish(false);
-                    return Poll::Ready(Some(Err(BodyCut("the upstream body failed or stalled"))));
+                    return Poll::Ready(Some(Err(BodyCut("the upstream body failed"))));
                 }
                 Poll::Ready(None) => {
                     this.upstream = None;

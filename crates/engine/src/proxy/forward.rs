@@ -1,17 +1,35 @@
-//! Sending the request upstream: one pooled reqwest client (rustls), no
-//! redirects followed, no system proxy, a resolver that refuses link-local
-//! and metadata addresses, timeouts. Errors are described without the URL
-//! (which may carry a query-injected value).
+//! Sending the request upstream: one pooled hyper-util client (rustls with
+//! the platform's roots), no redirects followed, no system proxy, a resolver
+//! that refuses link-local and metadata addresses, a connect timeout, and
+//! gzip/deflate/br/zstd answers decoded before they are scanned. Errors are
+//! described without the URL (which may carry a query-injected value).
 
 use crate::allowlist;
 use crate::error::EngineError;
 use agentsecrets_wire::ErrorCode;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tower::ServiceExt;
+use tower_http::decompression::{Decompression, DecompressionBody};
 
-/// Raised by the resolver; found again in reqwest's error chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body of an upstream answer, decoded when it was compressed.
+pub type UpstreamBody = DecompressionBody<Incoming>;
+
+/// Raised by the resolver; found again in the client's error chain.
 #[derive(Debug)]
 pub struct AddressRefused;
 
@@ -24,20 +42,30 @@ impl std::error::Error for AddressRefused {}
 
 /// DNS through the system resolver, refusing any answer that contains a
 /// link-local or metadata address (an allowlisted name pointed there must
-/// not reach it).
-struct GuardedResolver;
+/// not reach it). IP literals never get here: they are checked before.
+#[derive(Clone, Copy, Debug)]
+pub struct GuardedResolver;
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
+type Resolving =
+    Pin<Box<dyn Future<Output = Result<std::vec::IntoIter<SocketAddr>, BoxError>> + Send>>;
+
+impl tower_service::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = BoxError;
+    type Future = Resolving;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Resolving {
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
-                .await
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             if addrs.iter().any(|a| allowlist::is_refused_ip(a.ip())) {
-                return Err(Box::new(AddressRefused) as Box<dyn std::error::Error + Send + Sync>);
+                return Err(Box::new(AddressRefused) as BoxError);
             }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
+            Ok(addrs.into_iter())
         })
     }
 }
@@ -50,25 +78,44 @@ pub struct ForwardLimits {
     pub connect_timeout: Duration,
 }
 
-pub fn build_client(limits: ForwardLimits) -> Result<reqwest::Client, EngineError> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .dns_resolver(Arc::new(GuardedResolver))
-        .connect_timeout(limits.connect_timeout)
-        .read_timeout(limits.timeout)
+/// The engine's upstream client. Cheap to clone: clones share one pool.
+pub type UpstreamClient =
+    Decompression<Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>>;
+
+pub fn build_client(limits: ForwardLimits) -> Result<UpstreamClient, EngineError> {
+    let mut http = HttpConnector::new_with_resolver(GuardedResolver);
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(limits.connect_timeout));
+    let https = HttpsConnectorBuilder::new()
+        .with_provider_and_platform_verifier(rustls::crypto::aws_lc_rs::default_provider())
+        .map_err(|e| EngineError::internal(format!("cannot load the TLS roots: {e}")))?
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    let client = Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
         .pool_max_idle_per_host(256)
         .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true)
-        .referer(false)
-        .build()
-        .map_err(|e| EngineError::internal(format!("cannot build the HTTP client: {e}")))
+        .build(https);
+    Ok(Decompression::new(client))
 }
 
-/// Describes a reqwest failure without its URL: the kind, and the innermost cause.
-pub fn describe(err: &reqwest::Error, host: &str) -> EngineError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
-    let mut innermost = None;
+/// Sends one request; the future resolves once the answer's head arrived.
+pub async fn send(
+    client: &UpstreamClient,
+    req: Request<Full<Bytes>>,
+) -> Result<Response<UpstreamBody>, BoxError> {
+    client.clone().oneshot(req).await.map_err(BoxError::from)
+}
+
+/// Describes a client failure without its URL: what failed, and the
+/// innermost cause.
+pub fn describe(err: &(dyn std::error::Error + 'static), host: &str) -> EngineError {
+    let mut source = Some(err);
+    let mut innermost = err;
+    let mut timed_out = false;
+    let mut connect = false;
     while let Some(s) = source {
         if s.downcast_ref::<AddressRefused>().is_some() {
             return EngineError::new(
@@ -78,32 +125,66 @@ pub fn describe(err: &reqwest::Error, host: &str) -> EngineError {
             .domain(host)
             .fix("point the allowlisted name at a public or loopback address");
         }
-        innermost = Some(s);
+        if let Some(e) = s.downcast_ref::<hyper_util::client::legacy::Error>() {
+            connect |= e.is_connect();
+        }
+        if let Some(e) = s.downcast_ref::<std::io::Error>() {
+            timed_out |= e.kind() == std::io::ErrorKind::TimedOut;
+        }
+        innermost = s;
         source = s.source();
     }
-    let cause = innermost
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| "unknown error".to_owned());
-    if err.is_timeout() {
-        EngineError::new(
+    if timed_out {
+        return EngineError::new(
             ErrorCode::UpstreamTimeout,
             format!("{host} did not answer in time"),
         )
         .domain(host)
-        .fix("check that the upstream is reachable, or raise the timeout")
+        .fix("check that the upstream is reachable, or raise the timeout");
+    }
+    let what = if connect {
+        "could not connect to"
     } else {
-        let what = if err.is_connect() {
-            "could not connect to"
-        } else if err.is_body() || err.is_decode() {
-            "failed while reading from"
-        } else {
-            "failed to reach"
-        };
-        EngineError::new(
-            ErrorCode::UpstreamUnreachable,
-            format!("{what} {host}: {cause}"),
-        )
-        .domain(host)
-        .fix("check the URL, the network and that the upstream is up")
+        "failed to reach"
+    };
+    EngineError::new(
+        ErrorCode::UpstreamUnreachable,
+        format!("{what} {host}: {innermost}"),
+    )
+    .domain(host)
+    .fix("check the URL, the network and that the upstream is up")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+    use tower_service::Service;
+
+    #[tokio::test]
+    async fn the_resolver_refuses_metadata_answers_and_passes_loopback() {
+        let err = GuardedResolver
+            .call(Name::from_str("169.254.169.254").unwrap())
+            .await
+            .unwrap_err();
+        let e = describe(&*err, "meta.example");
+        assert_eq!(e.code, ErrorCode::AddressRefused);
+        let addrs: Vec<_> = GuardedResolver
+            .call(Name::from_str("127.0.0.1").unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+    }
+
+    #[test]
+    fn a_timeout_deep_in_the_chain_is_a_timeout_and_the_message_has_no_url() {
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timeout");
+        let e = describe(&io, "api.example");
+        assert_eq!(e.code, ErrorCode::UpstreamTimeout);
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let e = describe(&refused, "api.example");
+        assert_eq!(e.code, ErrorCode::UpstreamUnreachable);
+        assert_eq!(e.message, "failed to reach api.example: refused");
     }
 }

@@ -12,7 +12,7 @@ use crate::audit::now_rfc3339;
 use crate::error::EngineError;
 use crate::redact::{Patterns, StreamRedactor};
 use crate::vault::Scope;
-use agentsecrets_wire::{headers as h, AuditEvent, AuditStatus, ErrorCode, Health};
+use agentsecrets_wire::{headers as h, AuditEvent, AuditStatus, AuthStyle, ErrorCode, Health};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, Limited};
@@ -298,15 +298,24 @@ async fn run(
         HeaderValue::from_static("identity"),
     );
 
-    // Forward.
-    let upstream_req = shared
-        .client
-        .request(pr.method.clone(), out.url)
-        .headers(out.headers)
-        .body(out.body);
-    let resp = upstream_step(shared, &domain, "did not answer", upstream_req.send())
-        .await
-        .map_err(with_p)?;
+    // Forward, with injected header names in the case the caller gave.
+    let case = shared
+        .header_case
+        .extensions(pr.plan.injections.iter().filter_map(|i| {
+            (i.style == AuthStyle::Header)
+                .then_some(i.target.as_deref())
+                .flatten()
+        }))
+        .await;
+    let upstream_req = upstream_request(&pr.method, out, case).map_err(with_p)?;
+    let resp = upstream_step(
+        shared,
+        &domain,
+        "did not answer",
+        forward::send(&shared.client, upstream_req),
+    )
+    .await
+    .map_err(with_p)?;
 
     // Redact headers.
     let status = resp.status();
@@ -327,10 +336,12 @@ async fn run(
 
     // A small body of known length is read whole and answered in one piece:
     // exact length, `X-AS-Redacted` as a header, no chunked body or trailer.
-    if is_small_body(&pr.method, status, resp.content_length()) {
-        let body = upstream_step(shared, &domain, "did not finish its answer", resp.bytes())
-            .await
-            .map_err(with_p)?;
+    if is_small_body(&pr.method, status, content_length(resp.headers())) {
+        let body = upstream_step(shared, &domain, "did not finish its answer", async {
+            Ok(resp.into_body().collect().await?.to_bytes())
+        })
+        .await
+        .map_err(with_p)?;
         let (body, body_redacted) = patterns.redact(&body);
         let redacted = headers_redacted || body_redacted;
         res_headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
@@ -361,12 +372,12 @@ async fn run(
         };
         shared2.audit(&audit_base.event(code, st, reason, redacted));
     });
-    let stream = Box::pin(resp.bytes_stream());
     let body = RedactingBody::new(
-        stream,
+        resp.into_body(),
         StreamRedactor::new(patterns.clone()),
         headers_redacted,
         shared.limits.max_response_bytes,
+        shared.limits.timeout,
         pr.wants_trailers,
         on_finish,
     );
@@ -453,7 +464,7 @@ async fn upstream_step<T>(
     shared: &Shared,
     domain: &str,
     what: &str,
-    step: impl std::future::Future<Output = reqwest::Result<T>>,
+    step: impl std::future::Future<Output = Result<T, forward::BoxError>>,
 ) -> Result<T, EngineError> {
     tokio::time::timeout(shared.limits.timeout, step)
         .await
@@ -465,7 +476,40 @@ async fn upstream_step<T>(
             .domain(domain)
             .fix("check that the upstream is reachable, or raise the timeout")
         })?
-        .map_err(|e| forward::describe(&e, domain))
+        .map_err(|e| forward::describe(&*e, domain))
+}
+
+/// The upstream request: the outbound URL (without a fragment, which is
+/// never sent), method, headers and body, plus `extensions` (header case).
+fn upstream_request(
+    method: &http::Method,
+    out: Outbound,
+    extensions: Option<http::Extensions>,
+) -> Result<Request<Full<Bytes>>, EngineError> {
+    let mut url = out.url;
+    url.set_fragment(None);
+    let uri: http::Uri = url.as_str().parse().map_err(|_| {
+        EngineError::invalid("the target URL cannot be sent as an HTTP request target")
+    })?;
+    let mut req = Request::new(Full::new(Bytes::from(out.body)));
+    *req.method_mut() = method.clone();
+    *req.uri_mut() = uri;
+    *req.headers_mut() = out.headers;
+    if let Some(ext) = extensions {
+        *req.extensions_mut() = ext;
+    }
+    Ok(req)
+}
+
+/// The `Content-Length` an answer declares, if any.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Largest upstream body read whole instead of streamed.

@@ -8,6 +8,7 @@ pub mod body;
 pub mod body_json;
 pub mod forward;
 pub mod handler;
+pub mod header_case;
 pub mod inject;
 pub mod lifecycle;
 pub mod request;
@@ -66,7 +67,8 @@ pub struct Limits {
 pub struct Shared {
     pub vault: Vault,
     pub token: String,
-    pub client: reqwest::Client,
+    pub client: forward::UpstreamClient,
+    pub header_case: header_case::HeaderCase,
     pub limits: Limits,
     pub audit_log: AuditLog,
 }

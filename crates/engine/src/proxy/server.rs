@@ -71,6 +71,7 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
         vault,
         token,
         client,
+        header_case: Default::default(),
         limits: Limits {
             timeout: opts.timeout,
             max_response_bytes: opts.max_response_bytes,

@@ -145,9 +145,9 @@ export interface SpawnOptions {
 
 /** How a spawned command ended. */
 export interface SpawnResult {
-  /** Exit code (128+N when the command died of signal N), or null if the engine itself was killed. */
+  /** Exit code; 128+N when the command died of signal N (shell convention). */
   exitCode: number | null
-  /** Signal name when the command died of a signal (derived from 128+N), else null. */
+  /** Signal name when the command died of a signal, else null. A command that exits 130 by itself has signal null. */
   signal: NodeJS.Signals | string | null
   /** Masked stdout, only with `capture: true`. */
   stdout?: string

@@ -86,6 +86,12 @@ describe('spawn: exit codes and signals', () => {
     assert.equal(r.signal, 'SIGKILL')
   })
 
+  it('a command that exits 128+N by itself reports no signal', async () => {
+    assert.deepEqual(await client.spawn('sh', ['-c', 'exit 130'], { stdio: 'ignore' }), { exitCode: 130, signal: null })
+    const r = await client.spawnAsync('sh', ['-c', 'kill -TERM $$'], { stdio: 'ignore' }).wait()
+    assert.deepEqual(r, { exitCode: 143, signal: 'SIGTERM' })
+  })
+
   it('a missing command is 127', async () => {
     const r = await client.spawn('definitely-not-a-command-xyz', [], { capture: true })
     assert.equal(r.exitCode, 127)

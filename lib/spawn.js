@@ -110,13 +110,16 @@ function normalizeSpawn(command, args, options, scope) {
   }
 }
 
-/** Engine exit code 128+N means the child died of signal N (shell convention). */
-function signalOf(code, signal) {
-  if (signal) return signal
-  if (typeof code !== 'number' || code <= 128 || code > 128 + 64) return null
-  const n = code - 128
-  for (const [name, num] of Object.entries(os.constants.signals)) if (num === n) return name
-  return null
+/**
+ * How the command ended, from how the engine ended. The engine ends by the
+ * signal its command died of, so a signal is exact and an exit code is only
+ * an exit code (a command may exit 130 by itself). `exitCode` is 128+N
+ * whenever signal N ended the command (shell convention).
+ */
+function outcomeOf(code, signal) {
+  if (!signal) return { exitCode: code, signal: null }
+  const n = os.constants.signals[signal]
+  return { exitCode: code ?? (n ? 128 + n : null), signal }
 }
 
 // Signals sent to this process while children run are passed on to the
@@ -222,7 +225,7 @@ class SpawnedProcess {
       })
       child.once('close', (code, sig) => {
         cleanup()
-        const result = { exitCode: code, signal: signalOf(code, sig) }
+        const result = outcomeOf(code, sig)
         if (capture) {
           result.stdout = Buffer.concat(out).toString('utf8')
           result.stderr = Buffer.concat(err).toString('utf8')
@@ -327,4 +330,4 @@ function startSpawn(native, normalized, cli, check) {
   return new SpawnedProcess(child, { capture, timeoutMs, signal, input, ttyStdin, check })
 }
 
-module.exports = { SPAWN_OPTIONS, normalizeSpawn, startSpawn, SpawnedProcess, signalOf }
+module.exports = { SPAWN_OPTIONS, normalizeSpawn, startSpawn, SpawnedProcess }

@@ -6,6 +6,7 @@ mod env_support;
 use base64::Engine as _;
 use env_support::*;
 use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -142,14 +143,23 @@ fn exit_codes_signals_and_start_failures() {
     let code = |args: &[&str]| h.run(args).status.code();
     assert_eq!(code(&["env", "--", "true"]), Some(0));
     assert_eq!(code(&["env", "--", "sh", "-c", "exit 3"]), Some(3));
+    // A child's death by a signal is the engine's death by that signal; a
+    // command exiting 128+N by itself is only an exit code.
+    let signal_of = |args: &[&str]| h.run(args).status.signal();
     assert_eq!(
-        code(&["env", "--", "sh", "-c", "kill -TERM $$"]),
-        Some(128 + 15)
+        signal_of(&["env", "--", "sh", "-c", "kill -TERM $$"]),
+        Some(15)
     );
     assert_eq!(
-        code(&["env", "--", "sh", "-c", "kill -KILL $$"]),
-        Some(128 + 9)
+        signal_of(&["env", "--", "sh", "-c", "kill -KILL $$"]),
+        Some(9)
     );
+    assert_eq!(
+        signal_of(&["env", "--", "sh", "-c", "kill -QUIT $$"]),
+        Some(3)
+    );
+    let out = h.run(&["env", "--", "sh", "-c", "exit 130"]);
+    assert_eq!((out.status.code(), out.status.signal()), (Some(130), None));
 
     let out = h.run(&["env", "--", "no-such-command-xyz", "arg"]);
     assert_eq!(out.status.code(), Some(127));

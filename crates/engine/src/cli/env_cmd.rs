@@ -81,6 +81,9 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<i32> {
                     ..ev
                 },
             );
+            if let Some(sig) = outcome.signal {
+                envrun::die_by(sig);
+            }
             Ok(outcome.code)
         }
         Err(start) => {

@@ -38,7 +38,8 @@ pub struct Spec {
 /// How the child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
-    /// The exit code, or 128+N when the child died of signal N.
+    /// The exit code, or 128+N when the child died of signal N (the engine
+    /// then ends by that signal itself, see [`die_by`]).
     pub code: i32,
     pub signal: Option<i32>,
     /// Whether masking replaced anything in the child's output.
@@ -94,6 +95,31 @@ pub fn block_signals() {
     let set = signal_set();
     // SAFETY: the set is initialised; changing this thread's mask is sound.
     unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+}
+
+/// Ends the engine by `sig`, the signal its child died of, so whoever waits
+/// on the engine sees a death by that signal, not an exit code 128+N that a
+/// command may also return by itself. No core file is written (the engine
+/// held values). Returns only if `sig` does not end a process by default.
+pub fn die_by(sig: libc::c_int) {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: plain calls on this process's own limits, signal disposition
+    // and this thread's mask; raise() then targets this thread.
+    unsafe {
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &none);
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set = std::mem::zeroed::<libc::sigset_t>();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(sig);
+    }
 }
 
 fn signal_set() -> libc::sigset_t {

@@ -14,27 +14,45 @@ const run = promisify(execFile)
 const VALUE = 'cnry-conc-6Tg1'
 const DELAY_MS = 100
 
-/** Engine processes serving `home` (found through their environment). */
+/**
+ * The engine binary, linked (else copied) into `home`: only processes
+ * started for `home` run it, so their argv[0] tells them from other engines.
+ * (Their environment is not readable: the engine is not dumpable.)
+ */
+function ownEngine(home) {
+  const bin = path.join(home, 'bin', 'agentsecrets')
+  if (!fs.existsSync(bin)) {
+    fs.mkdirSync(path.dirname(bin), { recursive: true })
+    try {
+      fs.linkSync(ENGINE, bin)
+    } catch {
+      fs.copyFileSync(ENGINE, bin)
+    }
+  }
+  // As the detached proxy sees it (its own executable, resolved).
+  return fs.realpathSync(bin)
+}
+
+/** Engine processes serving `home` (found by `ownEngine(home)` as argv[0]). */
 function engineProcesses(home) {
+  const bin = ownEngine(home)
   const pids = []
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      const exe = fs.readlinkSync(`/proc/${pid}/exe`)
-      if (path.basename(exe) !== 'agentsecrets') continue
-      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0')
-      if (environ.includes(`AGENTSECRETS_HOME=${home}`)) pids.push(Number(pid))
+      const argv0 = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0]
+      if (argv0 === bin) pids.push(Number(pid))
     } catch {
-      // Gone, or not ours to read.
+      // Gone meanwhile.
     }
   }
   return pids
 }
 
-/** A wrapper that logs each start, then runs the real engine. */
-function countingCli(dir) {
-  const log = path.join(dir, 'starts.log')
-  const script = path.join(dir, 'agentsecrets-counting')
-  fs.writeFileSync(script, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${ENGINE}' "$@"\n`, { mode: 0o700 })
+/** A wrapper that logs each start, then runs the home's own engine. */
+function countingCli(home) {
+  const log = path.join(home, 'starts.log')
+  const script = path.join(home, 'agentsecrets-counting')
+  fs.writeFileSync(script, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${ownEngine(home)}' "$@"\n`, { mode: 0o700 })
   return { script, starts: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).length : 0) }
 }
 
@@ -119,10 +137,11 @@ describe('auto-start', () => {
 
   it('several clients and processes on one home share one engine', async () => {
     const home = makeHome({ secrets: { KEY: VALUE } })
-    const clients = Array.from({ length: 4 }, () => new AgentSecrets({ home }))
+    const cli = ownEngine(home)
+    const clients = Array.from({ length: 4 }, () => new AgentSecrets({ home, cli }))
     const child = `
       const { AgentSecrets } = require(${JSON.stringify(path.resolve('index.js'))});
-      new AgentSecrets({ home: ${JSON.stringify(home)} }).call(${JSON.stringify(up.url)}, { bearer: 'KEY' })
+      new AgentSecrets({ home: ${JSON.stringify(home)}, cli: ${JSON.stringify(cli)} }).call(${JSON.stringify(up.url)}, { bearer: 'KEY' })
         .then((r) => { process.stdout.write(String(r.statusCode)) }, (e) => { console.error(e); process.exit(1) })`
     try {
       const [inProcess, ...children] = await Promise.all([
@@ -140,7 +159,7 @@ describe('auto-start', () => {
 
   it('an engine killed mid-call: typed error, then the next call restarts it', async () => {
     const home = makeHome({ secrets: { KEY: VALUE } })
-    const client = new AgentSecrets({ home })
+    const client = new AgentSecrets({ home, cli: ownEngine(home) })
     try {
       assert.equal((await client.call(up.url, { bearer: 'KEY' })).statusCode, 200)
       const [pid] = engineProcesses(home)

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -27,6 +28,9 @@ import {
   WorkspaceNotFound,
 } from '../index.mjs'
 
+const require = createRequire(import.meta.url)
+const { binding } = require('../lib/native.js')
+const { cliKind } = require('../lib/upstream_cli.js')
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const FIXTURE = path.join(HERE, 'fixtures', 'upstream-agentsecrets')
 const CANARY = 'cnry-upstream-5e1f9a7c33'
@@ -161,6 +165,37 @@ describe('detection', () => {
     const s = await c.status()
     assert.equal(s.workspaceName, 'Personal')
     assert.equal(s.storageMode, 'file')
+  })
+
+  it('the bundled engine is not asked for --version; one named explicitly or found on PATH is', async () => {
+    const dir = fs.mkdtempSync(path.join(DIR, 'probe-'))
+    const log = path.join(dir, 'argv.log')
+    const bin = path.join(dir, 'agentsecrets')
+    // Our engine, logging the arguments of each run.
+    fs.writeFileSync(bin, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${ENGINE}' "$@"\n`, { mode: 0o755 })
+    const runs = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [])
+    const home = makeHome({ allow: [] })
+    const saved = { cli: process.env.AGENTSECRETS_CLI, path: process.env.PATH }
+    delete process.env.AGENTSECRETS_CLI
+    try {
+      // As AgentSecrets builds its native client, with the wrapper as the only bundled candidate.
+      const bundled = new binding.NativeClient({ home, engineCandidates: [bin] })
+      const info = cliKind(bundled)
+      assert.equal(info.kind, 'engine')
+      assert.equal(info.file, bin)
+      assert.deepEqual(JSON.parse(await bundled.runCli({ args: ['secrets', 'list'] })), [])
+      assert.deepEqual(runs(), ['--json secrets list'], 'the wrapper ran, and only for the command')
+
+      const explicit = new binding.NativeClient({ home, cli: bin, engineCandidates: [] })
+      assert.equal(cliKind(explicit).kind, 'engine')
+      process.env.PATH = `${dir}${path.delimiter}${saved.path}`
+      const onPath = new binding.NativeClient({ home, engineCandidates: [] })
+      assert.equal(cliKind(onPath).file, bin)
+      assert.deepEqual(runs().slice(1), ['--version', '--version'])
+    } finally {
+      process.env.AGENTSECRETS_CLI = saved.cli
+      process.env.PATH = saved.path
+    }
   })
 
   it('an unknown binary is a typed error', async () => {

@@ -5,7 +5,7 @@
 //
 // Our engine prints `agentsecrets X.Y.Z (agentsecrets-engine)` for
 // `--version`; the upstream prints `agentsecrets version X.Y.Z` (cobra). Each
-// client asks once and keeps the answer.
+// client asks once and keeps the answer; the bundled engine is not asked.
 //
 // Against the upstream, every engine command the SDK would run (`--json ARGS`)
 // is mapped to the upstream command and its text parsed (lib/upstream_parse.js)
@@ -35,19 +35,28 @@ function quietEnv() {
 }
 
 const kinds = new WeakMap()
+// The bundled engine is released in the same package as this code.
+const BUNDLED_VERSION = require('../package.json').version
 
 /**
  * `{ kind: 'engine' | 'upstream', file, version }` of the CLI `native` runs,
- * found once per client with `CLI --version`.
+ * found once per client with `CLI --version`. The bundled engine is not
+ * asked: only an explicit or `PATH` binary can be the upstream CLI.
  */
 function cliKind(native) {
   const known = kinds.get(native)
   if (known) return known
-  let file
+  let found
   try {
-    file = native.enginePath()
+    found = native.engineLocation()
   } catch (e) {
     throw convertError(e)
+  }
+  const { file } = found
+  if (found.bundled) {
+    const info = Object.freeze({ kind: 'engine', file, version: BUNDLED_VERSION })
+    kinds.set(native, info)
+    return info
   }
   const r = spawnSync(file, ['--version'], {
     encoding: 'utf8',

@@ -43,6 +43,15 @@ pub struct NativeEnvRequest {
     pub only: Option<Vec<String>>,
 }
 
+/// The engine binary a client runs, and whether it is the bundled one.
+#[napi(object)]
+pub struct NativeEngineLocation {
+    pub file: String,
+    /// Shipped with this package (a bundled candidate), so it is this
+    /// project's engine; an explicit or `PATH` binary may be another CLI.
+    pub bundled: bool,
+}
+
 /// The engine binary, its argv and its home: the JS layer spawns it.
 #[napi(object)]
 pub struct NativeEnvCommand {
@@ -55,10 +64,12 @@ pub struct NativeEnvCommand {
 impl NativeClient {
     /// The engine binary this client runs (explicit, bundled, then `PATH`).
     #[napi]
-    pub fn engine_path(&self) -> napi::Result<String> {
-        Ok(discovery::find_engine(&self.inner.config)?
-            .display()
-            .to_string())
+    pub fn engine_location(&self) -> napi::Result<NativeEngineLocation> {
+        let (file, origin) = discovery::locate_engine(&self.inner.config)?;
+        Ok(NativeEngineLocation {
+            file: file.display().to_string(),
+            bundled: origin == discovery::EngineOrigin::Bundled,
+        })
     }
 
     /// Default workspace of this client (option, else `AGENTSECRETS_WORKSPACE`).

@@ -312,11 +312,27 @@ fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// Where [`locate_engine`] found the engine binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineOrigin {
+    /// `AGENTSECRETS_CLI` or the `cli` option.
+    Explicit,
+    /// One of the candidates the JS layer passed: shipped with the package.
+    Bundled,
+    /// The first `agentsecrets` on `PATH`.
+    Path,
+}
+
 /// The engine binary to start: explicit, then bundled candidates, then `PATH`.
 pub fn find_engine(cfg: &Config) -> SdkResult<PathBuf> {
+    locate_engine(cfg).map(|(p, _)| p)
+}
+
+/// [`find_engine`], with where the binary was found.
+pub fn locate_engine(cfg: &Config) -> SdkResult<(PathBuf, EngineOrigin)> {
     if let Some(cli) = &cfg.cli {
         if is_executable(cli) {
-            return Ok(cli.clone());
+            return Ok((cli.clone(), EngineOrigin::Explicit));
         }
         return Err(SdkError::new(
             sdk_codes::CLI_NOT_FOUND,
@@ -325,13 +341,13 @@ pub fn find_engine(cfg: &Config) -> SdkResult<PathBuf> {
         .fix("point AGENTSECRETS_CLI at the `agentsecrets` binary, or unset it to use the bundled one"));
     }
     if let Some(p) = cfg.candidates.iter().find(|p| is_executable(p)) {
-        return Ok(p.clone());
+        return Ok((p.clone(), EngineOrigin::Bundled));
     }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             let p = dir.join("agentsecrets");
             if is_executable(&p) {
-                return Ok(p);
+                return Ok((p, EngineOrigin::Path));
             }
         }
     }

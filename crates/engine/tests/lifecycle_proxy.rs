@@ -7,6 +7,7 @@ use agentsecrets_engine::home::Home;
 use agentsecrets_wire::{AuditEvent, AuditStatus};
 use env_support::*;
 use serde_json::Value;
+use std::os::unix::ffi::OsStrExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -104,9 +105,10 @@ fn detach_status_stop_round_trip() {
 #[test]
 fn concurrent_detached_starts_make_exactly_one_proxy() {
     let h = TestHome::new();
+    let bin = h.own_binary();
     let children: Vec<_> = (0..5)
         .map(|_| {
-            h.cmd()
+            h.cmd_of(&bin)
                 .args(["--json", "proxy", "start", "--detach", "--port", "0"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -133,8 +135,9 @@ fn concurrent_detached_starts_make_exactly_one_proxy() {
         "exactly one start actually started: {answers:?}"
     );
     // No other proxy process for this home survives (the starts that found
-    // the running proxy exit right after reporting it).
-    let home = h.path.to_string_lossy().into_owned();
+    // the running proxy exit right after reporting it). Only this test runs
+    // its own binary, so argv[0] tells its processes from other tests'.
+    let argv0 = [bin.as_os_str().as_bytes(), b"\0"].concat();
     let proxies = || -> Vec<u64> {
         std::fs::read_dir("/proc")
             .unwrap()
@@ -142,9 +145,8 @@ fn concurrent_detached_starts_make_exactly_one_proxy() {
             .filter_map(|e| e.file_name().to_str()?.parse::<u64>().ok())
             .filter(|p| alive(*p))
             .filter(|p| {
-                let env = std::fs::read(format!("/proc/{p}/environ")).unwrap_or_default();
                 let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
-                text(&env).contains(&home) && text(&cmd).contains("proxy\0start")
+                cmd.starts_with(&argv0) && text(&cmd).contains("proxy\0start")
             })
             .collect()
     };

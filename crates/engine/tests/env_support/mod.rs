@@ -12,7 +12,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_agentsecrets");
 pub const ADMIN_PASSWORD: &str = "admin-pw-for-tests";
 
 pub struct TestHome {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     pub path: PathBuf,
 }
 
@@ -21,7 +21,7 @@ impl TestHome {
     pub fn empty() -> TestHome {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("home");
-        TestHome { _dir: dir, path }
+        TestHome { dir, path }
     }
 
     /// A home after `agentsecrets init --admin-password-stdin`.
@@ -38,13 +38,34 @@ impl TestHome {
     /// The binary with this home, the file key store, and no inherited
     /// port or ready-pipe settings.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
+        self.cmd_of(Path::new(BIN))
+    }
+
+    /// [`TestHome::cmd`] running `bin`, e.g. [`TestHome::own_binary`].
+    pub fn cmd_of(&self, bin: &Path) -> Command {
+        let mut c = Command::new(bin);
         c.env("AGENTSECRETS_HOME", &self.path)
             .env("AGENTSECRETS_KEY_STORE", "file")
             .env_remove("AGENTSECRETS_PORT")
             .env_remove("AGENTSECRETS_READY_PIPE")
             .stdin(Stdio::null());
         c
+    }
+
+    /// The binary, linked (else copied) next to this home. Its processes are
+    /// told from other tests' by argv[0] (a detached proxy re-runs its own
+    /// executable), as the engine's environment is not readable in /proc.
+    pub fn own_binary(&self) -> PathBuf {
+        let p = self.dir.path().join("agentsecrets");
+        if !p.exists() && std::fs::hard_link(BIN, &p).is_err() {
+            // Copied by `cp`, not here: a write descriptor of this process
+            // could leak into a child another test forks meanwhile, and exec
+            // of the copy would then fail with ETXTBSY.
+            let ok = Command::new("cp").arg(BIN).arg(&p).status().unwrap();
+            assert!(ok.success(), "cp {BIN} {}", p.display());
+        }
+        // As the detached proxy sees it (its own executable, resolved).
+        std::fs::canonicalize(p).unwrap()
     }
 
     pub fn run(&self, args: &[&str]) -> Output {

@@ -70,23 +70,18 @@ impl tower_service::Service<Name> for GuardedResolver {
     }
 }
 
-/// Timeouts and limits of the upstream client.
-#[derive(Debug, Clone, Copy)]
-pub struct ForwardLimits {
-    /// Until response headers arrive, and the longest pause mid-body.
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-}
-
 /// The engine's upstream client. Cheap to clone: clones share one pool.
 pub type UpstreamClient =
     Decompression<Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>>;
 
-pub fn build_client(limits: ForwardLimits) -> Result<UpstreamClient, EngineError> {
+/// The pooled client. Only connecting has a timeout here: the wait for the
+/// answer and each pause in its body are bounded by the handler and by
+/// [`super::body::RedactingBody`].
+pub fn build_client(connect_timeout: Duration) -> Result<UpstreamClient, EngineError> {
     let mut http = HttpConnector::new_with_resolver(GuardedResolver);
     http.enforce_http(false);
     http.set_nodelay(true);
-    http.set_connect_timeout(Some(limits.connect_timeout));
+    http.set_connect_timeout(Some(connect_timeout));
     let https = HttpsConnectorBuilder::new()
         .with_provider_and_platform_verifier(rustls::crypto::aws_lc_rs::default_provider())
         .map_err(|e| EngineError::internal(format!("cannot load the TLS roots: {e}")))?

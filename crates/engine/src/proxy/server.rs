@@ -2,7 +2,7 @@
 //! with keep-alive, and stopping gracefully on SIGTERM/SIGINT.
 
 use super::auth::{self, Transport};
-use super::forward::{self, ForwardLimits};
+use super::forward;
 use super::handler;
 use super::state::{self, ProxyState};
 use super::{Limits, Ready, ServeOptions, Shared};
@@ -32,10 +32,7 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
     home.require_initialised()?;
     home.ensure_dirs()?;
     let vault = Vault::open(&home)?;
-    let client = forward::build_client(ForwardLimits {
-        timeout: opts.timeout,
-        connect_timeout: Duration::from_secs(10),
-    })?;
+    let client = forward::build_client(Duration::from_secs(10))?;
 
     let tcp = TcpListener::bind(("127.0.0.1", opts.port)).await.map_err(|e| {
         EngineError::internal(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port))

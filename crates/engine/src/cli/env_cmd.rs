@@ -26,8 +26,8 @@ pub struct EnvArgs {
     pub command: Vec<String>,
 }
 
-/// Returns the child's exit code (128+N when it died of signal N; 127/126
-/// when it could not be started).
+/// Returns the child's exit code (127/126 when it could not be started).
+/// When the child died of a signal the engine ends by that same signal.
 pub fn run(ctx: &Context, args: EnvArgs) -> Result<i32> {
     // Before anything else (the vault may start threads): signals sent to
     // the engine must queue for the child, not kill the engine.

@@ -59,6 +59,12 @@ pub enum Command {
     #[command(subcommand)]
     Proxy(proxy_cmd::ProxyCommand),
     /// Run a command with the project's secrets in its environment.
+    #[command(
+        after_help = "The command's stdout and stderr have every injected value masked when they are \
+                      not terminals (--no-mask turns that off). Exit status: the command's own; a \
+                      command that dies of a signal makes agentsecrets end by the same signal, \
+                      without a core file. Example: agentsecrets env --only STRIPE_KEY -- node app.js"
+    )]
     Env(env_cmd::EnvArgs),
 }
 

@@ -10,7 +10,7 @@ mod upstream;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -79,12 +79,13 @@ fn parse_args() -> Args {
 
 /// The engine this run started, stopped by [`die`] so that a failed run
 /// leaves no proxy behind.
-static ENGINE_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+static ENGINE_PID: AtomicU32 = AtomicU32::new(0);
 
 fn die(msg: &str) -> ! {
     eprintln!("engine-bench: {msg}");
-    if let Some(&pid) = ENGINE_PID.get() {
-        terminate(pid);
+    match ENGINE_PID.load(Ordering::Relaxed) {
+        0 => {}
+        pid => terminate(pid),
     }
     std::process::exit(2)
 }
@@ -136,7 +137,7 @@ impl Engine {
             std::thread::sleep(Duration::from_millis(2));
         }
         let pid = child.id();
-        let _ = ENGINE_PID.set(pid);
+        ENGINE_PID.store(pid, Ordering::Relaxed);
         Engine {
             child,
             pid,
@@ -166,11 +167,6 @@ impl Engine {
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
-    }
-
-    /// Starts a new peak-RSS measurement (Linux: writing 5 to clear_refs resets VmHWM).
-    fn reset_peak_rss(&self) -> bool {
-        std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5").is_ok()
     }
 
     fn stop(mut self) {
@@ -377,9 +373,15 @@ async fn main() {
     let (d2, _) = throughput(&direct, 64, args.seconds).await;
     let direct_tp = (d1 + d2) / 2.0;
 
-    // Streaming: the peak RSS is measured over this phase alone.
+    // Streaming, on a fresh engine so that its peak RSS is this phase's alone
+    // (the engine is not dumpable, so its peak cannot be reset from outside).
     let load_peak_rss = engine.peak_rss_kib();
-    let reset = engine.reset_peak_rss();
+    engine.stop();
+    let engine = Engine::start(&args.engine, h);
+    let engine_client = reqwest::Client::builder()
+        .unix_socket(engine.socket.clone())
+        .build()
+        .unwrap();
     let big = format!("http://{}/stream", up.addr);
     let direct_req = || {
         direct_client
@@ -433,7 +435,6 @@ async fn main() {
             "direct_first_byte_ms": ms(sd.first_byte), "engine_first_byte_ms": ms(se.first_byte),
             "engine_peak_rss_mib": rss as f64 / 1024.0,
             "engine_cpu_s_per_gib": stream_cpu_s_per_gib,
-            "peak_rss_is_streaming_only": reset,
             "engine_peak_rss_under_load_mib": load_peak_rss as f64 / 1024.0,
         },
     });

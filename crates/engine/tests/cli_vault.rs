@@ -356,6 +356,20 @@ fn secrets_set_list_delete() {
     // Compatibility form, several at once, with '=' inside a value.
     let o = env.run(&["secrets", "set", "A=1", "B=x=y"], None).ok();
     assert!(o.stderr.contains("visible to other processes"));
+    // Short values are stored, with a note that their echoes are masked widely.
+    assert!(
+        o.stderr.contains("note: B is only 3 bytes long"),
+        "{}",
+        o.stderr
+    );
+    let o = env
+        .run(
+            &["secrets", "set", "LONG_ENOUGH"],
+            Some("a-real-length-value"),
+        )
+        .ok();
+    assert!(!o.stderr.contains("note:"), "{}", o.stderr);
+    env.run(&["secrets", "delete", "LONG_ENOUGH"], None).ok();
     assert_eq!(env.value(None, None, "B"), "x=y");
     // Mixed: one key from stdin plus KEY=VALUE.
     env.run(&["secrets", "set", "C=3", "D"], Some("four\n"))

@@ -37,6 +37,10 @@ pub enum SecretsCommand {
     },
 }
 
+/// Values shorter than this are still stored, with a note: the redactor
+/// masks every occurrence, and a short one occurs by chance in other text.
+const SHORT_VALUE: usize = 8;
+
 pub fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
     let vault = Vault::open(&ctx.home)?;
     match cmd {
@@ -59,6 +63,11 @@ pub fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
                 values.push((k, v));
             }
             vault.set_secrets(&scope, &values)?;
+            if !ctx.out.json {
+                for (k, v) in values.iter().filter(|(_, v)| v.len() < SHORT_VALUE) {
+                    eprintln!("note: {k} is only {} bytes long; every occurrence of it in responses and command output will be masked, which can also hide unrelated text", v.len());
+                }
+            }
             let keys: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
             ctx.out.result(
                 &json!({ "ok": true, "workspace": scope.workspace, "project": scope.project, "keys": keys }),

@@ -84,6 +84,8 @@ fn echoes(v: &str) -> Vec<(&'static str, String)> {
         ("form lower", lower_hex_escapes(&form)),
         ("url query", query_url.to_string()),
         ("url path", path_url.to_string()),
+        ("hex lower", b.iter().map(|x| format!("{x:02x}")).collect()),
+        ("hex upper", b.iter().map(|x| format!("{x:02X}")).collect()),
         ("json", json.clone()),
         ("json slash", json.replace('/', "\\/")),
         ("json \\u lower", u_escape_all(v, true)),
@@ -140,6 +142,10 @@ fn leaks(out: &[u8]) -> Option<String> {
                 }
             }
         }
+    }
+    let hex: String = b"7f3a/9+Qz".iter().map(|b| format!("{b:02x}")).collect();
+    if text.to_ascii_lowercase().contains(&hex) {
+        return Some("hex".into());
     }
     for form in [
         "7f3a%2F9%2BQz",

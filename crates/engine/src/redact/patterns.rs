@@ -1,6 +1,7 @@
 //! The encoded forms of one secret value that an upstream or a child process
 //! may echo back: raw, base64 (with the alignment-independent cores of the
-//! value embedded in a larger blob), percent- and form-encoded, JSON-escaped.
+//! value embedded in a larger blob), percent- and form-encoded, hex,
+//! JSON-escaped.
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -47,6 +48,18 @@ pub(crate) fn forms_into(value: &[u8], folded: bool, out: &mut Vec<Vec<u8>>) {
     }
 
     percent_forms(value, cases, out);
+    // Hex, as debug dumps and byte printers write a value.
+    for &lower in cases {
+        out.push(
+            value
+                .iter()
+                .flat_map(|&b| {
+                    let d = hex_digits(lower);
+                    [d[(b >> 4) as usize], d[(b & 15) as usize]]
+                })
+                .collect(),
+        );
+    }
     if let Ok(s) = std::str::from_utf8(value) {
         json_forms(s, cases, out);
     }
@@ -158,11 +171,7 @@ fn percent_forms(value: &[u8], cases: &[bool], out: &mut Vec<Vec<u8>>) {
 /// Percent-encodes every byte `keep` refuses (hex in the given case); with
 /// `plus_space`, a space becomes `+` as in form encoding.
 fn percent(value: &[u8], keep: impl Fn(u8) -> bool, lower: bool, plus_space: bool) -> Vec<u8> {
-    let hex: &[u8; 16] = if lower {
-        b"0123456789abcdef"
-    } else {
-        b"0123456789ABCDEF"
-    };
+    let hex = hex_digits(lower);
     let mut out = Vec::with_capacity(value.len() * 3);
     for &b in value {
         if plus_space && b == b' ' {
@@ -174,6 +183,14 @@ fn percent(value: &[u8], keep: impl Fn(u8) -> bool, lower: bool, plus_space: boo
         }
     }
     out
+}
+
+fn hex_digits(lower: bool) -> &'static [u8; 16] {
+    if lower {
+        b"0123456789abcdef"
+    } else {
+        b"0123456789ABCDEF"
+    }
 }
 
 fn slash_escaped(form: &[u8]) -> Vec<u8> {

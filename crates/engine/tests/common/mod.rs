@@ -169,6 +169,7 @@ pub fn encodings(value: &str) -> Vec<(&'static str, String)> {
         ("base64url", b64url.encode(value)),
         ("percent", pct),
         ("form", form),
+        ("hex", value.bytes().map(|b| format!("{b:02x}")).collect()),
         ("json", json),
         ("json-uxxxx", uxxxx),
     ]

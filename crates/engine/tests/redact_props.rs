@@ -2,7 +2,9 @@
 //! for any chunking, no encoded form survives, clean text is untouched, and
 //! output is prompt.
 
-use agentsecrets_engine::redact::{encoded_forms, Patterns, StreamRedactor, REDACTION_MARKER};
+use agentsecrets_engine::redact::{
+    encoded_forms, Patterns, Search, StreamRedactor, REDACTION_MARKER,
+};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -121,20 +123,34 @@ fn feed(s: &mut StreamRedactor, i: usize, piece: &[u8]) -> bytes::Bytes {
     }
 }
 
+/// Streams `text` through the forms-only redactor, checking that whatever
+/// it holds back could still become a match.
 fn stream(p: &Arc<Patterns>, forms: &[Vec<u8>], text: &[u8], cuts: &[usize]) -> (Vec<u8>, bool) {
-    let mut s = StreamRedactor::new(p.clone());
+    let mut s = StreamRedactor::forms_only(p.clone());
     let mut out = Vec::new();
     let mut fed = 0;
     for (i, &cut) in cuts.iter().chain(std::iter::once(&text.len())).enumerate() {
         out.extend_from_slice(&feed(&mut s, i, &text[fed..cut]));
         fed = cut;
-        // Whatever is held back could still become a match.
         let held = &text[fed - s.held_back()..fed];
         assert!(
             held.is_empty() || forms.iter().any(|f| starts_with(f, held)),
             "holds back {:?}, which starts no pattern",
             String::from_utf8_lossy(held)
         );
+    }
+    out.extend_from_slice(&s.finish());
+    (out, s.redacted())
+}
+
+/// Streams `text` through the whole redactor (decoded view, then forms).
+fn stream_all(p: &Arc<Patterns>, text: &[u8], cuts: &[usize]) -> (Vec<u8>, bool) {
+    let mut s = StreamRedactor::new(p.clone());
+    let mut out = Vec::new();
+    let mut fed = 0;
+    for (i, &cut) in cuts.iter().chain(std::iter::once(&text.len())).enumerate() {
+        out.extend_from_slice(&feed(&mut s, i, &text[fed..cut]));
+        fed = cut;
     }
     out.extend_from_slice(&s.finish());
     (out, s.redacted())
@@ -157,8 +173,12 @@ proptest! {
         prop_assume!(forms.iter().all(|f| !contains(REDACTION_MARKER.as_bytes(), f)));
         let p = Arc::new(Patterns::new(c.values.iter().map(|v| v.as_bytes())));
 
-        let (whole, hit) = p.redact(&c.text);
+        let (forms_whole, forms_hit) = p.redact_forms(&c.text);
         let (streamed, s_hit) = stream(&p, &forms, &c.text, &c.cuts);
+        prop_assert_eq!(&streamed, &forms_whole);
+        prop_assert_eq!(s_hit, forms_hit);
+        let (whole, hit) = p.redact(&c.text);
+        let (streamed, s_hit) = stream_all(&p, &c.text, &c.cuts);
         prop_assert_eq!(&streamed, &whole);
         prop_assert_eq!(s_hit, hit);
         for form in &forms {
@@ -186,6 +206,9 @@ proptest! {
         cuts.sort_unstable();
         let (streamed, s_hit) = stream(&p, &forms, &text, &cuts);
         prop_assert!(!s_hit);
+        prop_assert_eq!(&streamed, &text);
+        let (streamed, s_hit) = stream_all(&p, &text, &cuts);
+        prop_assert!(!s_hit);
         prop_assert_eq!(streamed, text);
     }
 
@@ -193,6 +216,29 @@ proptest! {
     fn lines_come_out_whole(values in prop::collection::vec(value(), 1..3), lines in prop::collection::vec((filler(), 0u8..10, any::<bool>()), 1..8)) {
         // With no value containing a newline, no pattern contains one, so a
         // chunk ending in a newline leaves nothing held back.
+        let values: Vec<String> = values.into_iter().map(|v| v.replace(['\n'], "n")).collect();
+        let p = Arc::new(Patterns::new(values.iter().map(|v| v.as_bytes())));
+        let mut s = StreamRedactor::forms_only(p.clone());
+        let mut fed = Vec::new();
+        let mut out = Vec::new();
+        for (fill, kind, with_echo) in lines {
+            let mut line = fill.replace('\n', " ");
+            if with_echo {
+                line.push_str(&encode(kind, &values[kind as usize % values.len()]));
+            }
+            line.push('\n');
+            fed.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(&s.push(line.as_bytes()));
+            prop_assert_eq!(s.held_back(), 0);
+            prop_assert_eq!(&out, &p.redact_forms(&fed).0);
+        }
+        prop_assert!(s.finish().is_empty());
+    }
+
+    #[test]
+    fn lines_come_out_whole_through_the_decoded_view(values in prop::collection::vec(value(), 1..3), lines in prop::collection::vec((filler(), 0u8..10, any::<bool>()), 1..8)) {
+        // A line ending in prose (not a run of base64, not an escape) leaves
+        // nothing held back in the view either.
         let values: Vec<String> = values.into_iter().map(|v| v.replace(['\n'], "n")).collect();
         let p = Arc::new(Patterns::new(values.iter().map(|v| v.as_bytes())));
         let mut s = StreamRedactor::new(p.clone());
@@ -203,7 +249,7 @@ proptest! {
             if with_echo {
                 line.push_str(&encode(kind, &values[kind as usize % values.len()]));
             }
-            line.push('\n');
+            line.push_str(" .\n");
             fed.extend_from_slice(line.as_bytes());
             out.extend_from_slice(&s.push(line.as_bytes()));
             prop_assert_eq!(s.held_back(), 0);
@@ -218,8 +264,26 @@ proptest! {
         let p = Arc::new(Patterns::new(values.iter().map(Vec::as_slice)));
         let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(text.len() + 1)).collect();
         cuts.sort_unstable();
-        let (whole, hit) = p.redact(&text);
+        let (whole, hit) = p.redact_forms(&text);
         let (streamed, s_hit) = stream(&p, &forms, &text, &cuts);
+        prop_assert_eq!(streamed, whole);
+        prop_assert_eq!(s_hit, hit);
+        let (whole, hit) = p.redact(&text);
+        let (streamed, s_hit) = stream_all(&p, &text, &cuts);
+        prop_assert_eq!(streamed, whole);
+        prop_assert_eq!(s_hit, hit);
+    }
+
+    #[test]
+    fn escapes_cut_anywhere_stream_equals_whole(
+        values in prop::collection::vec(prop::collection::vec(prop::sample::select(b"aA1Zz5%\\u/\n=".to_vec()), 1..8), 1..3),
+        text in prop::collection::vec(prop::sample::select(b"aAZz15%2\\u0dD8Ec\n\r=+/\"".to_vec()), 0..300),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let p = Arc::new(Patterns::new(values.iter().map(Vec::as_slice)));
+        let cuts = sorted_cuts(&cuts, text.len());
+        let (whole, hit) = p.redact(&text);
+        let (streamed, s_hit) = stream_all(&p, &text, &cuts);
         prop_assert_eq!(streamed, whole);
         prop_assert_eq!(s_hit, hit);
     }
@@ -265,7 +329,7 @@ fn naive_open_suffix(forms: &[Vec<u8>], text: &[u8]) -> usize {
 /// Streams `text` cut at `cuts`; returns the output and the bytes held back
 /// after each push.
 fn stream_holds(p: &Arc<Patterns>, text: &[u8], cuts: &[usize]) -> (Vec<u8>, Vec<usize>) {
-    let mut s = StreamRedactor::new(p.clone());
+    let mut s = StreamRedactor::forms_only(p.clone());
     let mut out = Vec::new();
     let mut holds = Vec::new();
     let mut fed = 0;
@@ -287,24 +351,33 @@ fn every_search(values: &[Vec<u8>]) -> Vec<(&'static str, Arc<Patterns>)> {
         ("default", Arc::new(Patterns::new(v()))),
         (
             "small only",
-            Arc::new(Patterns::tuned(v(), usize::MAX, true).unwrap()),
+            Arc::new(Patterns::tuned(v(), usize::MAX, Search::Auto).unwrap()),
         ),
         (
             "prefilter",
-            Arc::new(Patterns::tuned(v(), 0, true).unwrap()),
+            Arc::new(Patterns::tuned(v(), 0, Search::Auto).unwrap()),
         ),
         (
             "automaton",
-            Arc::new(Patterns::tuned(v(), 0, false).unwrap()),
+            Arc::new(Patterns::tuned(v(), 0, Search::Automaton).unwrap()),
+        ),
+        (
+            "anchors",
+            Arc::new(Patterns::tuned(v(), 0, Search::Anchors).unwrap()),
         ),
         (
             "prefilter midway",
-            Arc::new(Patterns::tuned(v(), 13, true).unwrap()),
+            Arc::new(Patterns::tuned(v(), 13, Search::Auto).unwrap()),
         ),
         (
             "automaton midway",
-            Arc::new(Patterns::tuned(v(), 13, false).unwrap()),
+            Arc::new(Patterns::tuned(v(), 13, Search::Automaton).unwrap()),
         ),
+        (
+            "anchors midway",
+            Arc::new(Patterns::tuned(v(), 13, Search::Anchors).unwrap()),
+        ),
+        ("shared", Arc::new(Patterns::shared(v()).unwrap())),
     ]
 }
 
@@ -321,7 +394,7 @@ fn check_every_search(
     // is pending, which a match ending past it can only shorten.
     let mut reference: Option<Vec<usize>> = None;
     for (name, p) in every_search(values) {
-        prop_assert_eq!(&p.redact(text).0, &expected, "{} whole", name);
+        prop_assert_eq!(&p.redact_forms(text).0, &expected, "{} whole", name);
         let (streamed, holds) = stream_holds(&p, text, cuts);
         prop_assert_eq!(&streamed, &expected, "{} streamed", name);
         for (i, &cut) in cuts.iter().chain(std::iter::once(&text.len())).enumerate() {

@@ -9,12 +9,15 @@
 //! Matching ignores ASCII case: an echo in another case (`SK_LIVE_…`, `%2f`
 //! next to `%2F`) gives the value away almost as well as the value itself.
 
+mod anchors;
 mod patterns;
 mod search;
 mod stream;
+mod view;
 
 pub use agentsecrets_wire::REDACTION_MARKER;
 pub use patterns::{encoded_forms, MIN_BASE64_CORE};
+pub use search::Search;
 pub use stream::StreamRedactor;
 
 use crate::error::{EngineError, Result};
@@ -36,7 +39,7 @@ pub struct Patterns {
     /// Bytes scanned so far, towards `accel_after`.
     scanned: AtomicUsize,
     accel_after: usize,
-    allow_packed: bool,
+    kind: Search,
     accel: OnceLock<Accel>,
 }
 
@@ -54,18 +57,28 @@ impl Patterns {
 
     /// Like [`Patterns::new`], with the size limit as an error.
     pub fn try_new<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Result<Patterns> {
-        Patterns::tuned(values, ACCEL_AFTER, true)
+        Patterns::tuned(values, ACCEL_AFTER, Search::Auto)
+    }
+
+    /// Patterns that many inputs will share (every value of a home): the
+    /// search structures are built now, not on first need.
+    pub fn shared<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Result<Patterns> {
+        let p = Patterns::tuned(values, 0, Search::Auto)?;
+        if let Some(forms) = &p.forms {
+            p.accel.get_or_init(|| Accel::new(forms, p.kind));
+        }
+        Ok(p)
     }
 
     /// [`Patterns::try_new`] with the accelerator built after `accel_after`
-    /// scanned bytes (0: from the first byte; `usize::MAX`: never), and with
-    /// the SIMD prefilter or only the automaton. For tests and measurements:
-    /// the matches are the same whatever the choice.
+    /// scanned bytes (0: from the first byte; `usize::MAX`: never), and of
+    /// the given kind. For tests and measurements: the matches are the same
+    /// whatever the choice.
     #[doc(hidden)]
     pub fn tuned<'a>(
         values: impl IntoIterator<Item = &'a [u8]>,
         accel_after: usize,
-        allow_packed: bool,
+        kind: Search,
     ) -> Result<Patterns> {
         // Lower case once here; the search folds the input's case.
         let mut forms: Vec<Vec<u8>> = Vec::new();
@@ -88,7 +101,7 @@ impl Patterns {
             forms: (!forms.is_empty()).then(|| Forms::new(forms)),
             scanned: AtomicUsize::new(0),
             accel_after,
-            allow_packed,
+            kind,
             accel: OnceLock::new(),
         })
     }
@@ -112,8 +125,20 @@ impl Patterns {
         self.forms.as_ref().map_or(0, |f| f.max_len)
     }
 
-    /// Whole-buffer redaction; returns the text and whether anything was replaced.
+    /// Whole-buffer redaction of every form, in the input as it is and in
+    /// its decoded view (partial and double escapes, wrapped base64);
+    /// returns the text and whether anything was replaced.
     pub fn redact(&self, input: &[u8]) -> (Vec<u8>, bool) {
+        match view::redact(self, input) {
+            (Some(decoded), _) => (self.redact_forms(&decoded).0, true),
+            (None, _) => self.redact_forms(input),
+        }
+    }
+
+    /// Whole-buffer redaction of the forms as they are, without the decoded
+    /// view: leftmost-longest, ASCII case ignored.
+    #[doc(hidden)]
+    pub fn redact_forms(&self, input: &[u8]) -> (Vec<u8>, bool) {
         let Some(mut searcher) = self.searcher(input.len()) else {
             return (input.to_vec(), false);
         };
@@ -150,8 +175,7 @@ impl Patterns {
             None => {
                 let before = self.scanned.fetch_add(n, Ordering::Relaxed);
                 (before.saturating_add(n) > self.accel_after).then(|| {
-                    self.accel
-                        .get_or_init(|| Accel::new(forms, self.allow_packed))
+                    self.accel.get_or_init(|| Accel::new(forms, self.kind))
                 })
             }
         };

@@ -1,7 +1,8 @@
 //! The encoded forms of one secret value that an upstream or a child process
 //! may echo back: raw, base64 (with the alignment-independent cores of the
 //! value embedded in a larger blob), percent- and form-encoded, hex,
-//! JSON-escaped.
+//! JSON-escaped, UTF-16. Spellings that mix encoded and plain characters
+//! are found through the decoded view (`view.rs`).
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -62,6 +63,9 @@ pub(crate) fn forms_into(value: &[u8], folded: bool, out: &mut Vec<Vec<u8>>) {
     }
     if let Ok(s) = std::str::from_utf8(value) {
         json_forms(s, cases, out);
+        // UTF-16, as Windows APIs, Java and .NET write text out.
+        out.push(s.encode_utf16().flat_map(u16::to_le_bytes).collect());
+        out.push(s.encode_utf16().flat_map(u16::to_be_bytes).collect());
     }
 }
 

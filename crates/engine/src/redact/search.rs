@@ -10,6 +10,7 @@
 //! plus the prefix trie for the held-back tail. Both paths give the same
 //! matches: the accelerator only finds candidates sooner.
 
+use super::anchors::{AnchorHits, Anchors};
 use super::stream::PrefixTrie;
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
@@ -188,10 +189,22 @@ impl Forms {
 }
 
 /// Each prefix searcher's next hit (`usize::MAX`: none left) at or after
-/// where it last searched: with several searchers, a match found by one
-/// must not make the others scan the rest of the input again.
+/// where it last searched, or each anchor group's last answer: with several
+/// searchers, a match found by one must not make the others scan the rest
+/// of the input again.
 #[derive(Default)]
-pub(crate) struct Hits([Option<usize>; MAX_SEARCHERS]);
+pub(crate) struct Hits([Option<usize>; MAX_SEARCHERS], AnchorHits);
+
+/// Which accelerator a set of forms builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// The SIMD prefilter where it can be built, else the anchors.
+    Auto,
+    /// The Aho-Corasick automaton.
+    Automaton,
+    /// The sampled anchors, whatever the number of forms.
+    Anchors,
+}
 
 /// What a set of forms builds once it has scanned enough to repay it.
 pub(crate) struct Accel {
@@ -205,26 +218,26 @@ enum AccelSearch {
     /// one); each candidate is then checked as in the small path.
     Prefix(Vec<packed::Searcher>),
     Automaton(AhoCorasick),
+    /// Sampled anchor windows: the many-forms case.
+    Anchors(Anchors),
     /// Neither could be built: keep the small path.
     None,
 }
 
 impl Accel {
-    pub(crate) fn new(forms: &Forms, allow_packed: bool) -> Accel {
-        let search = allow_packed
-            .then(|| prefix_searchers(&forms.forms))
-            .flatten()
-            .map(AccelSearch::Prefix)
-            .or_else(|| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
-                    .ascii_case_insensitive(true)
-                    .build(&forms.forms)
-                    .ok()
-                    .map(AccelSearch::Automaton)
-            })
-            .unwrap_or(AccelSearch::None);
+    pub(crate) fn new(forms: &Forms, kind: Search) -> Accel {
+        let search = match kind {
+            Search::Auto => prefix_searchers(&forms.forms)
+                .map(AccelSearch::Prefix)
+                .unwrap_or_else(|| AccelSearch::Anchors(Anchors::new(&forms.forms))),
+            Search::Anchors => AccelSearch::Anchors(Anchors::new(&forms.forms)),
+            Search::Automaton => AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .ascii_case_insensitive(true)
+                .build(&forms.forms)
+                .map_or(AccelSearch::None, AccelSearch::Automaton),
+        };
         Accel {
             search,
             trie: PrefixTrie::new(&forms.forms),
@@ -270,6 +283,7 @@ impl Accel {
                 let m = ac.find(Input::new(hay).span(from..hay.len()))?;
                 (m.start() < limit).then(|| (m.start(), m.end()))
             }
+            AccelSearch::Anchors(a) => a.find(&forms.forms, hay, from, limit, &mut hits.1),
             AccelSearch::None => forms.find(hay, from, limit),
         }
     }
@@ -402,11 +416,11 @@ mod tests {
             let small = all(|at| forms.find(&text, at, text.len()));
             // Every whole form found (a cut one may still hold a shorter form).
             assert!(small.len() >= forms.forms.len());
-            for packed in [true, false] {
-                let accel = Accel::new(&forms, packed);
+            for kind in [Search::Auto, Search::Automaton, Search::Anchors] {
+                let accel = Accel::new(&forms, kind);
                 let mut hits = Hits::default();
                 let big = all(|at| accel.find(&forms, &text, at, text.len(), &mut hits));
-                assert_eq!(big, small, "{n} values, packed: {packed}");
+                assert_eq!(big, small, "{n} values, {kind:?}");
             }
         }
     }
@@ -417,8 +431,8 @@ mod tests {
         let text = b"xx secret-value yy";
         assert_eq!(forms.find(text, 0, 3), None);
         assert_eq!(forms.find(text, 0, 4), Some((3, 15)));
-        for packed in [true, false] {
-            let accel = Accel::new(&forms, packed);
+        for kind in [Search::Auto, Search::Automaton, Search::Anchors] {
+            let accel = Accel::new(&forms, kind);
             assert_eq!(accel.find(&forms, text, 0, 3, &mut Hits::default()), None);
             assert_eq!(
                 accel.find(&forms, text, 0, 4, &mut Hits::default()),
@@ -450,7 +464,7 @@ mod tests {
         }
         for n in [1, 5] {
             let forms = forms_of(&VALUES[..n]);
-            let accel = Accel::new(&forms, true);
+            let accel = Accel::new(&forms, Search::Auto);
             match &accel.search {
                 AccelSearch::Prefix(pres) => assert!(n == 1 || pres.len() > 1),
                 _ => panic!("no prefilter for {n} values"),

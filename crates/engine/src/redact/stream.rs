@@ -5,6 +5,7 @@
 //! could let a match split across chunks through, any longer one delays
 //! bytes that can no longer be part of a match.
 
+use super::view::ViewStage;
 use super::Patterns;
 use agentsecrets_wire::REDACTION_MARKER;
 use bytes::{Bytes, BytesMut};
@@ -156,8 +157,76 @@ impl PrefixTrie {
 const SHRINK_ABOVE: usize = 1 << 20;
 
 /// Split-safe streaming redaction: holds back only a tail that could still
-/// become a match, so output stays prompt.
+/// become a match, so output stays prompt. Gives exactly what
+/// [`Patterns::redact`] gives on the whole input.
 pub struct StreamRedactor {
+    /// The decoded-view stage, which runs first.
+    view: Option<ViewStage>,
+    forms: FormsStage,
+}
+
+impl StreamRedactor {
+    pub fn new(patterns: Arc<Patterns>) -> Self {
+        StreamRedactor {
+            view: Some(ViewStage::new(patterns.clone())),
+            forms: FormsStage::new(patterns),
+        }
+    }
+
+    /// The forms as they are, without the decoded view: the streaming form
+    /// of [`Patterns::redact_forms`].
+    #[doc(hidden)]
+    pub fn forms_only(patterns: Arc<Patterns>) -> Self {
+        StreamRedactor {
+            view: None,
+            forms: FormsStage::new(patterns),
+        }
+    }
+
+    /// Feeds a chunk; returns what can be emitted now.
+    pub fn push(&mut self, chunk: &[u8]) -> Bytes {
+        match &mut self.view {
+            Some(v) => self.forms.push_bytes(v.push(Bytes::copy_from_slice(chunk))),
+            None => self.forms.push(chunk),
+        }
+    }
+
+    /// [`push`](Self::push) for an owned chunk, without copying it where
+    /// nothing is held back or replaced.
+    pub fn push_bytes(&mut self, chunk: Bytes) -> Bytes {
+        match &mut self.view {
+            Some(v) => self.forms.push_bytes(v.push(chunk)),
+            None => self.forms.push_bytes(chunk),
+        }
+    }
+
+    /// Ends the stream; returns the rest (with a complete match in it redacted).
+    pub fn finish(&mut self) -> Bytes {
+        let Some(v) = &mut self.view else {
+            return self.forms.finish();
+        };
+        let head = self.forms.push_bytes(v.finish());
+        let tail = self.forms.finish();
+        match (head.is_empty(), tail.is_empty()) {
+            (_, true) => head,
+            (true, false) => tail,
+            (false, false) => Bytes::from([&head[..], &tail[..]].concat()),
+        }
+    }
+
+    /// Whether anything was replaced so far.
+    pub fn redacted(&self) -> bool {
+        self.forms.redacted || self.view.as_ref().is_some_and(ViewStage::redacted)
+    }
+
+    /// Bytes held back, waiting for the next chunk or [`finish`](Self::finish).
+    pub fn held_back(&self) -> usize {
+        self.forms.pending.len() + self.view.as_ref().map_or(0, ViewStage::held_back)
+    }
+}
+
+/// The search for the forms as they are.
+struct FormsStage {
     patterns: Arc<Patterns>,
     pending: BytesMut,
     /// Bytes the last tail check looked at, counted with the next chunk:
@@ -166,9 +235,9 @@ pub struct StreamRedactor {
     redacted: bool,
 }
 
-impl StreamRedactor {
-    pub fn new(patterns: Arc<Patterns>) -> Self {
-        StreamRedactor {
+impl FormsStage {
+    fn new(patterns: Arc<Patterns>) -> Self {
+        FormsStage {
             patterns,
             pending: BytesMut::new(),
             tail_work: 0,
@@ -176,8 +245,7 @@ impl StreamRedactor {
         }
     }
 
-    /// Feeds a chunk; returns what can be emitted now.
-    pub fn push(&mut self, chunk: &[u8]) -> Bytes {
+    fn push(&mut self, chunk: &[u8]) -> Bytes {
         let Some(mut search) = self.patterns.searcher(chunk.len() + self.tail_work) else {
             return Bytes::copy_from_slice(chunk);
         };
@@ -204,7 +272,7 @@ impl StreamRedactor {
     /// [`push`](Self::push) for an owned chunk: when nothing is held back
     /// from the previous one, the chunk is scanned where it is and its
     /// final part handed on without a copy.
-    pub fn push_bytes(&mut self, chunk: Bytes) -> Bytes {
+    fn push_bytes(&mut self, chunk: Bytes) -> Bytes {
         if !self.pending.is_empty() {
             return self.push(&chunk);
         }
@@ -225,25 +293,14 @@ impl StreamRedactor {
         self.redacted |= scan.redacted;
     }
 
-    /// Ends the stream; returns the rest (with a complete match in it redacted).
-    pub fn finish(&mut self) -> Bytes {
+    fn finish(&mut self) -> Bytes {
         if self.pending.is_empty() {
             return Bytes::new();
         }
-        let (out, hit) = self.patterns.redact(&self.pending);
+        let (out, hit) = self.patterns.redact_forms(&self.pending);
         self.redacted |= hit;
         self.pending.clear();
         Bytes::from(out)
-    }
-
-    /// Whether anything was replaced so far.
-    pub fn redacted(&self) -> bool {
-        self.redacted
-    }
-
-    /// Bytes held back, waiting for the next chunk or [`finish`](Self::finish).
-    pub fn held_back(&self) -> usize {
-        self.pending.len()
     }
 }
 
@@ -347,7 +404,7 @@ mod stream_tests {
         // twice-escaped ` \\\\`, so ` \\` is held back until the next byte
         // shows which one it is.
         let p = Arc::new(Patterns::new([b" \\".as_slice()]));
-        let mut s = StreamRedactor::new(p.clone());
+        let mut s = StreamRedactor::forms_only(p.clone());
         let a = s.push(b"x \\\\");
         assert_eq!(&a[..], b"x");
         assert_eq!(s.held_back(), 3);
@@ -362,7 +419,7 @@ mod stream_tests {
     #[test]
     fn finish_redacts_a_complete_match_in_the_tail() {
         let p = Arc::new(Patterns::new([b"abc".as_slice(), b"abcdef".as_slice()]));
-        let mut s = StreamRedactor::new(p);
+        let mut s = StreamRedactor::forms_only(p);
         assert_eq!(&s.push(b"-abc")[..], b"-");
         assert_eq!(s.finish(), REDACTION_MARKER.as_bytes());
         assert!(s.redacted());
@@ -377,13 +434,13 @@ mod memory_tests {
     #[test]
     fn an_oversized_chunk_is_not_pinned_by_the_tail() {
         let p = Arc::new(Patterns::new([b"secret-value".as_slice()]));
-        let mut s = StreamRedactor::new(p);
+        let mut s = StreamRedactor::forms_only(p);
         let mut big = vec![b'x'; 4 * SHRINK_ABOVE];
         big.extend_from_slice(b"secret");
         let out = s.push(&big);
         assert_eq!(out.len(), 4 * SHRINK_ABOVE);
         assert_eq!(s.held_back(), 6);
-        assert!(s.pending.capacity() <= SHRINK_ABOVE);
+        assert!(s.forms.pending.capacity() <= SHRINK_ABOVE);
         assert_eq!(
             s.push(b"-value!"),
             format!("{REDACTION_MARKER}!").as_bytes()

@@ -1,0 +1,302 @@
+//! Search for thousands of forms at once: sampled anchor windows.
+//!
+//! Every secret of a home is searched for in every response, so the form
+//! set can hold tens of thousands of forms, too many for a SIMD prefilter
+//! and too large for a fast automaton. Instead the forms are grouped by
+//! length. In a group whose forms are at least `m` bytes long, windows of
+//! `q` bytes are looked at only at positions that are multiples of
+//! `stride = m - q + 1`: any occurrence of a form covers one such position
+//! with a whole window inside it, at an offset below `stride` from its
+//! start. So each form registers its windows at offsets `0..stride`, and a
+//! scan hashes one window every `stride` bytes into a bit filter; only a
+//! set bit costs a table look-up and a comparison. Forms shorter than
+//! [`MIN_ANCHORED`] keep the first-byte search of [`Forms`].
+
+use super::search::Forms;
+use std::collections::HashMap;
+
+/// Shortest form searched by anchors.
+pub(crate) const MIN_ANCHORED: usize = 8;
+
+/// Window length in bytes (a whole `u64`).
+const Q: usize = 8;
+
+/// Filter bits per registered window: few false hits at one probe a stride.
+const BITS_PER_WINDOW: usize = 16;
+
+/// Groups by shortest form length: (shortest length, its stride).
+const GROUPS: [usize; 3] = [32, 16, MIN_ANCHORED];
+
+/// One length class of forms.
+struct Group {
+    stride: usize,
+    /// Hash bits of the filter index.
+    shift: u32,
+    filter: Box<[u64]>,
+    /// Folded window → (form index, offset of the window in the form).
+    table: HashMap<u64, Vec<(u32, u32)>>,
+}
+
+/// The anchor search over every form of at least [`MIN_ANCHORED`] bytes,
+/// with the shorter ones searched by their own [`Forms`].
+pub(crate) struct Anchors {
+    groups: Vec<Group>,
+    short: Option<Forms>,
+}
+
+/// A window's eight bytes with ASCII letters lower-cased (SWAR).
+#[inline]
+fn fold(w: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let low7 = w & !HI;
+    let ge_a = low7.wrapping_add(LO * (0x80 - b'A' as u64));
+    let gt_z = low7.wrapping_add(LO * (0x80 - b'Z' as u64 - 1));
+    let upper = ge_a & !gt_z & !w & HI;
+    w | (upper >> 2)
+}
+
+#[inline]
+fn window(hay: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; Q];
+    b.copy_from_slice(&hay[at..at + Q]);
+    fold(u64::from_le_bytes(b))
+}
+
+#[inline]
+fn slot(w: u64, shift: u32) -> usize {
+    (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+fn eq_fold(hay: &[u8], lower: &[u8]) -> bool {
+    hay.len() == lower.len()
+        && hay
+            .iter()
+            .zip(lower)
+            .all(|(&h, &l)| h.to_ascii_lowercase() == l)
+}
+
+impl Group {
+    fn new(forms: &[Vec<u8>], members: &[u32], shortest: usize) -> Group {
+        let stride = shortest - Q + 1;
+        let mut table: HashMap<u64, Vec<(u32, u32)>> = HashMap::new();
+        for &i in members {
+            let f = &forms[i as usize];
+            for off in 0..stride.min(f.len() - Q + 1) {
+                table.entry(window(f, off)).or_default().push((i, off as u32));
+            }
+        }
+        let bits = (table.len() * BITS_PER_WINDOW)
+            .next_power_of_two()
+            .clamp(1 << 12, 1 << 24);
+        let shift = 64 - bits.trailing_zeros();
+        let mut filter = vec![0u64; bits / 64].into_boxed_slice();
+        for &w in table.keys() {
+            let s = slot(w, shift);
+            filter[s >> 6] |= 1 << (s & 63);
+        }
+        Group {
+            stride,
+            shift,
+            filter,
+            table,
+        }
+    }
+
+    /// The leftmost-longest occurrence of this group's forms starting in
+    /// `from..limit` of `hay`.
+    fn find(
+        &self,
+        forms: &[Vec<u8>],
+        hay: &[u8],
+        from: usize,
+        limit: usize,
+    ) -> Option<(usize, usize)> {
+        let s = self.stride;
+        let mut p = from.div_ceil(s) * s;
+        let mut best: Option<(usize, usize)> = None;
+        // A match starting at `a` shows at the one multiple of the stride in
+        // `a..a + stride`.
+        let last = limit.saturating_add(s - 1);
+        while p < last && p + Q <= hay.len() {
+            if let Some((b, _)) = best {
+                if p >= b + s {
+                    break;
+                }
+            }
+            let w = window(hay, p);
+            let k = slot(w, self.shift);
+            if self.filter[k >> 6] & (1 << (k & 63)) != 0 {
+                for &(i, off) in self.table.get(&w).into_iter().flatten() {
+                    let Some(start) = p.checked_sub(off as usize) else {
+                        continue;
+                    };
+                    let f = &forms[i as usize];
+                    if start < from || start >= limit || start + f.len() > hay.len() {
+                        continue;
+                    }
+                    let better = match best {
+                        None => true,
+                        Some((bs, be)) => start < bs || (start == bs && start + f.len() > be),
+                    };
+                    if better && eq_fold(&hay[start..start + f.len()], f) {
+                        best = Some((start, start + f.len()));
+                    }
+                }
+            }
+            p += s;
+        }
+        best
+    }
+}
+
+impl Anchors {
+    /// `forms` as for [`Forms::new`].
+    pub(crate) fn new(forms: &[Vec<u8>]) -> Anchors {
+        let mut groups = Vec::new();
+        let mut upper = usize::MAX;
+        for &shortest in &GROUPS {
+            let members: Vec<u32> = (0..forms.len() as u32)
+                .filter(|&i| (shortest..upper).contains(&forms[i as usize].len()))
+                .collect();
+            if !members.is_empty() {
+                groups.push(Group::new(forms, &members, shortest));
+            }
+            upper = shortest;
+        }
+        let short: Vec<Vec<u8>> = forms
+            .iter()
+            .filter(|f| f.len() < MIN_ANCHORED)
+            .cloned()
+            .collect();
+        Anchors {
+            groups,
+            short: (!short.is_empty()).then(|| Forms::new(short)),
+        }
+    }
+
+    /// The leftmost-longest match starting in `from..limit`; `hits` keeps
+    /// what earlier calls on the same `hay` (with `from` never decreasing)
+    /// found, so no part is scanned twice.
+    pub(crate) fn find(
+        &self,
+        forms: &[Vec<u8>],
+        hay: &[u8],
+        from: usize,
+        limit: usize,
+        hits: &mut AnchorHits,
+    ) -> Option<(usize, usize)> {
+        if hits.0.len() != self.groups.len() + 1 {
+            hits.0 = vec![Memo::default(); self.groups.len() + 1];
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for (k, memo) in hits.0.iter_mut().enumerate() {
+            let found = memo.get(from, limit, || match self.groups.get(k) {
+                Some(g) => g.find(forms, hay, from, limit),
+                None => self.short.as_ref().and_then(|s| s.find(hay, from, limit)),
+            });
+            best = match (best, found) {
+                (None, f) => f,
+                (b, None) => b,
+                (Some(b), Some(f)) => Some(if f.0 < b.0 || (f.0 == b.0 && f.1 > b.1) {
+                    f
+                } else {
+                    b
+                }),
+            };
+        }
+        best
+    }
+}
+
+/// Per group, the answer of its last search and the range it covered.
+#[derive(Clone, Copy, Default)]
+struct Memo {
+    from: usize,
+    limit: usize,
+    found: Option<(usize, usize)>,
+    valid: bool,
+}
+
+impl Memo {
+    /// The group's leftmost-longest match in `from..limit`, from the last
+    /// answer when it still holds.
+    fn get(
+        &mut self,
+        from: usize,
+        limit: usize,
+        search: impl FnOnce() -> Option<(usize, usize)>,
+    ) -> Option<(usize, usize)> {
+        let holds = self.valid
+            && from >= self.from
+            && match self.found {
+                Some((s, _)) => s >= from && (s < limit || limit <= self.limit),
+                None => limit <= self.limit,
+            };
+        if holds {
+            return self.found.filter(|&(s, _)| s < limit);
+        }
+        let found = search();
+        *self = Memo {
+            from,
+            limit,
+            found,
+            valid: true,
+        };
+        found
+    }
+}
+
+/// What [`Anchors::find`] remembers between calls on one input.
+#[derive(Default)]
+pub(crate) struct AnchorHits(Vec<Memo>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_lowers_letters_only() {
+        for b in 0..=255u8 {
+            let w = u64::from_le_bytes([b, b'A', b'z', b'@', b'[', 0xC1, b'Z', b'`']);
+            let f = fold(w).to_le_bytes();
+            assert_eq!(f[0], b.to_ascii_lowercase(), "{b}");
+            assert_eq!(&f[1..], &[b'a', b'z', b'@', b'[', 0xC1, b'z', b'`']);
+        }
+    }
+
+    fn sorted(forms: &[&str]) -> Vec<Vec<u8>> {
+        let mut v: Vec<Vec<u8>> = forms.iter().map(|f| f.as_bytes().to_vec()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    #[test]
+    fn finds_the_leftmost_longest_of_every_length_class() {
+        let forms = sorted(&[
+            "abc",
+            "0123456789",
+            "0123456789abcdefghij",
+            "x-y-z-w-v-u-t-s-r-q-p-o-n-m-l-k-j-i",
+        ]);
+        let a = Anchors::new(&forms);
+        let hay = b"..ABC..0123456789ABCDEFGHIJ..X-Y-Z-W-V-U-T-S-R-Q-P-O-N-M-L-K-J-I..0123456789.";
+        let mut hits = AnchorHits::default();
+        let mut at = 0;
+        let mut found = Vec::new();
+        while let Some((s, e)) = a.find(&forms, hay, at, hay.len(), &mut hits) {
+            found.push(String::from_utf8_lossy(&hay[s..e]).into_owned());
+            at = e;
+        }
+        assert_eq!(
+            found,
+            [
+                "ABC",
+                "0123456789ABCDEFGHIJ",
+                "X-Y-Z-W-V-U-T-S-R-Q-P-O-N-M-L-K-J-I",
+                "0123456789"
+            ]
+        );
+    }
+}

@@ -146,7 +146,6 @@ const CLASS_BY_CODE = {
   ALLOWLIST_MODIFICATION_DENIED: AllowlistModificationDenied,
   INVALID_ARGUMENT: InvalidArgument,
   INVALID_REQUEST: InvalidArgument,
-  NO_INJECTION: InvalidArgument,
   INJECTION_FAILED: InjectionFailed,
   TIMEOUT: TimeoutError,
   UPSTREAM_TIMEOUT: TimeoutError,

@@ -98,7 +98,7 @@ export declare class AgentSecretsResponse {
   readonly durationMs: number
   /** The target URL called. */
   readonly url: string
-  /** `engine`, `upstream-proxy` or `direct` (a call without injection). */
+  /** `engine`, `upstream-proxy` or `direct` (a call without injection while the backend is the upstream proxy, which cannot scan it). */
   readonly backend: string
   /** True for a 2xx status. */
   readonly ok: boolean

@@ -106,7 +106,7 @@ describe('500 concurrent calls', () => {
     assert.ok(took < 25_000, `500 concurrent calls took ${took} ms`)
   })
 
-  it('direct calls: all succeed, in parallel', async () => {
+  it('calls without injection: all succeed, in parallel', async () => {
     const t0 = Date.now()
     const results = await Promise.all(Array.from({ length: 500 }, (_, i) => client.call(`${up.url}/d/${i}`)))
     assert.ok(results.every((r, i) => r.json().url === `/d/${i}`))

@@ -169,11 +169,11 @@ describe('errors from the real engine', () => {
     const port = closed.address().port
     await new Promise((r) => closed.close(r))
     assertTyped(await rejection(client.call(`http://127.0.0.1:${port}/`, { bearer: 'KEY' })), UpstreamUnreachable, 'UPSTREAM_UNREACHABLE')
-    // Direct calls too.
+    // Calls without injection too.
     assertTyped(await rejection(client.call(`http://127.0.0.1:${port}/`)), UpstreamUnreachable, 'UPSTREAM_UNREACHABLE')
   })
 
-  it('TimeoutError within the timeout, through the engine and direct', async () => {
+  it('TimeoutError within the timeout, with and without injection', async () => {
     for (const opts of [{ bearer: 'KEY' }, {}]) {
       const t0 = Date.now()
       const e = await rejection(client.call(`${up.url}/slow`, { ...opts, timeoutMs: 300 }))

@@ -19,7 +19,7 @@ class AgentSecretsResponse {
     this.durationMs = native.durationMs
     /** The target URL called. */
     this.url = native.url
-    /** Which path served it: 'engine', 'upstream-proxy' or 'direct' (no injection). */
+    /** Which path served it: 'engine', 'upstream-proxy' or 'direct' (no injection, with the upstream proxy). */
     this.backend = native.backend
     this.#bytes = native.body
     this.#text = undefined

@@ -229,7 +229,12 @@ fn direct(inner: &Inner) -> SdkResult<reqwest::Client> {
 async fn run_call(inner: &Inner, call: PreparedCall) -> SdkResult<NativeResponse> {
     let started = Instant::now();
     let url = call.url.to_string();
-    if call.plan.is_empty() {
+    let mut b = backend(inner).await?;
+    if call.plan.is_empty() && b.kind == discovery::BackendKind::UpstreamProxy {
+        // The upstream proxy refuses a call without an injection, and only
+        // redacts injected values anyway: such a call goes straight out.
+        // The engine scans every answer for every value it holds, so with
+        // the engine even these go through it (read-back).
         let client = direct(inner)?;
         let answer = transport::send_direct(&client, &call)
             .await
@@ -242,7 +247,6 @@ async fn run_call(inner: &Inner, call: PreparedCall) -> SdkResult<NativeResponse
             elapsed_ms(started),
         );
     }
-    let mut b = backend(inner).await?;
     let answer = match transport::send_proxied(&b, &call).await {
         Ok(a) => a,
         Err(SendError::Connect(_)) => {

@@ -106,7 +106,7 @@ impl EngineError {
     /// 4 for "refused by policy", 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self.code {
-            ErrorCode::InvalidRequest | ErrorCode::NoInjection => 2,
+            ErrorCode::InvalidRequest => 2,
             ErrorCode::WorkspaceNotFound
             | ErrorCode::ProjectNotFound
             | ErrorCode::SecretNotFound => 3,

@@ -2,7 +2,7 @@
 //! correctness. Not part of the normal run:
 //! `cargo test --release -p agentsecrets-engine --test redact_timing -- --ignored --nocapture`
 
-use agentsecrets_engine::redact::{encoded_forms, Patterns, StreamRedactor};
+use agentsecrets_engine::redact::{encoded_forms, Patterns, Search, StreamRedactor};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -89,12 +89,12 @@ fn timing() {
 
     let doc = json_like(2048, 7);
     // Never accelerated, as a request's own patterns scanning a few KiB.
-    let p1 = Patterns::tuned([ONE.as_bytes()], usize::MAX, true).unwrap();
+    let p1 = Patterns::tuned([ONE.as_bytes()], usize::MAX, Search::Auto).unwrap();
     let red = time_per_call(budget, || {
         black_box(p1.redact(black_box(&doc)));
     });
     println!("redact(2 KiB JSON, 1 value, prebuilt): {red:?}");
-    let p5 = Patterns::tuned(FIVE.iter().map(|v| v.as_bytes()), usize::MAX, true).unwrap();
+    let p5 = Patterns::tuned(FIVE.iter().map(|v| v.as_bytes()), usize::MAX, Search::Auto).unwrap();
     let red = time_per_call(budget, || {
         black_box(p5.redact(black_box(&doc)));
     });
@@ -123,28 +123,29 @@ fn timing() {
     let chunk_size = 64 * 1024;
     let total: usize = 256 << 20;
     let base = json_like(1 << 20, 11);
-    for (name, values, after, packed) in [
-        ("1 value", &FIVE[..1], None, true),
-        ("5 values", &FIVE[..], None, true),
-        ("1 value, automaton", &FIVE[..1], Some(0), false),
-        ("5 values, automaton", &FIVE[..], Some(0), false),
+    for (name, values, after, kind) in [
+        ("1 value", &FIVE[..1], None, Search::Auto),
+        ("5 values", &FIVE[..], None, Search::Auto),
+        ("1 value, automaton", &FIVE[..1], Some(0), Search::Automaton),
+        ("5 values, automaton", &FIVE[..], Some(0), Search::Automaton),
+        ("5 values, anchors", &FIVE[..], Some(0), Search::Anchors),
         (
             "1 value, small path only",
             &FIVE[..1],
             Some(usize::MAX),
-            true,
+            Search::Auto,
         ),
         (
             "5 values, small path only",
             &FIVE[..],
             Some(usize::MAX),
-            true,
+            Search::Auto,
         ),
     ] {
         let v = values.iter().map(|v| v.as_bytes());
         let p = Arc::new(match after {
             None => Patterns::new(v),
-            Some(after) => Patterns::tuned(v, after, packed).unwrap(),
+            Some(after) => Patterns::tuned(v, after, kind).unwrap(),
         });
         let mut s = StreamRedactor::new(p);
         let mut out_len = 0usize;
@@ -193,4 +194,65 @@ fn timing() {
         (rounds * echoing.len()) >> 20,
         (rounds * echoing.len()) as f64 / (1 << 20) as f64 / t.elapsed().as_secs_f64()
     );
+}
+
+/// `n` values shaped like API keys (a prefix and 24 to 47 characters).
+fn home_values(n: usize) -> Vec<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..n)
+        .map(|i| {
+            let len = 24 + (next() % 24) as usize;
+            let body: String = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize] as char)
+                .collect();
+            format!(
+                "{}_{body}",
+                ["sk_live", "ghp", "xoxb", "AKIA", "key"][i % 5]
+            )
+        })
+        .collect()
+}
+
+/// What every answer costs once every value of a home is scanned: the
+/// shared patterns of 1 to 1,000 values, on a small answer and a stream.
+#[test]
+#[ignore]
+fn timing_home_sizes() {
+    let budget = Duration::from_millis(400);
+    let doc = json_like(2048, 7);
+    let base = json_like(1 << 20, 11);
+    for n in [1, 10, 100, 1000] {
+        let values = home_values(n);
+        let t = Instant::now();
+        let p = Arc::new(Patterns::shared(values.iter().map(|v| v.as_bytes())).unwrap());
+        let build = t.elapsed();
+        let small = time_per_call(budget, || {
+            let mut s = StreamRedactor::new(p.clone());
+            black_box(s.push(black_box(&doc)));
+            black_box(s.finish());
+        });
+        let total: usize = 256 << 20;
+        let mut s = StreamRedactor::new(p.clone());
+        let t = Instant::now();
+        let mut fed = 0usize;
+        while fed < total {
+            let off = fed % base.len();
+            let end = (off + 64 * 1024).min(base.len());
+            black_box(s.push(&base[off..end]));
+            fed += end - off;
+        }
+        black_box(s.finish());
+        let secs_per_gib = t.elapsed().as_secs_f64() * (1u64 << 30) as f64 / total as f64;
+        println!(
+            "{n:>5} values ({} forms): build {build:?}, 2 KiB answer {small:?}, stream {secs_per_gib:.3} s/GiB",
+            p.len()
+        );
+    }
 }

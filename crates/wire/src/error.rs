@@ -47,7 +47,6 @@ codes! {
     /// Malformed request: missing target URL, bad injection spec, control characters.
     InvalidRequest = ("INVALID_REQUEST", 400, "invalid_request"),
     /// No injection requested.
-    NoInjection = ("NO_INJECTION", 400, "no_injection"),
     /// The engine has no home yet.
     NotInitialized = ("NOT_INITIALIZED", 503, "not_initialized"),
     WorkspaceNotFound = ("WORKSPACE_NOT_FOUND", 404, "workspace_not_found"),

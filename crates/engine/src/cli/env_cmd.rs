@@ -59,7 +59,11 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<i32> {
     };
 
     let names: Vec<String> = secrets.iter().map(|(k, _)| k.clone()).collect();
-    let patterns = Arc::new(Patterns::new(secrets.iter().map(|(_, v)| v.as_bytes())));
+    // Output is masked for every value of the home, not only the injected
+    // ones: the command could fetch a value stored elsewhere and print it.
+    let every = vault.read(|r| r.every_value())?;
+    let patterns = Arc::new(Patterns::new(every.iter().map(|v| v.as_bytes())));
+    drop(every);
     let line = envrun::audit_command_line(&args.command, &patterns);
     let spec = Spec {
         command: args.command,

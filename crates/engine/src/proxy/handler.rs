@@ -244,23 +244,31 @@ async fn run(
     audit.agent_id = pr.agent_id.clone();
 
     // Scope, allowlist, resolve: one snapshot of the vault. Values are
-    // read only once the destination has passed every check.
-    let values = shared
+    // read only once the destination has passed every check. The answer is
+    // scanned for every value of the home, not only the injected ones.
+    let (values, patterns) = shared
         .vault
         .read(|r| {
+            let data_version = r.data_version()?;
             let scope = r.scope(pr.workspace.as_deref(), pr.project.as_deref())?;
             audit.workspace = Some(scope.workspace.clone());
             audit.project = Some(scope.project.clone());
-            check_destination(&r.allowlist(&scope)?, &pr.target, &audit.domain, &scope)?;
+            if !pr.plan.is_empty() {
+                check_destination(&r.allowlist(&scope)?, &pr.target, &audit.domain, &scope)?;
+                check_no_range(&pr.forward)?;
+            }
             let mut values: HashMap<String, zeroize::Zeroizing<String>> = HashMap::new();
             for key in &audit.secret_keys {
                 values.insert(key.clone(), r.secret(&scope, key)?);
             }
-            Ok(values)
+            let patterns =
+                shared
+                    .known
+                    .patterns(r, data_version, values.values().map(|v| v.as_str()))?;
+            Ok((values, patterns))
         })
         .map_err(no_p)?;
     let domain = audit.domain.clone();
-    let patterns = Arc::new(Patterns::new(values.values().map(|v| v.as_bytes())));
     // The caller never had the values, but an audit line must not hold one whatever the URL says.
     audit.target_url = patterns.scrub(&audit.target_url);
     let with_p = |e: EngineError| (e, Some(patterns.clone()));
@@ -396,6 +404,20 @@ async fn run(
             .insert(http::header::TRAILER, HeaderValue::from_static(h::REDACTED));
     }
     Ok(res)
+}
+
+/// An injecting call may not ask for a byte range: an upstream that echoes
+/// the request would hand back the value in slices too short to redact.
+fn check_no_range(forward: &HeaderMap) -> Result<(), EngineError> {
+    for name in [http::header::RANGE, http::header::IF_RANGE] {
+        if forward.contains_key(&name) {
+            return Err(EngineError::invalid(format!(
+                "a call that injects a secret cannot send {name}: an echo of the request could return the value in slices too short to redact"
+            ))
+            .fix(format!("send the request without {name}, or fetch the range in a call that injects no secret")));
+        }
+    }
+    Ok(())
 }
 
 /// Whether secrets may go to `target`: allowlisted, over https unless the
@@ -535,13 +557,18 @@ fn literal_ip(url: &url::Url) -> Option<std::net::IpAddr> {
 
 /// Upstream headers minus hop-by-hop, `Content-Length` (redaction may change
 /// the length) and every `X-AS-*` (only the engine sets those), with values
-/// redacted. Returns whether any header was redacted.
+/// redacted and any header whose name holds a value dropped (a name cannot
+/// carry the marker). Returns whether any header was redacted.
 fn response_headers(upstream: &HeaderMap, patterns: &Patterns) -> (HeaderMap, bool) {
     let mut out = HeaderMap::with_capacity(upstream.len() + 2);
     let mut redacted = false;
     for (name, value) in upstream {
         let n = name.as_str();
         if HOP_BY_HOP.contains(&n) || n.starts_with(h::RESERVED_PREFIX) {
+            continue;
+        }
+        if patterns.redact(n.as_bytes()).1 {
+            redacted = true;
             continue;
         }
         let (bytes, hit) = patterns.redact(value.as_bytes());

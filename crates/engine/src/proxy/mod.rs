@@ -10,6 +10,7 @@ pub mod forward;
 pub mod handler;
 pub mod header_case;
 pub mod inject;
+pub mod known_values;
 pub mod lifecycle;
 pub mod request;
 pub mod server;
@@ -71,6 +72,8 @@ pub struct Shared {
     pub header_case: header_case::HeaderCase,
     pub limits: Limits,
     pub audit_log: AuditLog,
+    /// Every value of the home, for redaction.
+    pub known: known_values::KnownValues,
 }
 
 impl Shared {

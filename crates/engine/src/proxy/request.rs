@@ -93,13 +93,6 @@ pub fn parse(method: &Method, headers: &HeaderMap) -> Result<ProxyRequest> {
         plan.push_legacy(rest, secret)?;
     }
     plan.validate()?;
-    if plan.is_empty() {
-        return Err(EngineError::new(
-            agentsecrets_wire::ErrorCode::NoInjection,
-            "At least one X-AS-Inject-* header is required",
-        )
-        .fix("name a secret to inject (X-AS-Inject); a call without a secret does not need the engine"));
-    }
 
     let workspace = header_str(headers, h::WORKSPACE)?
         .map(|v| scope::decode("workspace name", v))

@@ -74,6 +74,7 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
             max_response_bytes: opts.max_response_bytes,
         },
         audit_log: AuditLog::open(&home)?,
+        known: Default::default(),
     });
 
     let mut sigterm =

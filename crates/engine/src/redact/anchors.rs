@@ -14,6 +14,7 @@
 
 use super::search::Forms;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Shortest form searched by anchors.
 pub(crate) const MIN_ANCHORED: usize = 8;
@@ -21,11 +22,13 @@ pub(crate) const MIN_ANCHORED: usize = 8;
 /// Window length in bytes (a whole `u64`).
 const Q: usize = 8;
 
-/// Filter bits per registered window: few false hits at one probe a stride.
-const BITS_PER_WINDOW: usize = 16;
+/// Filter bits per registered window: about one false hit in 64 probes.
+const BITS_PER_WINDOW: usize = 64;
 
-/// Groups by shortest form length: (shortest length, its stride).
-const GROUPS: [usize; 3] = [32, 16, MIN_ANCHORED];
+/// Length classes: forms of at least 16 bytes, and of 8 to 15. Each
+/// class's stride comes from its shortest form, so a home of long keys is
+/// probed once every 20 bytes or more.
+const GROUPS: [usize; 2] = [16, MIN_ANCHORED];
 
 /// One length class of forms.
 struct Group {
@@ -34,7 +37,27 @@ struct Group {
     shift: u32,
     filter: Box<[u64]>,
     /// Folded window → (form index, offset of the window in the form).
-    table: HashMap<u64, Vec<(u32, u32)>>,
+    table: HashMap<u64, Vec<(u32, u32)>, BuildHasherDefault<WindowHasher>>,
+}
+
+/// Windows are looked up only after the filter, by their bytes: one
+/// multiplication mixes them well enough, where SipHash would cost more
+/// than the rest of the look-up.
+#[derive(Default)]
+struct WindowHasher(u64);
+
+impl Hasher for WindowHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, w: u64) {
+        self.0 = w.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+    }
 }
 
 /// The anchor search over every form of at least [`MIN_ANCHORED`] bytes,
@@ -77,18 +100,23 @@ fn eq_fold(hay: &[u8], lower: &[u8]) -> bool {
 }
 
 impl Group {
-    fn new(forms: &[Vec<u8>], members: &[u32], shortest: usize) -> Group {
-        let stride = shortest - Q + 1;
-        let mut table: HashMap<u64, Vec<(u32, u32)>> = HashMap::new();
+    fn new(forms: &[Vec<u8>], members: &[u32]) -> Group {
+        let shortest = members.iter().map(|&i| forms[i as usize].len()).min();
+        let stride = shortest.map_or(1, |m| m - Q + 1);
+        let mut table: HashMap<u64, Vec<(u32, u32)>, BuildHasherDefault<WindowHasher>> =
+            HashMap::default();
         for &i in members {
             let f = &forms[i as usize];
             for off in 0..stride.min(f.len() - Q + 1) {
-                table.entry(window(f, off)).or_default().push((i, off as u32));
+                table
+                    .entry(window(f, off))
+                    .or_default()
+                    .push((i, off as u32));
             }
         }
         let bits = (table.len() * BITS_PER_WINDOW)
             .next_power_of_two()
-            .clamp(1 << 12, 1 << 24);
+            .clamp(1 << 12, 1 << 26);
         let shift = 64 - bits.trailing_zeros();
         let mut filter = vec![0u64; bits / 64].into_boxed_slice();
         for &w in table.keys() {
@@ -103,6 +131,13 @@ impl Group {
         }
     }
 
+    /// Whether the window at `p` may start some form's window.
+    #[inline]
+    fn maybe(&self, w: u64) -> bool {
+        let k = slot(w, self.shift);
+        self.filter[k >> 6] & (1 << (k & 63)) != 0
+    }
+
     /// The leftmost-longest occurrence of this group's forms starting in
     /// `from..limit` of `hay`.
     fn find(
@@ -113,20 +148,16 @@ impl Group {
         limit: usize,
     ) -> Option<(usize, usize)> {
         let s = self.stride;
+        // A match starting at `a` shows at the one multiple of the stride in
+        // `a..a + stride`, with its whole window inside the input.
+        let mut last = limit
+            .saturating_add(s - 1)
+            .min(hay.len().saturating_sub(Q - 1));
         let mut p = from.div_ceil(s) * s;
         let mut best: Option<(usize, usize)> = None;
-        // A match starting at `a` shows at the one multiple of the stride in
-        // `a..a + stride`.
-        let last = limit.saturating_add(s - 1);
-        while p < last && p + Q <= hay.len() {
-            if let Some((b, _)) = best {
-                if p >= b + s {
-                    break;
-                }
-            }
+        while p < last {
             let w = window(hay, p);
-            let k = slot(w, self.shift);
-            if self.filter[k >> 6] & (1 << (k & 63)) != 0 {
+            if self.maybe(w) {
                 for &(i, off) in self.table.get(&w).into_iter().flatten() {
                     let Some(start) = p.checked_sub(off as usize) else {
                         continue;
@@ -141,6 +172,8 @@ impl Group {
                     };
                     if better && eq_fold(&hay[start..start + f.len()], f) {
                         best = Some((start, start + f.len()));
+                        // Nothing starting before it shows later than this.
+                        last = last.min(start + s);
                     }
                 }
             }
@@ -160,7 +193,7 @@ impl Anchors {
                 .filter(|&i| (shortest..upper).contains(&forms[i as usize].len()))
                 .collect();
             if !members.is_empty() {
-                groups.push(Group::new(forms, &members, shortest));
+                groups.push(Group::new(forms, &members));
             }
             upper = shortest;
         }

@@ -174,9 +174,8 @@ impl Patterns {
             Some(a) => Some(a),
             None => {
                 let before = self.scanned.fetch_add(n, Ordering::Relaxed);
-                (before.saturating_add(n) > self.accel_after).then(|| {
-                    self.accel.get_or_init(|| Accel::new(forms, self.kind))
-                })
+                (before.saturating_add(n) > self.accel_after)
+                    .then(|| self.accel.get_or_init(|| Accel::new(forms, self.kind)))
             }
         };
         Some(Searcher {

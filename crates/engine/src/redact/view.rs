@@ -47,10 +47,7 @@ fn hex(b: u8) -> Option<u8> {
 fn hex_at(buf: &[u8], i: usize, n: usize) -> Option<Option<u32>> {
     let mut v = 0u32;
     for k in 0..n {
-        let Some(&b) = buf.get(i + k) else {
-            return None;
-        };
-        match hex(b) {
+        match hex(*buf.get(i + k)?) {
             Some(d) => v = v << 4 | d as u32,
             None => return Some(None),
         }
@@ -164,7 +161,11 @@ fn base64_run(buf: &[u8], end: usize, before: usize) -> usize {
 
 /// A line break (`\n` or `\r\n`) that ends a line of base64.
 fn line_break(buf: &[u8], i: usize, before: usize) -> Class {
-    let start = if i > 0 && buf[i - 1] == b'\r' { i - 1 } else { i };
+    let start = if i > 0 && buf[i - 1] == b'\r' {
+        i - 1
+    } else {
+        i
+    };
     if base64_run(buf, start, before) >= WRAPPED_LINE {
         token(start, i + 1, &[])
     } else {
@@ -281,7 +282,11 @@ fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
     if tokens.is_empty() {
         // The view is the input and nothing here can cover a token; only a
         // tail that a token in the next chunk could complete is held.
-        let open = if last { 0 } else { search.open_suffix_len(&buf[..end]).0 };
+        let open = if last {
+            0
+        } else {
+            search.open_suffix_len(&buf[..end]).0
+        };
         return Scan {
             replaced: None,
             keep: end - open,
@@ -325,11 +330,21 @@ fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
             if to > keep {
                 // The match ate into the tail: only what follows it can
                 // still be open.
-                let rest = if last { 0 } else { search.open_suffix_len(&v[at..]).0 };
-                keep = if rest > 0 { view.input_start(v.len() - rest) } else { end };
+                let rest = if last {
+                    0
+                } else {
+                    search.open_suffix_len(&v[at..]).0
+                };
+                keep = if rest > 0 {
+                    view.input_start(v.len() - rest)
+                } else {
+                    end
+                };
                 limit = view.view_pos(keep);
             }
-            k = view.tokens.partition_point(|t| t.at + (t.len as usize).max(1) <= at);
+            k = view
+                .tokens
+                .partition_point(|t| t.at + (t.len as usize).max(1) <= at);
             continue 'tokens;
         }
         at = at.max(hi);
@@ -432,15 +447,33 @@ mod tests {
     #[test]
     fn the_view_decodes_each_family() {
         assert_eq!(decoded("a%41%2542%25zz%4"), "aAB%zz%4");
-        assert_eq!(decoded(r#"x\u0041\"\/\n\ud83d\ude00\ud83d"#), "xA\"/\n😀\\ud83d");
+        assert_eq!(
+            decoded(r#"x\u0041\"\/\n\ud83d\ude00\ud83d"#),
+            "xA\"/\n😀\\ud83d"
+        );
         let wrapped = "UVVKRFFVSkRRVUpE\r\nUVVKRFFVSkRRVUpE\nR0g=\n.\nx";
-        assert_eq!(decoded(wrapped), "UVVKRFFVSkRRVUpEUVVKRFFVSkRRVUpER0g=\n.\nx");
-        assert_eq!(decoded("prose ends in a word\nnext"), "prose ends in a word\nnext");
+        assert_eq!(
+            decoded(wrapped),
+            "UVVKRFFVSkRRVUpEUVVKRFFVSkRRVUpER0g=\n.\nx"
+        );
+        assert_eq!(
+            decoded("prose ends in a word\nnext"),
+            "prose ends in a word\nnext"
+        );
     }
 
     #[test]
     fn an_unfinished_token_is_held() {
-        for s in ["ab%", "ab%2", "ab%25", "ab%254", "ab\\", "ab\\u00", "ab\\ud83d", "ab\\ud83d\\u"] {
+        for s in [
+            "ab%",
+            "ab%2",
+            "ab%25",
+            "ab%254",
+            "ab\\",
+            "ab\\u00",
+            "ab\\ud83d",
+            "ab\\ud83d\\u",
+        ] {
             let (_, end) = tokens(s.as_bytes(), 0, false);
             assert_eq!(end, 2, "{s:?}");
         }
@@ -457,13 +490,22 @@ mod tests {
         let echo = "<sk_live%5FPARTIAL\\u005f9f%2538e7d>";
         let (out, hit) = redact(&p, echo.as_bytes());
         assert!(hit);
-        assert_eq!(String::from_utf8(out.unwrap()).unwrap(), format!("<{REDACTION_MARKER}>"));
+        assert_eq!(
+            String::from_utf8(out.unwrap()).unwrap(),
+            format!("<{REDACTION_MARKER}>")
+        );
         for cut in 0..echo.len() {
             let mut s = ViewStage::new(p.clone());
-            let mut out = s.push(Bytes::copy_from_slice(&echo.as_bytes()[..cut])).to_vec();
+            let mut out = s
+                .push(Bytes::copy_from_slice(&echo.as_bytes()[..cut]))
+                .to_vec();
             out.extend_from_slice(&s.push(Bytes::copy_from_slice(&echo.as_bytes()[cut..])));
             out.extend_from_slice(&s.finish());
-            assert_eq!(String::from_utf8(out).unwrap(), format!("<{REDACTION_MARKER}>"), "cut {cut}");
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("<{REDACTION_MARKER}>"),
+                "cut {cut}"
+            );
         }
     }
 }

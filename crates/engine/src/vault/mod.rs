@@ -15,6 +15,7 @@ pub mod admin;
 pub mod config;
 pub mod create;
 pub mod crypto;
+mod every_value;
 mod manage;
 pub mod master_key;
 pub mod schema;

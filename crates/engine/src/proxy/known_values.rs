@@ -1,0 +1,72 @@
+//! The redaction patterns of every value this home holds, shared by every
+//! request and rebuilt only when the secrets change.
+//!
+//! An answer is scanned for every value the caller could have injected,
+//! not only this call's: a value stored on an API by one call must not come
+//! back in plain text from another (read-back).
+
+use crate::error::Result;
+use crate::redact::Patterns;
+use crate::vault::Reader;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex};
+
+#[derive(Default)]
+pub struct KnownValues {
+    state: Mutex<Option<Known>>,
+    hasher: RandomState,
+}
+
+struct Known {
+    data_version: i64,
+    fingerprint: u64,
+    /// Hashes of the values the patterns were built from.
+    values: HashSet<u64>,
+    patterns: Arc<Patterns>,
+}
+
+impl KnownValues {
+    /// The patterns of every value in the snapshot `r` reads, which must
+    /// include `injected` (this call's values, read in the same snapshot).
+    /// `data_version` is [`Reader::data_version`], read before the snapshot.
+    pub fn patterns<'v>(
+        &self,
+        r: &Reader<'_>,
+        data_version: i64,
+        injected: impl IntoIterator<Item = &'v str> + Clone,
+    ) -> Result<Arc<Patterns>> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let covers = |k: &Known| {
+            injected
+                .clone()
+                .into_iter()
+                .all(|v| k.values.contains(&self.hasher.hash_one(v)))
+        };
+        if let Some(k) = state.as_mut() {
+            if k.data_version == data_version && covers(k) {
+                return Ok(k.patterns.clone());
+            }
+        }
+        // Something committed since: unchanged secrets keep their patterns.
+        let fingerprint = r.secrets_fingerprint()?;
+        if let Some(k) = state.as_mut() {
+            if k.fingerprint == fingerprint && covers(k) {
+                k.data_version = data_version;
+                return Ok(k.patterns.clone());
+            }
+        }
+        let all = r.every_value()?;
+        let patterns = Arc::new(Patterns::shared(all.iter().map(|v| v.as_bytes()))?);
+        *state = Some(Known {
+            data_version,
+            fingerprint,
+            values: all
+                .iter()
+                .map(|v| self.hasher.hash_one(v.as_str()))
+                .collect(),
+            patterns: patterns.clone(),
+        });
+        Ok(patterns)
+    }
+}

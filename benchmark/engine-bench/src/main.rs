@@ -3,7 +3,10 @@
 //! measured right next to a direct run against the same upstream and
 //! reported as a ratio.
 //!
-//! Usage: engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--json]
+//! Usage: engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--secrets N] [--json]
+//!
+//! Every answer is scanned for every value in the vault, so the vault holds
+//! `--secrets` values (default 100) shaped like API keys; one is injected.
 
 mod upstream;
 
@@ -22,6 +25,7 @@ struct Args {
     seconds: f64,
     stream_mib: u64,
     latency_samples: usize,
+    secrets: usize,
     json: bool,
 }
 
@@ -34,6 +38,7 @@ fn parse_args() -> Args {
         seconds: 3.0,
         stream_mib: 256,
         latency_samples: 2000,
+        secrets: 100,
         json: false,
     };
     let mut it = std::env::args().skip(1);
@@ -63,9 +68,16 @@ fn parse_args() -> Args {
                     .parse()
                     .unwrap_or_else(|_| die("--samples takes a number"))
             }
+            "--secrets" => {
+                a.secrets = val("--secrets")
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .unwrap_or_else(|| die("--secrets takes 1 to 100000"))
+            }
             "--json" => a.json = true,
             "-h" | "--help" => {
-                println!("engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--samples N] [--json]\n\nBuild first: cargo build --release -p agentsecrets-engine -p agentsecrets-bench");
+                println!("engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--samples N] [--secrets N] [--json]\n\n--secrets N: values in the vault (default 100), every one scanned for in every answer\n\nBuild first: cargo build --release -p agentsecrets-engine -p agentsecrets-bench");
                 std::process::exit(0);
             }
             other => die(&format!("unknown argument {other}; see --help")),
@@ -107,6 +119,34 @@ fn cli(engine: &Path, home: &Path, args: &[&str], stdin: &str) {
             "agentsecrets {args:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
+    }
+}
+
+/// Stores `n` more values shaped like API keys, in batches (the values are
+/// made up, so passing them as `KEY=VALUE` does no harm here).
+fn seed_secrets(engine: &Path, home: &Path, n: usize) {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            let len = 24 + (next() % 24) as usize;
+            let body: String = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize] as char)
+                .collect();
+            let prefix = ["sk_live", "ghp", "xoxb", "AKIA", "key"][i % 5];
+            format!("SEED_{i}={prefix}_{body}")
+        })
+        .collect();
+    for batch in items.chunks(250) {
+        let mut args = vec!["--json", "secrets", "set"];
+        args.extend(batch.iter().map(String::as_str));
+        cli(engine, home, &args, "");
     }
 }
 
@@ -312,6 +352,7 @@ async fn main() {
         &format!("{PASSWORD}\n"),
     );
     cli(&args.engine, h, &["secrets", "set", "BENCH_KEY"], VALUE);
+    seed_secrets(&args.engine, h, args.secrets - 1);
     cli(
         &args.engine,
         h,
@@ -417,6 +458,7 @@ async fn main() {
 
     let cpu_per_req_us = cpu.as_secs_f64() * 1e6 / en.max(1) as f64;
     let report = serde_json::json!({
+        "secrets_in_vault": args.secrets,
         "latency_c1": {
             "direct_p50_ms": ms(percentile(&d, 0.5)), "direct_p99_ms": ms(percentile(&d, 0.99)),
             "engine_p50_ms": ms(percentile(&e, 0.5)), "engine_p99_ms": ms(percentile(&e, 0.99)),
@@ -445,7 +487,7 @@ async fn main() {
     let l = &report["latency_c1"];
     let t = &report["throughput_c64"];
     let s = &report["stream"];
-    println!("engine benchmark (one loopback upstream; engine over its Unix socket; ratios are engine / direct)\n");
+    println!("engine benchmark (one loopback upstream; engine over its Unix socket; {} secrets in the vault; ratios are engine / direct)\n", args.secrets);
     println!("latency, concurrency 1   direct p50 {:.3} ms  p99 {:.3} ms | engine p50 {:.3} ms  p99 {:.3} ms | ratio p50 {:.2}x  p99 {:.2}x  (added {:.3} ms)",
         l["direct_p50_ms"].as_f64().unwrap(), l["direct_p99_ms"].as_f64().unwrap(), l["engine_p50_ms"].as_f64().unwrap(), l["engine_p99_ms"].as_f64().unwrap(),
         l["ratio_p50"].as_f64().unwrap(), l["ratio_p99"].as_f64().unwrap(), l["added_p50_ms"].as_f64().unwrap());

@@ -50,9 +50,32 @@ pub fn start(stream_bytes: u64) -> Upstream {
     Upstream { addr, connections }
 }
 
+/// 64 KiB of text shaped like a JSON API answer (ids, words, numbers,
+/// URLs, escaped quotes and line breaks), the kind of body a redactor
+/// really scans.
+fn json_chunk() -> Bytes {
+    let mut out = Vec::with_capacity(64 * 1024);
+    let mut i = 0x9E37_79B9u64;
+    while out.len() < 64 * 1024 {
+        i = i
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let item = format!(
+            "{{\"id\":\"obj_{:016x}\",\"amount\":{},\"description\":\"Order #{} for \\\"customer\\\"\\n\",\"url\":\"https://api.example.com/v1/charges/{:x}?expand=data\"}},\n",
+            i,
+            i % 100_000,
+            i % 9973,
+            i >> 20
+        );
+        out.extend_from_slice(item.as_bytes());
+    }
+    out.truncate(64 * 1024);
+    Bytes::from(out)
+}
+
 fn answer(path: &str, stream_bytes: u64) -> Response<BoxBody<Bytes, std::io::Error>> {
     if path == "/stream" {
-        let chunk = Bytes::from(vec![b'a'; 64 * 1024]);
+        let chunk = json_chunk();
         let n = stream_bytes / chunk.len() as u64;
         let frames = futures_util::stream::iter(
             (0..n).map(move |_| Ok::<_, std::io::Error>(Frame::data(chunk.clone()))),

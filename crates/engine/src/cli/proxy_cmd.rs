@@ -22,8 +22,12 @@ pub enum ProxyCommand {
         /// Seconds to wait for upstream response headers, and the longest pause mid-body.
         #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         timeout_secs: u64,
-        /// Cut upstream response bodies after this many MiB.
-        #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+        /// Seconds a streamed answer may take from its headers to its last byte, however
+        /// steadily it trickles (then it is cut with UPSTREAM_TIMEOUT).
+        #[arg(long, value_name = "S", env = "AGENTSECRETS_DEADLINE_SECS", default_value_t = crate::proxy::DEFAULT_DEADLINE_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        deadline_secs: u64,
+        /// Cut upstream response bodies after this many MiB (decoded size; then RESPONSE_TOO_LARGE).
+        #[arg(long, value_name = "MIB", env = "AGENTSECRETS_MAX_RESPONSE_MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
         max_response_mib: u64,
         /// Worker threads. One keeps each request on one core and serves well over 10 000
         /// proxied requests a second.
@@ -54,10 +58,11 @@ pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
             port,
             detach: true,
             timeout_secs,
+            deadline_secs,
             max_response_mib,
             threads,
         } => {
-            let opts = serve_options(port, timeout_secs, max_response_mib, threads);
+            let opts = serve_options(port, timeout_secs, deadline_secs, max_response_mib, threads);
             let line = lifecycle::start_detached(&ctx.home, &opts, lifecycle::DEFAULT_TIMEOUT)?;
             ctx.out.result(&line, || line.human());
             Ok(())
@@ -66,10 +71,11 @@ pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
             port,
             detach: false,
             timeout_secs,
+            deadline_secs,
             max_response_mib,
             threads,
         } => {
-            let opts = serve_options(port, timeout_secs, max_response_mib, threads);
+            let opts = serve_options(port, timeout_secs, deadline_secs, max_response_mib, threads);
             let pipe = std::env::var_os(lifecycle::READY_PIPE_ENV).is_some_and(|v| v == "1");
             let out = ctx.out;
             lifecycle::run_foreground(&ctx.home, opts, move |line: &ReadyLine| {
@@ -183,11 +189,13 @@ fn logs_table(events: &[AuditEvent]) -> String {
 fn serve_options(
     port: u16,
     timeout_secs: u64,
+    deadline_secs: u64,
     max_response_mib: u64,
     threads: u16,
 ) -> ServeOptions {
     let mut opts = ServeOptions::new(port);
     opts.timeout = std::time::Duration::from_secs(timeout_secs);
+    opts.deadline = std::time::Duration::from_secs(deadline_secs);
     opts.max_response_bytes = max_response_mib << 20;
     opts.threads = usize::from(threads);
     opts

@@ -271,6 +271,7 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
     cmd.args(["--json", "proxy", "start"])
         .args(["--port", &opts.port.to_string()])
         .args(["--timeout-secs", &opts.timeout.as_secs().to_string()])
+        .args(["--deadline-secs", &opts.deadline.as_secs().to_string()])
         .args([
             "--max-response-mib",
             &(opts.max_response_bytes >> 20).to_string(),

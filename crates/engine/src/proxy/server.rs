@@ -71,6 +71,7 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
         header_case: Default::default(),
         limits: Limits {
             timeout: opts.timeout,
+            deadline: opts.deadline,
             max_response_bytes: opts.max_response_bytes,
         },
         audit_log: AuditLog::open(&home)?,

@@ -3,9 +3,11 @@
 //! Order for every `/proxy` request: authenticate → scope → allowlist →
 //! resolve → inject → forward → redact → audit.
 
+mod accept;
 pub mod auth;
 pub mod body;
 pub mod body_json;
+pub mod caps;
 pub mod forward;
 pub mod handler;
 pub mod header_case;
@@ -86,7 +88,7 @@ impl Shared {
     /// Appends an audit event; a failure is reported on stderr, never to the caller.
     pub fn audit(&self, event: &AuditEvent) {
         if let Err(e) = self.audit_log.append(event) {
-            eprintln!("agentsecrets proxy: {e}");
+            crate::diag::note(format_args!("agentsecrets proxy: {e}"));
         }
     }
 }

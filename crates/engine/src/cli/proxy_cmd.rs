@@ -78,13 +78,17 @@ pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
             let opts = serve_options(port, timeout_secs, deadline_secs, max_response_mib, threads);
             let pipe = std::env::var_os(lifecycle::READY_PIPE_ENV).is_some_and(|v| v == "1");
             let out = ctx.out;
-            lifecycle::run_foreground(&ctx.home, opts, move |line: &ReadyLine| {
+            let result = lifecycle::run_foreground(&ctx.home, opts, move |line: &ReadyLine| {
                 if pipe {
                     lifecycle::report_ready_on_pipe(line);
                 } else {
                     out.result(line, || line.human());
                 }
-            })
+            });
+            if let (true, Err(e)) = (pipe, &result) {
+                lifecycle::report_error_on_pipe(&super::explain(&ctx.home, e.clone()));
+            }
+            result
         }
         ProxyCommand::Stop => {
             let stopped = lifecycle::stop(&ctx.home, lifecycle::DEFAULT_TIMEOUT)?;
@@ -131,10 +135,10 @@ pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
             };
             let (events, skipped) = audit::read(&ctx.home, &filter)?;
             if skipped > 0 {
-                eprintln!(
+                crate::diag::note(format_args!(
                     "note: {skipped} unreadable line(s) in {} were skipped",
                     ctx.home.audit_log_path().display()
-                );
+                ));
             }
             ctx.out.result(&events, || logs_table(&events));
             Ok(())

@@ -12,6 +12,11 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum ProxyCommand {
     /// Start the proxy on 127.0.0.1:PORT and $AGENTSECRETS_HOME/run/proxy.sock.
+    #[command(
+        after_help = "Connections: the soft file-descriptor limit is raised to the hard one and the \
+                      connection caps follow from it, with a quarter kept for the Unix socket. A TCP \
+                      connection that has not sent the caller token 5 s after it was accepted is closed."
+    )]
     Start {
         /// TCP port on 127.0.0.1 (0 picks a free one).
         #[arg(long, env = "AGENTSECRETS_PORT", default_value_t = 8765)]

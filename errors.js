@@ -122,6 +122,13 @@ class ClientClosed extends AgentSecretsError {}
 /** Any other engine failure (vault, internal, limits, unreadable upstream encoding). */
 class EngineError extends AgentSecretsError {}
 
+/**
+ * The answer is over a response size limit: the call's `maxResponseBytes`
+ * (reading stopped there) or the engine's `--max-response-mib` (the engine
+ * cut it). Nothing of it is returned.
+ */
+class ResponseTooLarge extends AgentSecretsError {}
+
 /** Which class each code maps to. */
 const CLASS_BY_CODE = {
   ENGINE_NOT_RUNNING: AgentSecretsNotRunning,
@@ -155,6 +162,7 @@ const CLASS_BY_CODE = {
   CLIENT_CLOSED: ClientClosed,
   UPSTREAM_ENCODING: EngineError,
   REQUEST_TOO_LARGE: EngineError,
+  RESPONSE_TOO_LARGE: ResponseTooLarge,
   VAULT_ERROR: EngineError,
   ALREADY_EXISTS: EngineError,
   INTERNAL: EngineError,
@@ -228,6 +236,7 @@ module.exports = {
   BackendUnsupported,
   ClientClosed,
   EngineError,
+  ResponseTooLarge,
   CLASS_BY_CODE,
   errorFromRecord,
   convertError,

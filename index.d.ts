@@ -27,6 +27,8 @@ export interface AgentSecretsOptions {
   timeoutMs?: number
   /** Default of `throwOnHttpError` (true). */
   throwOnHttpError?: boolean
+  /** Default of `maxResponseBytes` (64 MiB). */
+  maxResponseBytes?: number
 }
 
 /** A request body: objects and arrays are sent as JSON (a plain object as a form when `formField` is given); the rest as is. */
@@ -73,6 +75,13 @@ export interface CallOptions {
   workspace?: string
   /** Project of this call only (our engine; refused by the upstream proxy). */
   project?: string
+  /**
+   * Largest response body read into this process, in bytes, after decoding
+   * (a small compressed answer can expand enormously). Default 67108864
+   * (64 MiB); an integer from 1 to 4294967296 (4 GiB). A larger answer
+   * rejects with `ResponseTooLarge` and nothing of it is kept.
+   */
+  maxResponseBytes?: number
 }
 
 /** Which backend the client uses. */
@@ -440,6 +449,12 @@ export declare class BackendUnsupported extends AgentSecretsError {}
 export declare class ClientClosed extends AgentSecretsError {}
 /** Any other engine failure (vault, internal, limits, unreadable encoding). */
 export declare class EngineError extends AgentSecretsError {}
+/**
+ * The answer is over a response size limit (code `RESPONSE_TOO_LARGE`): the
+ * call's `maxResponseBytes` (reading stopped there) or the engine's
+ * `--max-response-mib` (the engine cut it). Nothing of the answer is returned.
+ */
+export declare class ResponseTooLarge extends AgentSecretsError {}
 
 /** Maps an error from the native addon to its class (others are returned unchanged). */
 export declare function convertError(err: unknown): unknown

@@ -36,4 +36,5 @@ module.exports = {
   BackendUnsupported: errors.BackendUnsupported,
   ClientClosed: errors.ClientClosed,
   EngineError: errors.EngineError,
+  ResponseTooLarge: errors.ResponseTooLarge,
 }

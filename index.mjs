@@ -33,6 +33,7 @@ export const {
   BackendUnsupported,
   ClientClosed,
   EngineError,
+  ResponseTooLarge,
 } = cjs
 
 export default cjs

@@ -14,6 +14,7 @@ import {
   InvalidArgument,
   AllowlistModificationDenied,
   BackendUnsupported,
+  ResponseTooLarge,
   SpawnedProcess,
   type CallOptions,
   type SpawnOptions,
@@ -26,6 +27,7 @@ export async function readmeExamples(abortController: AbortController): Promise<
   const client = new AgentSecrets()
   new AgentSecrets({ port: 9000 })
   new AgentSecrets({ workspace: 'Acme', project: 'payments' })
+  new AgentSecrets({ maxResponseBytes: 16 * 1024 * 1024 })
   new AgentSecrets({ autoStart: false })
   new AgentSecrets({ home: '/tmp/agentsecrets-home', cli: '/usr/local/bin/agentsecrets', timeoutMs: 10_000, agentId: 'my-agent' })
 
@@ -80,6 +82,7 @@ export async function readmeExamples(abortController: AbortController): Promise<
     else if (e instanceof SecretNotFound) console.log(`Run: agentsecrets secrets set ${e.key}`)
     else if (e instanceof UpstreamError) console.log(`API returned ${e.statusCode}: ${e.body} (${e.url})`, e.headers)
     else if (e instanceof TimeoutError || e instanceof AbortError || e instanceof InvalidArgument) console.log(e.code)
+    else if (e instanceof ResponseTooLarge) console.log(e.fixHint)
     else if (e instanceof AgentSecretsError) console.log(e.code, e.fixHint, e.cause)
   }
 

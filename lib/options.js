@@ -6,7 +6,7 @@
 
 const { InvalidArgument } = require('../errors.js')
 
-const CLIENT_OPTIONS = ['port', 'workspace', 'project', 'autoStart', 'home', 'cli', 'agentId', 'timeoutMs', 'throwOnHttpError']
+const CLIENT_OPTIONS = ['port', 'workspace', 'project', 'autoStart', 'home', 'cli', 'agentId', 'timeoutMs', 'throwOnHttpError', 'maxResponseBytes']
 
 const CALL_OPTIONS = [
   'method',
@@ -24,9 +24,13 @@ const CALL_OPTIONS = [
   'throwOnHttpError',
   'workspace',
   'project',
+  'maxResponseBytes',
 ]
 
 const MAX_TIMEOUT_MS = 0xffffffff
+
+/** Upper bound of `maxResponseBytes`: 4 GiB. */
+const MAX_RESPONSE_BYTES = 2 ** 32
 
 function invalid(message) {
   return new InvalidArgument(`${message}\nTo fix: correct the argument; nothing was sent`, {
@@ -74,6 +78,14 @@ function optTimeout(v, name = 'timeoutMs') {
     throw invalid(`${name} must be a number of milliseconds between 0 and ${MAX_TIMEOUT_MS} (0 disables it)`)
   }
   return Math.ceil(v)
+}
+
+function optResponseLimit(v) {
+  if (v === undefined) return undefined
+  if (!Number.isInteger(v) || v < 1 || v > MAX_RESPONSE_BYTES) {
+    throw invalid(`maxResponseBytes must be an integer number of bytes from 1 to ${MAX_RESPONSE_BYTES} (4 GiB), got ${typeof v === 'number' ? v : describe(v)}`)
+  }
+  return v
 }
 
 /** `{ name: secretName }` → `[{ name, value }]`, checking every secret name is a string. */
@@ -170,7 +182,7 @@ function isAbortSignal(v) {
 
 /**
  * Client options → the addon's options plus call defaults.
- * @returns {{ native: object, defaults: { agentId?: string, timeoutMs?: number, throwOnHttpError?: boolean } }}
+ * @returns {{ native: object, defaults: { agentId?: string, timeoutMs?: number, throwOnHttpError?: boolean, maxResponseBytes?: number } }}
  */
 function normalizeClientOptions(options) {
   if (options === undefined || options === null) options = {}
@@ -193,6 +205,7 @@ function normalizeClientOptions(options) {
       agentId: optString(options.agentId, 'agentId'),
       timeoutMs: optTimeout(options.timeoutMs),
       throwOnHttpError: optBool(options.throwOnHttpError, 'throwOnHttpError'),
+      maxResponseBytes: optResponseLimit(options.maxResponseBytes),
     },
   }
 }
@@ -242,6 +255,7 @@ function normalizeCall(url, options, defaults = {}) {
     throwOnHttpError: optBool(options.throwOnHttpError, 'throwOnHttpError') ?? defaults.throwOnHttpError,
     workspace: optString(options.workspace, 'workspace'),
     project: optString(options.project, 'project'),
+    maxResponseBytes: optResponseLimit(options.maxResponseBytes) ?? defaults.maxResponseBytes,
   }
   for (const k of Object.keys(request)) if (request[k] === undefined) delete request[k]
   return { request, signal }

@@ -258,6 +258,7 @@ async fn run_call(inner: &Inner, call: PreparedCall) -> SdkResult<NativeResponse
                 .await
                 .map_err(|e| e.into_inner())?
         }
+        Err(SendError::Answer(e)) => return Err(e),
         Err(SendError::Other(e)) => {
             // Mid-call failure: not retried (the request may have been
             // forwarded), but the next call rediscovers the engine.

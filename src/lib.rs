@@ -5,6 +5,7 @@
 
 #![deny(clippy::all)]
 
+mod body;
 mod cli_runner;
 mod client;
 mod discovery;

@@ -47,6 +47,8 @@ pub struct NativeCallRequest {
     pub workspace: Option<String>,
     /// Project for this call (overrides the client's).
     pub project: Option<String>,
+    /// Largest response body read, in bytes (after decoding); default 64 MiB.
+    pub max_response_bytes: Option<i64>,
 }
 
 /// Default whole-call timeout.
@@ -65,6 +67,7 @@ pub struct PreparedCall {
     pub throw_on_http_error: bool,
     pub workspace: Option<String>,
     pub project: Option<String>,
+    pub max_response_bytes: u64,
 }
 
 impl PreparedCall {
@@ -139,6 +142,16 @@ impl PreparedCall {
         let workspace = scope("workspace", req.workspace.as_deref().or(workspace))?;
         let project = scope("project", req.project.as_deref().or(project))?;
 
+        let max_response_bytes = match req.max_response_bytes {
+            None => crate::body::DEFAULT_MAX_RESPONSE_BYTES,
+            Some(n) if n > 0 => n as u64,
+            Some(_) => {
+                return Err(SdkError::invalid(
+                    "maxResponseBytes must be a positive number of bytes",
+                ))
+            }
+        };
+
         Ok(PreparedCall {
             url,
             method,
@@ -150,6 +163,7 @@ impl PreparedCall {
             throw_on_http_error: req.throw_on_http_error.unwrap_or(true),
             workspace,
             project,
+            max_response_bytes,
         })
     }
 }

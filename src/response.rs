@@ -5,6 +5,7 @@
 //! headers and body as the engine returned them (redacted), a flag, a duration.
 
 use crate::errors::{sdk_codes, SdkError, SdkResult};
+use agentsecrets_wire::error::Cut;
 use agentsecrets_wire::{headers as h, EngineErrorBody, ErrorCode, REDACTION_MARKER};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
@@ -83,6 +84,13 @@ pub fn classify(
         if let Some(code) = answer.headers.get(h::ENGINE_ERROR) {
             return Err(engine_error(code, &answer));
         }
+        if let Some(code) = answer
+            .trailers
+            .as_ref()
+            .and_then(|t| t.get(h::ENGINE_ERROR))
+        {
+            return Err(cut_error(code, answer.status));
+        }
     }
     if peer == Peer::UpstreamProxy {
         if let Some(e) = legacy_proxy_error(answer.status, &answer.body) {
@@ -147,6 +155,21 @@ fn engine_error(code_header: &http::HeaderValue, answer: &RawAnswer) -> SdkError
         .unwrap_or(ErrorCode::Internal);
     let body = EngineErrorBody::new(code, format!("the engine refused the call ({code})"));
     SdkError::from_engine(body, answer.status)
+}
+
+/// The engine cut a streamed body and said why in its error trailer: the
+/// body read so far is incomplete and is dropped.
+fn cut_error(code_trailer: &http::HeaderValue, status: u16) -> SdkError {
+    let code = code_trailer
+        .to_str()
+        .ok()
+        .and_then(ErrorCode::parse)
+        .unwrap_or(ErrorCode::Internal);
+    let body = match Cut::from_code(code) {
+        Some(cut) => cut.body(),
+        None => EngineErrorBody::new(code, format!("the engine ended the answer early ({code})")),
+    };
+    SdkError::from_engine(body, status)
 }
 
 /// Recognises the upstream Go proxy's own errors by their exact body shape,

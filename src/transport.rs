@@ -2,12 +2,12 @@
 //! (extension protocol) or the upstream proxy (legacy headers), and direct
 //! calls when nothing is injected.
 
+use crate::body::{self, ReadError};
 use crate::discovery::{Backend, BackendKind};
 use crate::errors::{sdk_codes, SdkError, SdkResult};
 use crate::options::PreparedCall;
 use crate::response::RawAnswer;
 use agentsecrets_wire::{headers as h, scope};
-use http_body_util::BodyExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -65,13 +65,16 @@ pub fn direct_client() -> SdkResult<reqwest::Client> {
 pub enum SendError {
     /// The connection could not be made: nothing was sent.
     Connect(SdkError),
+    /// The backend answered, but the answer was refused (too large): the
+    /// backend itself is fine.
+    Answer(SdkError),
     Other(SdkError),
 }
 
 impl SendError {
     pub fn into_inner(self) -> SdkError {
         match self {
-            SendError::Connect(e) | SendError::Other(e) => e,
+            SendError::Connect(e) | SendError::Answer(e) | SendError::Other(e) => e,
         }
     }
 }
@@ -150,7 +153,7 @@ pub async fn send_proxied(backend: &Backend, call: &PreparedCall) -> Result<RawA
         BackendKind::Engine => "the agentsecrets engine",
         BackendKind::UpstreamProxy => "the upstream AgentSecrets proxy",
     };
-    execute(rb, |e| proxy_failure(peer, e)).await
+    execute(rb, call.max_response_bytes, |e| proxy_failure(peer, e)).await
 }
 
 /// Sends `call` straight to its target.
@@ -159,11 +162,15 @@ pub async fn send_direct(
     call: &PreparedCall,
 ) -> Result<RawAnswer, SendError> {
     let url = call.url.to_string();
-    execute(direct_request(client, call), |e| direct_failure(&url, e)).await
+    execute(direct_request(client, call), call.max_response_bytes, |e| {
+        direct_failure(&url, e)
+    })
+    .await
 }
 
 async fn execute(
     rb: reqwest::RequestBuilder,
+    limit: u64,
     fail: impl Fn(&reqwest::Error) -> SdkError,
 ) -> Result<RawAnswer, SendError> {
     let res = rb.send().await.map_err(|e| {
@@ -175,18 +182,20 @@ async fn execute(
     })?;
     let status = res.status().as_u16();
     let headers = res.headers().clone();
+    // The decoded length is unknown when reqwest decompresses (direct calls).
+    let declared = res.content_length();
     let res: http::Response<reqwest::Body> = res.into();
-    let collected = res
-        .into_body()
-        .collect()
+    let read = body::read_bounded(res.into_body(), declared, limit)
         .await
-        .map_err(|e| SendError::Other(fail(&e)))?;
-    let trailers = collected.trailers().cloned();
+        .map_err(|e| match e {
+            ReadError::TooLarge => SendError::Answer(body::too_large(limit)),
+            ReadError::Failed(e) => SendError::Other(fail(&e)),
+        })?;
     Ok(RawAnswer {
         status,
         headers,
-        trailers,
-        body: collected.to_bytes(),
+        trailers: read.trailers,
+        body: read.bytes,
     })
 }
 

@@ -73,11 +73,37 @@ impl EngineError {
         EngineError::new(ErrorCode::Internal, message)
     }
 
-    /// A vault/disk failure; `context` says what was being done.
-    pub fn vault(context: &str, err: impl fmt::Display) -> Self {
+    /// A vault/disk failure; `context` says what was being done. A full
+    /// disk says so (it is not a permission problem).
+    pub fn vault<E: fmt::Display + 'static>(context: &str, err: E) -> Self {
+        if is_disk_full(&err) {
+            return EngineError::disk_full(context, err);
+        }
         EngineError::new(ErrorCode::VaultError, format!("{context}: {err}")).fix(
             "check that AGENTSECRETS_HOME is readable and writable by you, and that `agentsecrets init` was run",
         )
+    }
+
+    /// The disk (or the quota) holding the home is full.
+    pub fn disk_full(context: &str, err: impl fmt::Display) -> Self {
+        EngineError::new(
+            ErrorCode::VaultError,
+            format!("{context}: the disk is full ({err})"),
+        )
+        .fix(DISK_FULL_FIX)
+    }
+
+    /// This failure happened while the disk holding the home is full: say
+    /// so, instead of the generic fix (permissions).
+    pub fn on_full_disk(mut self) -> Self {
+        if self.fix.as_deref() != Some(DISK_FULL_FIX) {
+            self.message = format!(
+                "{} (the disk holding AGENTSECRETS_HOME is full)",
+                self.message
+            );
+            self.fix = Some(DISK_FULL_FIX.to_owned());
+        }
+        self
     }
 
     pub fn not_initialized(home: &std::path::Path) -> Self {
@@ -119,6 +145,22 @@ impl EngineError {
             _ => 1,
         }
     }
+}
+
+const DISK_FULL_FIX: &str = "free space on the file system that holds AGENTSECRETS_HOME (see `df -h \"$AGENTSECRETS_HOME\"`), then retry";
+
+/// Whether `err` is an out-of-space error: `ENOSPC`/`EDQUOT` from the
+/// system, or SQLite's `SQLITE_FULL`.
+fn is_disk_full(err: &dyn std::any::Any) -> bool {
+    if let Some(e) = err.downcast_ref::<std::io::Error>() {
+        return e.kind() == std::io::ErrorKind::StorageFull
+            || e.kind() == std::io::ErrorKind::QuotaExceeded
+            || matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT));
+    }
+    if let Some(rusqlite::Error::SqliteFailure(f, _)) = err.downcast_ref::<rusqlite::Error>() {
+        return f.code == rusqlite::ErrorCode::DiskFull;
+    }
+    false
 }
 
 impl fmt::Display for EngineError {

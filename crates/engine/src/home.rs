@@ -87,6 +87,31 @@ impl Home {
     }
 }
 
+/// Below this much free space the disk counts as full: SQLite and the run
+/// files need a few pages to open and write.
+const FULL_BELOW_BYTES: u64 = 64 * 1024;
+
+/// Whether the file system holding `path` (or its nearest existing
+/// ancestor) has less than a few pages free for this user. `false` when it
+/// cannot be told.
+pub fn disk_full(path: &Path) -> bool {
+    let Some(dir) = path.ancestors().find(|p| p.exists()) else {
+        return false;
+    };
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: a zeroed statvfs is a valid out-parameter; `c` is a valid C string.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return false;
+    }
+    // The field types differ between platforms (u32 blocks on macOS).
+    #[allow(clippy::useless_conversion)]
+    let free = u64::from(st.f_bavail).saturating_mul(u64::from(st.f_frsize));
+    free < FULL_BELOW_BYTES
+}
+
 /// Creates `dir` (and parents) with mode 0700 and tightens it if it exists.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     fs::DirBuilder::new()

@@ -7,6 +7,7 @@
 pub mod allowlist;
 pub mod audit;
 pub mod cli;
+pub mod diag;
 pub mod envrun;
 pub mod error;
 pub mod home;

@@ -66,6 +66,9 @@ codes! {
     UpstreamEncoding = ("UPSTREAM_ENCODING", 502, "upstream_encoding"),
     /// Request headers or body over the engine's limits.
     RequestTooLarge = ("REQUEST_TOO_LARGE", 413, "request_too_large"),
+    /// The upstream's answer is over a response size limit: the engine's
+    /// (`--max-response-mib`) or the SDK's (`maxResponseBytes`).
+    ResponseTooLarge = ("RESPONSE_TOO_LARGE", 502, "response_too_large"),
     /// An admin password is needed (allowlist changes).
     AllowlistModificationDenied = ("ALLOWLIST_MODIFICATION_DENIED", 403, "allowlist_modification_denied"),
     /// Vault unreadable, key missing, disk error.
@@ -133,9 +136,75 @@ impl EngineErrorBody {
     }
 }
 
+/// Why the engine ended a streamed answer early. The engine sends the code
+/// as the `X-AS-Engine-Error` trailer (when the caller asked for trailers);
+/// [`Cut::body`] is the error both sides describe it with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Over the engine's response size limit.
+    TooLarge,
+    /// No byte for longer than the engine's timeout.
+    Stalled,
+    /// Not complete within the engine's whole-answer deadline.
+    TooSlow,
+    /// The upstream connection failed mid-body.
+    Failed,
+}
+
+impl Cut {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            Cut::TooLarge => ErrorCode::ResponseTooLarge,
+            Cut::Stalled | Cut::TooSlow => ErrorCode::UpstreamTimeout,
+            Cut::Failed => ErrorCode::UpstreamUnreachable,
+        }
+    }
+
+    /// The cut a trailer code names (stalled and too slow share a code).
+    pub fn from_code(code: ErrorCode) -> Option<Cut> {
+        match code {
+            ErrorCode::ResponseTooLarge => Some(Cut::TooLarge),
+            ErrorCode::UpstreamTimeout => Some(Cut::TooSlow),
+            ErrorCode::UpstreamUnreachable => Some(Cut::Failed),
+            _ => None,
+        }
+    }
+
+    /// What happened, without any upstream text.
+    pub fn message(self) -> &'static str {
+        match self {
+            Cut::TooLarge => "the engine cut the upstream's answer at its response size limit",
+            Cut::Stalled => "the engine cut the upstream's answer: it stopped sending for longer than the engine's timeout",
+            Cut::TooSlow => "the engine cut the upstream's answer: it was too slow (it paused past the engine's timeout, or did not finish within its response deadline)",
+            Cut::Failed => "the upstream's answer broke off mid-body (connection lost or malformed encoding)",
+        }
+    }
+
+    pub fn fix(self) -> &'static str {
+        match self {
+            Cut::TooLarge => "ask the API for less (pagination, a smaller range), or have the engine started with a larger --max-response-mib (AGENTSECRETS_MAX_RESPONSE_MIB)",
+            Cut::Stalled | Cut::TooSlow => "check that the upstream answers promptly, or have the engine started with larger --timeout-secs / --deadline-secs (AGENTSECRETS_DEADLINE_SECS)",
+            Cut::Failed => "retry; check that the upstream is healthy",
+        }
+    }
+
+    pub fn body(self) -> EngineErrorBody {
+        EngineErrorBody::new(self.code(), self.message()).with_fix(self.fix())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_cut_is_named_by_its_code() {
+        for cut in [Cut::TooLarge, Cut::TooSlow, Cut::Failed] {
+            assert_eq!(Cut::from_code(cut.code()), Some(cut));
+        }
+        assert_eq!(Cut::from_code(Cut::Stalled.code()), Some(Cut::TooSlow));
+        assert_eq!(Cut::from_code(ErrorCode::Internal), None);
+    }
 
     #[test]
     fn codes_round_trip() {

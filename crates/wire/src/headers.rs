@@ -24,13 +24,17 @@ pub const TOKEN: &str = "x-as-token";
 
 /// Response: set only by the engine on errors it generated; its value is an
 /// [`crate::ErrorCode`]. Upstream responses never carry it (the engine strips
-/// every `X-AS-*` header an upstream sends), so it cannot be forged.
+/// every `X-AS-*` header an upstream sends), so it cannot be forged. Also a
+/// trailer (when the caller sent `TE: trailers`): the engine cut a streamed
+/// body (see [`crate::error::Cut`]); the body before it is incomplete.
 pub const ENGINE_ERROR: &str = "x-as-engine-error";
 /// Response: the engine's name and version on every response it produces.
 pub const ENGINE: &str = "x-as-engine";
 /// Response trailer (when the caller sent `TE: trailers`): `true` when any
 /// echoed secret was redacted from the headers or body.
 pub const REDACTED: &str = "x-as-redacted";
+/// The `Trailer` header of a streamed answer when the caller asked for trailers.
+pub const TRAILERS: &str = "x-as-redacted, x-as-engine-error";
 /// Response header: `true` when a response header was redacted (known
 /// before the body streams).
 pub const HEADERS_REDACTED: &str = "x-as-headers-redacted";

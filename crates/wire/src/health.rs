@@ -32,6 +32,8 @@ pub mod features {
     pub const UNIX_SOCKET: &str = "unix-socket";
     pub const STREAMING_REDACTION: &str = "streaming-redaction";
     pub const REDACTED_TRAILER: &str = "redacted-trailer";
+    /// A streamed body the engine cuts ends with an `X-AS-Engine-Error` trailer.
+    pub const ERROR_TRAILER: &str = "error-trailer";
 }
 
 impl Health {

@@ -138,6 +138,6 @@ fn event(
 /// The command already ran; a failed audit write is reported, not fatal.
 fn append(log: &AuditLog, ev: AuditEvent) {
     if let Err(e) = log.append(&ev) {
-        eprintln!("agentsecrets: warning: {}", e.message);
+        crate::diag::note(format_args!("agentsecrets: warning: {}", e.message));
     }
 }

@@ -85,6 +85,21 @@ pub struct Context {
     pub out: output::Output,
 }
 
+/// A vault or disk failure while the home's disk is full is reported as
+/// that, whatever the lower layer called it (SQLite says "disk I/O error"
+/// when it cannot size its shared-memory file).
+pub(crate) fn explain(home: &Home, e: crate::error::EngineError) -> crate::error::EngineError {
+    let disk_errors = [
+        agentsecrets_wire::ErrorCode::VaultError,
+        agentsecrets_wire::ErrorCode::Internal,
+    ];
+    if disk_errors.contains(&e.code) && crate::home::disk_full(&home.root) {
+        e.on_full_disk()
+    } else {
+        e
+    }
+}
+
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let out = output::Output { json: cli.json };
@@ -103,7 +118,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Env(a) => env_cmd::run(&ctx, a),
     };
     match result {
+        Ok(0) if crate::diag::output_lost() => 1,
         Ok(code) => code,
-        Err(e) => ctx.out.error(&e),
+        Err(e) => ctx.out.error(&explain(&ctx.home, e)),
     }
 }

@@ -1,6 +1,9 @@
 //! Printing results: a plain table for people, JSON with `--json`.
 //! Errors go to stderr: a message and a fix, or the engine error body as JSON.
+//! Nothing here panics when a stream cannot be written (closed pipe, full
+//! disk): the line is dropped.
 
+use crate::diag;
 use crate::error::EngineError;
 use serde::Serialize;
 
@@ -12,10 +15,12 @@ pub struct Output {
 impl Output {
     /// Prints `value` as JSON on stdout.
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).expect("results serialise")
-        );
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => {
+                diag::out(text);
+            }
+            Err(e) => diag::note(format_args!("error: cannot print the result: {e}")),
+        }
     }
 
     /// Prints a JSON value with `--json`, else the text from `human`.
@@ -25,7 +30,7 @@ impl Output {
         } else {
             let text = human();
             if !text.is_empty() {
-                println!("{}", text.trim_end_matches('\n'));
+                diag::out(text.trim_end_matches('\n'));
             }
         }
     }
@@ -35,7 +40,7 @@ impl Output {
         if self.json {
             self.json(&serde_json::json!({ "ok": true, "message": message }));
         } else {
-            println!("{message}");
+            diag::out(message);
         }
     }
 
@@ -43,11 +48,11 @@ impl Output {
     pub fn error(&self, e: &EngineError) -> i32 {
         if self.json {
             let body = serde_json::json!({ "error": e.to_body() });
-            eprintln!("{body}");
+            diag::note(body);
         } else {
-            eprintln!("error: {}", e.message);
+            diag::note(format_args!("error: {}", e.message));
             if let Some(fix) = &e.fix {
-                eprintln!("  fix: {fix}");
+                diag::note(format_args!("  fix: {fix}"));
             }
         }
         e.exit_code()

@@ -12,6 +12,11 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum ProxyCommand {
     /// Start the proxy on 127.0.0.1:PORT and $AGENTSECRETS_HOME/run/proxy.sock.
+    #[command(
+        after_help = "Connections: the soft file-descriptor limit is raised to the hard one and the \
+                      connection caps follow from it, with a quarter kept for the Unix socket. A TCP \
+                      connection that has not sent the caller token 5 s after it was accepted is closed."
+    )]
     Start {
         /// TCP port on 127.0.0.1 (0 picks a free one).
         #[arg(long, env = "AGENTSECRETS_PORT", default_value_t = 8765)]
@@ -22,8 +27,12 @@ pub enum ProxyCommand {
         /// Seconds to wait for upstream response headers, and the longest pause mid-body.
         #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         timeout_secs: u64,
-        /// Cut upstream response bodies after this many MiB.
-        #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+        /// Seconds a streamed answer may take from its headers to its last byte, however
+        /// steadily it trickles (then it is cut with UPSTREAM_TIMEOUT).
+        #[arg(long, value_name = "S", env = "AGENTSECRETS_DEADLINE_SECS", default_value_t = crate::proxy::DEFAULT_DEADLINE_SECS, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        deadline_secs: u64,
+        /// Cut upstream response bodies after this many MiB (decoded size; then RESPONSE_TOO_LARGE).
+        #[arg(long, value_name = "MIB", env = "AGENTSECRETS_MAX_RESPONSE_MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
         max_response_mib: u64,
         /// Worker threads. One keeps each request on one core and serves well over 10 000
         /// proxied requests a second.
@@ -54,10 +63,11 @@ pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
             port,
             detach: true,
             timeout_secs,
+            deadline_secs,
             max_response_mib,
             threads,
         } => {
-            let opts = serve_options(port, timeout_secs, max_response_mib, threads);
+            let opts = serve_options(port, timeout_secs, deadline_secs, max_response_mib, threads);
             let line = lifecycle::start_detached(&ctx.home, &opts, lifecycle::DEFAULT_TIMEOUT)?;
             ctx.out.result(&line, || line.human());
             Ok(())
@@ -66,19 +76,24 @@ pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
             port,
             detach: false,
             timeout_secs,
+            deadline_secs,
             max_response_mib,
             threads,
         } => {
-            let opts = serve_options(port, timeout_secs, max_response_mib, threads);
+            let opts = serve_options(port, timeout_secs, deadline_secs, max_response_mib, threads);
             let pipe = std::env::var_os(lifecycle::READY_PIPE_ENV).is_some_and(|v| v == "1");
             let out = ctx.out;
-            lifecycle::run_foreground(&ctx.home, opts, move |line: &ReadyLine| {
+            let result = lifecycle::run_foreground(&ctx.home, opts, move |line: &ReadyLine| {
                 if pipe {
                     lifecycle::report_ready_on_pipe(line);
                 } else {
                     out.result(line, || line.human());
                 }
-            })
+            });
+            if let (true, Err(e)) = (pipe, &result) {
+                lifecycle::report_error_on_pipe(&super::explain(&ctx.home, e.clone()));
+            }
+            result
         }
         ProxyCommand::Stop => {
             let stopped = lifecycle::stop(&ctx.home, lifecycle::DEFAULT_TIMEOUT)?;
@@ -125,10 +140,10 @@ pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
             };
             let (events, skipped) = audit::read(&ctx.home, &filter)?;
             if skipped > 0 {
-                eprintln!(
+                crate::diag::note(format_args!(
                     "note: {skipped} unreadable line(s) in {} were skipped",
                     ctx.home.audit_log_path().display()
-                );
+                ));
             }
             ctx.out.result(&events, || logs_table(&events));
             Ok(())
@@ -183,11 +198,13 @@ fn logs_table(events: &[AuditEvent]) -> String {
 fn serve_options(
     port: u16,
     timeout_secs: u64,
+    deadline_secs: u64,
     max_response_mib: u64,
     threads: u16,
 ) -> ServeOptions {
     let mut opts = ServeOptions::new(port);
     opts.timeout = std::time::Duration::from_secs(timeout_secs);
+    opts.deadline = std::time::Duration::from_secs(deadline_secs);
     opts.max_response_bytes = max_response_mib << 20;
     opts.threads = usize::from(threads);
     opts

@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
                 zeroize::Zeroize::zeroize(&mut item);
             }
             if parsed.iter().any(|(_, v)| v.is_some()) && !ctx.out.json {
-                eprintln!("note: values given as KEY=VALUE are visible to other processes and kept in shell history; prefer `agentsecrets secrets set KEY` with the value on stdin");
+                crate::diag::note("note: values given as KEY=VALUE are visible to other processes and kept in shell history; prefer `agentsecrets secrets set KEY` with the value on stdin");
             }
             let mut values: Vec<(String, Zeroizing<String>)> = Vec::with_capacity(parsed.len());
             for (k, v) in parsed {
@@ -65,7 +65,7 @@ pub fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
             vault.set_secrets(&scope, &values)?;
             if !ctx.out.json {
                 for (k, v) in values.iter().filter(|(_, v)| v.len() < SHORT_VALUE) {
-                    eprintln!("note: {k} is only {} bytes long; every occurrence of it in responses and command output will be masked, which can also hide unrelated text", v.len());
+                    crate::diag::note(format_args!("note: {k} is only {} bytes long; every occurrence of it in responses and command output will be masked, which can also hide unrelated text", v.len()));
                 }
             }
             let keys: Vec<&str> = values.iter().map(|(k, _)| k.as_str()).collect();

@@ -1,10 +1,13 @@
 //! The response body: streamed from the upstream through the redactor,
-//! capped in size and in the length of a pause, with an optional
-//! `X-AS-Redacted` trailer. When it ends (or the caller goes away) it writes
-//! the call's audit event.
+//! capped in size, in the length of a pause and in total duration, with
+//! optional trailers: `X-AS-Redacted`, and `X-AS-Engine-Error` when the body
+//! was cut. When it ends (or the caller goes away) it writes the call's
+//! audit event.
 
 use super::forward::UpstreamBody;
+use super::Limits;
 use crate::redact::StreamRedactor;
+use agentsecrets_wire::error::Cut;
 use agentsecrets_wire::headers;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
@@ -29,6 +32,8 @@ pub struct RedactingBody {
     /// The longest pause between two pieces of the upstream body.
     idle: Duration,
     stall: Pin<Box<Sleep>>,
+    /// When the whole body must have arrived.
+    deadline: Pin<Box<Sleep>>,
     trailers: bool,
     trailers_sent: bool,
     on_finish: Option<OnFinish>,
@@ -39,8 +44,7 @@ impl RedactingBody {
         upstream: UpstreamBody,
         redactor: StreamRedactor,
         headers_redacted: bool,
-        max_bytes: u64,
-        idle: Duration,
+        limits: &Limits,
         trailers: bool,
         on_finish: OnFinish,
     ) -> Self {
@@ -48,10 +52,11 @@ impl RedactingBody {
             upstream: Some(Box::pin(upstream)),
             redactor,
             headers_redacted,
-            max_bytes,
+            max_bytes: limits.max_response_bytes,
             seen: 0,
-            idle,
-            stall: Box::pin(tokio::time::sleep(idle)),
+            idle: limits.timeout,
+            stall: Box::pin(tokio::time::sleep(limits.timeout)),
+            deadline: Box::pin(tokio::time::sleep(limits.deadline)),
             trailers,
             trailers_sent: false,
             on_finish: Some(on_finish),
@@ -67,15 +72,43 @@ impl RedactingBody {
             f(self.redacted(), completed);
         }
     }
+
+    /// The trailers, with the cut's code when the body was cut.
+    fn trailer_frame(&mut self, cut: Option<Cut>) -> Frame<Bytes> {
+        self.trailers_sent = true;
+        let mut t = HeaderMap::new();
+        let v = if self.redacted() { "true" } else { "false" };
+        t.insert(headers::REDACTED, HeaderValue::from_static(v));
+        if let Some(cut) = cut {
+            t.insert(
+                headers::ENGINE_ERROR,
+                HeaderValue::from_static(cut.code().as_str()),
+            );
+        }
+        Frame::trailers(t)
+    }
+
+    /// Ends the body early: with the error trailer when the caller asked
+    /// for trailers (the body then ends cleanly and the trailer says why),
+    /// else by failing the stream (the connection is closed mid-body).
+    /// Whatever the redactor still holds is dropped, never sent.
+    fn cut(&mut self, cut: Cut) -> Poll<Option<Result<Frame<Bytes>, BodyCut>>> {
+        self.upstream = None;
+        self.finish(false);
+        if self.trailers && !self.trailers_sent {
+            return Poll::Ready(Some(Ok(self.trailer_frame(Some(cut)))));
+        }
+        Poll::Ready(Some(Err(BodyCut(cut))))
+    }
 }
 
 /// Why a body stream was cut. The message never holds upstream text.
 #[derive(Debug)]
-pub struct BodyCut(pub &'static str);
+pub struct BodyCut(pub Cut);
 
 impl std::fmt::Display for BodyCut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
+        f.write_str(self.0.message())
     }
 }
 impl std::error::Error for BodyCut {}
@@ -91,24 +124,23 @@ impl Body for RedactingBody {
         let this = &mut *self;
         loop {
             let Some(up) = this.upstream.as_mut() else {
-                if this.trailers && !this.trailers_sent {
-                    this.trailers_sent = true;
-                    let mut t = HeaderMap::new();
-                    let v = if this.redacted() { "true" } else { "false" };
-                    t.insert(headers::REDACTED, HeaderValue::from_static(v));
-                    // The trailers end the body: hyper may drop it without polling again.
-                    this.finish(true);
-                    return Poll::Ready(Some(Ok(Frame::trailers(t))));
-                }
+                // The trailers end the body: hyper may drop it without polling again.
                 this.finish(true);
+                if this.trailers && !this.trailers_sent {
+                    return Poll::Ready(Some(Ok(this.trailer_frame(None))));
+                }
                 return Poll::Ready(None);
             };
+            if this.deadline.is_elapsed() {
+                return this.cut(Cut::TooSlow);
+            }
             match up.as_mut().poll_frame(cx) {
                 Poll::Pending => {
+                    if this.deadline.as_mut().poll(cx).is_ready() {
+                        return this.cut(Cut::TooSlow);
+                    }
                     if this.stall.as_mut().poll(cx).is_ready() {
-                        this.upstream = None;
-                        this.finish(false);
-                        return Poll::Ready(Some(Err(BodyCut("the upstream body stalled"))));
+                        return this.cut(Cut::Stalled);
                     }
                     return Poll::Pending;
                 }
@@ -120,22 +152,14 @@ impl Body for RedactingBody {
                     };
                     this.seen += chunk.len() as u64;
                     if this.seen > this.max_bytes {
-                        this.upstream = None;
-                        this.finish(false);
-                        return Poll::Ready(Some(Err(BodyCut(
-                            "response body over the engine's size limit",
-                        ))));
+                        return this.cut(Cut::TooLarge);
                     }
                     let out = this.redactor.push_bytes(chunk);
                     if !out.is_empty() {
                         return Poll::Ready(Some(Ok(Frame::data(out))));
                     }
                 }
-                Poll::Ready(Some(Err(_))) => {
-                    this.upstream = None;
-                    this.finish(false);
-                    return Poll::Ready(Some(Err(BodyCut("the upstream body failed"))));
-                }
+                Poll::Ready(Some(Err(_))) => return this.cut(Cut::Failed),
                 Poll::Ready(None) => {
                     this.upstream = None;
                     let rest = this.redactor.finish();

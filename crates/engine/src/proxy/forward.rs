@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use tower::util::MapResponse;
 use tower::ServiceExt;
 use tower_http::decompression::{Decompression, DecompressionBody};
 
@@ -70,9 +71,38 @@ impl tower_service::Service<Name> for GuardedResolver {
     }
 }
 
+type RawClient = Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
+
 /// The engine's upstream client. Cheap to clone: clones share one pool.
-pub type UpstreamClient =
-    Decompression<Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>>;
+pub type UpstreamClient = Decompression<MapResponse<RawClient, JoinEncodings>>;
+
+type JoinEncodings = fn(Response<Incoming>) -> Response<Incoming>;
+
+/// Joins every `Content-Encoding` line of an answer into one, as HTTP
+/// defines them to be equivalent. The decoder only decodes a single known
+/// coding and otherwise leaves the header in place, which the handler then
+/// refuses (`UPSTREAM_ENCODING`): two `gzip` lines over a twice-compressed
+/// body are refused exactly like one `gzip, gzip` line, instead of being
+/// decoded once and passed on still compressed.
+fn join_encodings(mut res: Response<Incoming>) -> Response<Incoming> {
+    let name = http::header::CONTENT_ENCODING;
+    let mut lines = res.headers().get_all(&name).iter();
+    if lines.next().is_some() && lines.next().is_some() {
+        let joined: Vec<&[u8]> = res
+            .headers()
+            .get_all(&name)
+            .iter()
+            .map(|v| v.as_bytes())
+            .collect();
+        let joined = joined.join(&b", "[..]);
+        // Every part was a valid header value, so the join is one too; if
+        // not, an unscannable placeholder is refused all the same.
+        let value = http::HeaderValue::from_bytes(&joined)
+            .unwrap_or(http::HeaderValue::from_static("invalid"));
+        res.headers_mut().insert(name, value);
+    }
+    res
+}
 
 /// The pooled client. Only connecting has a timeout here: the wait for the
 /// answer and each pause in its body are bounded by the handler and by
@@ -93,7 +123,10 @@ pub fn build_client(connect_timeout: Duration) -> Result<UpstreamClient, EngineE
         .pool_max_idle_per_host(256)
         .pool_idle_timeout(Duration::from_secs(90))
         .build(https);
-    Ok(Decompression::new(client))
+    Ok(Decompression::new(MapResponse::new(
+        client,
+        join_encodings as JoinEncodings,
+    )))
 }
 
 /// Sends one request; the future resolves once the answer's head arrived.

@@ -118,6 +118,7 @@ fn health(shared: &Shared) -> Response<ResBody> {
             f::UNIX_SOCKET,
             f::STREAMING_REDACTION,
             f::REDACTED_TRAILER,
+            f::ERROR_TRAILER,
         ]
         .map(String::from)
         .to_vec(),
@@ -384,8 +385,7 @@ async fn run(
         resp.into_body(),
         StreamRedactor::new(patterns.clone()),
         headers_redacted,
-        shared.limits.max_response_bytes,
-        shared.limits.timeout,
+        &shared.limits,
         pr.wants_trailers,
         on_finish,
     );
@@ -401,7 +401,7 @@ async fn run(
         })?;
     if pr.wants_trailers {
         res.headers_mut()
-            .insert(http::header::TRAILER, HeaderValue::from_static(h::REDACTED));
+            .insert(http::header::TRAILER, HeaderValue::from_static(h::TRAILERS));
     }
     Ok(res)
 }

@@ -271,6 +271,7 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
     cmd.args(["--json", "proxy", "start"])
         .args(["--port", &opts.port.to_string()])
         .args(["--timeout-secs", &opts.timeout.as_secs().to_string()])
+        .args(["--deadline-secs", &opts.deadline.as_secs().to_string()])
         .args([
             "--max-response-mib",
             &(opts.max_response_bytes >> 20).to_string(),
@@ -315,6 +316,10 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
             // Reap a proxy that reported an already running one and exited;
             // a serving one is left running (it will be reparented).
             let _ = child.try_wait();
+            if let Some(e) = error_line(&line) {
+                let _ = child.wait();
+                return Err(e);
+            }
             serde_json::from_str::<ReadyLine>(line.trim()).map_err(|e| {
                 EngineError::internal(format!("the proxy reported an unreadable ready line: {e}"))
                     .fix("check that `agentsecrets` on this machine is a single version")
@@ -336,6 +341,31 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
     }
 }
 
+/// In the detached proxy: reports a failure to start to the parent on
+/// stdout (a pipe), which works when `run/proxy.err` cannot be written
+/// (a full disk).
+pub fn report_error_on_pipe(e: &EngineError) {
+    let line = serde_json::json!({ "error": e.to_body() });
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|_| out.flush());
+}
+
+/// An engine error printed as one `{"error": {...}}` JSON line.
+fn error_line(line: &str) -> Option<EngineError> {
+    #[derive(Deserialize)]
+    struct Wrapped {
+        error: EngineErrorBody,
+    }
+    let b = serde_json::from_str::<Wrapped>(line.trim()).ok()?.error;
+    let mut e = EngineError::new(b.code, b.message);
+    e.fix = b.fix;
+    e.domain = b.domain;
+    e.key = b.key;
+    e.workspace = b.workspace;
+    e.project = b.project;
+    Some(e)
+}
+
 /// The error of a detached start: the proxy's own error when it printed
 /// one (its stderr holds one JSON error line), else the last lines it wrote.
 fn startup_error(home: &Home, from: u64, what: String) -> EngineError {
@@ -346,22 +376,7 @@ fn startup_error(home: &Home, from: u64, what: String) -> EngineError {
             let _ = f.take(64 * 1024).read_to_string(&mut text);
         }
     }
-    #[derive(Deserialize)]
-    struct Wrapped {
-        error: EngineErrorBody,
-    }
-    if let Some(body) = text
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str::<Wrapped>(l).ok())
-    {
-        let b = body.error;
-        let mut e = EngineError::new(b.code, b.message);
-        e.fix = b.fix;
-        e.domain = b.domain;
-        e.key = b.key;
-        e.workspace = b.workspace;
-        e.project = b.project;
+    if let Some(e) = text.lines().rev().find_map(error_line) {
         return e;
     }
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();

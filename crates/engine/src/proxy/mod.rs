@@ -3,9 +3,11 @@
 //! Order for every `/proxy` request: authenticate → scope → allowlist →
 //! resolve → inject → forward → redact → audit.
 
+mod accept;
 pub mod auth;
 pub mod body;
 pub mod body_json;
+pub mod caps;
 pub mod forward;
 pub mod handler;
 pub mod header_case;
@@ -32,11 +34,18 @@ pub struct ServeOptions {
     pub max_response_bytes: u64,
     /// Until upstream response headers arrive, and the longest pause mid-body.
     pub timeout: Duration,
+    /// The longest a streamed answer may take from its headers to its end,
+    /// however steadily it trickles.
+    pub deadline: Duration,
     /// Worker threads of the runtime. One by default: a request's work then
     /// never hops between threads, which costs less CPU per request than a
     /// second worker saves.
     pub threads: usize,
 }
+
+/// Default of [`ServeOptions::deadline`]: ten minutes, room for a long
+/// streamed (server-sent events) answer.
+pub const DEFAULT_DEADLINE_SECS: u64 = 600;
 
 impl ServeOptions {
     pub fn new(port: u16) -> Self {
@@ -44,6 +53,7 @@ impl ServeOptions {
             port,
             max_response_bytes: 1 << 30,
             timeout: Duration::from_secs(30),
+            deadline: Duration::from_secs(DEFAULT_DEADLINE_SECS),
             threads: 1,
         }
     }
@@ -61,6 +71,7 @@ pub struct Ready {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub timeout: Duration,
+    pub deadline: Duration,
     pub max_response_bytes: u64,
 }
 
@@ -80,7 +91,7 @@ impl Shared {
     /// Appends an audit event; a failure is reported on stderr, never to the caller.
     pub fn audit(&self, event: &AuditEvent) {
         if let Err(e) = self.audit_log.append(event) {
-            eprintln!("agentsecrets proxy: {e}");
+            crate::diag::note(format_args!("agentsecrets proxy: {e}"));
         }
     }
 }

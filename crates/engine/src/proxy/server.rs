@@ -1,7 +1,9 @@
 //! Listening on 127.0.0.1:PORT and on the Unix socket, serving HTTP/1.1
 //! with keep-alive, and stopping gracefully on SIGTERM/SIGINT.
 
+use super::accept::{self, TcpGate};
 use super::auth::{self, Transport};
+use super::caps;
 use super::forward;
 use super::handler;
 use super::state::{self, ProxyState};
@@ -71,6 +73,7 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
         header_case: Default::default(),
         limits: Limits {
             timeout: opts.timeout,
+            deadline: opts.deadline,
             max_response_bytes: opts.max_response_bytes,
         },
         audit_log: AuditLog::open(&home)?,
@@ -87,41 +90,54 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
         socket: socket_path.display().to_string(),
     });
 
-    let graceful = GracefulShutdown::new();
-    loop {
-        tokio::select! {
-            r = tcp.accept() => match r {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    spawn_conn(&graceful, shared.clone(), Transport::Tcp, stream);
-                }
-                Err(e) => accept_error(e).await,
-            },
-            r = unix.accept() => match r {
-                Ok((stream, _)) => {
-                    widen_send_buffer(&stream);
-                    spawn_conn(&graceful, shared.clone(), Transport::Unix, stream)
-                }
-                Err(e) => accept_error(e).await,
-            },
-            _ = sigterm.recv() => break,
-            _ = sigint.recv() => break,
-        }
+    let caps = caps::Caps::from_fd_limit(caps::raise_fd_limit());
+    let gates = accept::Gates::new(caps);
+    let graceful = Arc::new(GracefulShutdown::new());
+    let loops = [
+        tokio::spawn(accept::tcp_loop(
+            tcp,
+            shared.clone(),
+            graceful.clone(),
+            gates.clone(),
+        )),
+        tokio::spawn(accept::unix_loop(unix, shared, graceful.clone(), gates)),
+    ];
+    tokio::select! {
+        _ = sigterm.recv() => {}
+        _ = sigint.recv() => {}
     }
-    drop(tcp);
-    drop(unix);
+    // Stopping the loops drops the listeners.
+    for l in &loops {
+        l.abort();
+    }
+    for l in loops {
+        let _ = l.await;
+    }
     // Run files go first, so nobody connects to a proxy that is draining.
     state::clear(&home);
-    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    if let Ok(graceful) = Arc::try_unwrap(graceful) {
+        let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    }
     Ok(())
 }
 
-fn spawn_conn<S>(graceful: &GracefulShutdown, shared: Arc<Shared>, transport: Transport, stream: S)
+/// One caller connection, watched for graceful shutdown; `gate` (TCP only)
+/// learns when the caller presents the token.
+pub(super) fn serve_connection<S>(
+    graceful: &GracefulShutdown,
+    shared: Arc<Shared>,
+    transport: Transport,
+    gate: Option<Arc<TcpGate>>,
+    stream: S,
+) -> impl std::future::Future<Output = hyper::Result<()>> + Send + 'static
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = service_fn(move |req| {
+    let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
         let shared = shared.clone();
+        if let Some(g) = &gate {
+            g.check(req.headers(), &shared.token);
+        }
         async move { Ok::<_, Infallible>(handler::route(shared, transport, req).await) }
     });
     let conn = http1::Builder::new()
@@ -131,10 +147,7 @@ where
         .max_buf_size(MAX_HEAD_BYTES)
         .max_headers(128)
         .serve_connection(TokioIo::new(stream), svc);
-    let conn = graceful.watch(conn);
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
+    graceful.watch(conn)
 }
 
 /// Send buffer asked for on a caller's Unix connection. The default (about
@@ -143,7 +156,7 @@ where
 const UNIX_SEND_BUFFER: libc::c_int = 1 << 20;
 
 /// Best effort: a smaller buffer only costs throughput.
-fn widen_send_buffer(stream: &impl std::os::fd::AsRawFd) {
+pub(super) fn widen_send_buffer(stream: &impl std::os::fd::AsRawFd) {
     let size = UNIX_SEND_BUFFER;
     // SAFETY: a valid fd and a c_int option value of the stated length.
     unsafe {
@@ -155,10 +168,4 @@ fn widen_send_buffer(stream: &impl std::os::fd::AsRawFd) {
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         );
     }
-}
-
-/// Out of file descriptors and similar: pause briefly rather than spin.
-async fn accept_error(e: std::io::Error) {
-    eprintln!("agentsecrets proxy: accept failed: {e}");
-    tokio::time::sleep(Duration::from_millis(50)).await;
 }

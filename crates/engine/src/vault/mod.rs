@@ -395,10 +395,30 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
             format!("the vault cannot use WAL mode (got {mode})"),
         ));
     }
+    persist_wal(&conn);
     // SQLite gives -wal/-shm the database's mode; tighten anything a
     // different umask or an old copy left behind.
     restrict_files(path);
     Ok(conn)
+}
+
+/// Keeps `vault.db-wal` and `-shm` when the last connection closes, instead
+/// of deleting them. A reader must size the shared-memory file when it is
+/// missing, which fails on a full disk: with the files kept, reading the
+/// vault (`secrets list`, the proxy) still works while the disk is full.
+/// Best effort: without it only that case fails.
+fn persist_wal(conn: &Connection) {
+    let mut on: std::ffi::c_int = 1;
+    // SAFETY: a valid open connection handle, the NUL-terminated name of its
+    // main database, and an int argument as SQLITE_FCNTL_PERSIST_WAL expects.
+    unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&mut on as *mut std::ffi::c_int).cast(),
+        );
+    }
 }
 
 fn restrict_files(db: &Path) {

@@ -125,6 +125,11 @@ impl Patterns {
         self.forms.as_ref().map_or(0, |f| f.max_len)
     }
 
+    /// Whether byte `b` (in either case) occurs in some form.
+    pub(crate) fn in_some_form(&self, b: u8) -> bool {
+        self.forms.as_ref().is_some_and(|f| f.alphabet[b as usize])
+    }
+
     /// Whole-buffer redaction of every form, in the input as it is and in
     /// its decoded view (partial and double escapes, wrapped base64);
     /// returns the text and whether anything was replaced.

@@ -31,6 +31,8 @@ pub(crate) struct Forms {
     /// The distinct start bytes, when there are at most three.
     few: Few,
     pub(crate) max_len: usize,
+    /// Every byte (either case) that occurs in some form.
+    pub(crate) alphabet: Box<[bool; 256]>,
 }
 
 #[derive(Clone, Copy)]
@@ -89,8 +91,14 @@ impl Forms {
             [a, b, c] => Few::Three(a, b, c),
             _ => Few::Many,
         };
+        let mut alphabet = Box::new([false; 256]);
+        for &b in forms.iter().flatten() {
+            alphabet[b as usize] = true;
+            alphabet[b.to_ascii_uppercase() as usize] = true;
+        }
         Forms {
             max_len: forms.iter().map(Vec::len).max().unwrap_or(0),
+            alphabet,
             forms,
             bucket,
             starts,

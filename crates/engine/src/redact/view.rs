@@ -175,8 +175,15 @@ fn line_break(buf: &[u8], i: usize, before: usize) -> Class {
 
 /// The tokens of `buf` and where its readable part ends: before a token
 /// that needs more input (unless `last`), else at the end. `before` is the
-/// [`base64_run`] that ended the input before `buf`.
-fn tokens(buf: &[u8], before: usize, last: bool) -> (Vec<Token>, usize) {
+/// [`base64_run`] that ended the input before `buf`. An escape that stands
+/// for a byte no form holds (`\"`, `\n` in most homes) can never be part of
+/// a match, so it counts as plain text: escape-dense JSON costs no view.
+fn tokens(
+    buf: &[u8],
+    before: usize,
+    last: bool,
+    useful: impl Fn(u8) -> bool,
+) -> (Vec<Token>, usize) {
     let mut out = Vec::new();
     let mut i = 0;
     while let Some(k) = memchr::memchr3(b'%', b'\\', b'\n', &buf[i..]) {
@@ -187,6 +194,9 @@ fn tokens(buf: &[u8], before: usize, last: bool) -> (Vec<Token>, usize) {
             _ => line_break(buf, at, before),
         };
         match class {
+            Class::Token(t) if !t.bytes[..t.len as usize].iter().all(|&b| useful(b)) => {
+                i = at + 1;
+            }
             Class::Token(t) => {
                 i = t.end;
                 out.push(t);
@@ -206,6 +216,14 @@ fn tokens(buf: &[u8], before: usize, last: bool) -> (Vec<Token>, usize) {
         buf.len()
     };
     (out, end)
+}
+
+impl Token {
+    /// The end of the starts from which a match covers this token: before
+    /// its last byte (before the token itself, for a line break).
+    fn starts_end(&self) -> usize {
+        self.at + self.len as usize
+    }
 }
 
 /// The decoded view of `buf[..end]`.
@@ -251,6 +269,13 @@ impl View {
         }
     }
 
+    /// Whether view bytes `s..e` cover a token: overlap one, or hold a line
+    /// break strictly inside.
+    fn covers_token(&self, s: usize, e: usize) -> bool {
+        let k = self.tokens.partition_point(|t| t.at + t.len as usize <= s);
+        self.tokens.get(k).is_some_and(|t| t.at < e)
+    }
+
     /// The view position of input position `i`, a token boundary.
     fn view_pos(&self, i: usize) -> usize {
         let k = self.tokens.partition_point(|t| t.end <= i);
@@ -272,7 +297,7 @@ struct Scan {
 /// back a token that needs more input and a tail of the view that could
 /// still become a match.
 fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
-    let (tokens, end) = tokens(buf, before, last);
+    let (tokens, end) = tokens(buf, before, last, |b| patterns.in_some_form(b));
     let Some(mut search) = patterns.searcher(if tokens.is_empty() { 0 } else { end }) else {
         return Scan {
             replaced: None,
@@ -305,19 +330,23 @@ fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
     let mut emitted = 0;
     let mut at = 0;
     let max_len = patterns.max_len();
+    let window_start = |t: &Token| (t.at + 1).saturating_sub(max_len);
     let mut k = 0;
-    'tokens: while k < view.tokens.len() {
-        let t = view.tokens[k];
-        let t_end = t.at + t.len as usize;
-        // A match covers `t` if it starts before its last byte (before it,
-        // for a line break) and ends after its first.
-        let hi = limit.min(if t.len == 0 { t.at } else { t_end });
-        let mut lo = at.max((t.at + 1).saturating_sub(max_len));
-        while lo < hi {
-            let Some((s, e)) = search.find(v, lo, hi) else {
+    while k < view.tokens.len() {
+        // Starts from which a match can cover a token: the tokens' windows,
+        // merged where they touch, searched in one pass each.
+        let mut lo = at.max(window_start(&view.tokens[k]));
+        let mut hi = view.tokens[k].starts_end();
+        let mut j = k + 1;
+        while j < view.tokens.len() && window_start(&view.tokens[j]) <= hi {
+            hi = hi.max(view.tokens[j].starts_end());
+            j += 1;
+        }
+        while lo < hi.min(limit) {
+            let Some((s, e)) = search.find(v, lo, hi.min(limit)) else {
                 break;
             };
-            if e <= t.at {
+            if !view.covers_token(s, e) {
                 lo = s + 1;
                 continue;
             }
@@ -327,6 +356,7 @@ fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
             out.extend_from_slice(REDACTION_MARKER.as_bytes());
             emitted = to;
             at = view.view_pos(to);
+            lo = at;
             if to > keep {
                 // The match ate into the tail: only what follows it can
                 // still be open.
@@ -342,13 +372,9 @@ fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
                 };
                 limit = view.view_pos(keep);
             }
-            k = view
-                .tokens
-                .partition_point(|t| t.at + (t.len as usize).max(1) <= at);
-            continue 'tokens;
         }
         at = at.max(hi);
-        k += 1;
+        k = j;
     }
     if let Some(out) = out.as_mut() {
         out.extend_from_slice(&buf[emitted..keep]);
@@ -440,7 +466,7 @@ mod tests {
     use super::*;
 
     fn decoded(s: &str) -> String {
-        let (t, end) = tokens(s.as_bytes(), 0, true);
+        let (t, end) = tokens(s.as_bytes(), 0, true, |_| true);
         String::from_utf8(View::new(s.as_bytes(), t, end).bytes).unwrap()
     }
 
@@ -474,13 +500,13 @@ mod tests {
             "ab\\ud83d",
             "ab\\ud83d\\u",
         ] {
-            let (_, end) = tokens(s.as_bytes(), 0, false);
+            let (_, end) = tokens(s.as_bytes(), 0, false, |_| true);
             assert_eq!(end, 2, "{s:?}");
         }
-        let (_, end) = tokens(b"QQ\r", WRAPPED_LINE, false);
+        let (_, end) = tokens(b"QQ\r", WRAPPED_LINE, false, |_| true);
         assert_eq!(end, 2);
         // A line break is decided by what precedes it: never held.
-        let (t, end) = tokens(b"QQ\n", WRAPPED_LINE, false);
+        let (t, end) = tokens(b"QQ\n", WRAPPED_LINE, false, |_| true);
         assert_eq!((t.len(), end), (1, 3));
     }
 

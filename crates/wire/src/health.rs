@@ -32,6 +32,8 @@ pub mod features {
     pub const UNIX_SOCKET: &str = "unix-socket";
     pub const STREAMING_REDACTION: &str = "streaming-redaction";
     pub const REDACTED_TRAILER: &str = "redacted-trailer";
+    /// `/health` answers an `X-AS-Challenge` with an `X-AS-Proof`.
+    pub const ENGINE_PROOF: &str = "engine-proof";
 }
 
 impl Health {

@@ -196,12 +196,13 @@ async fn discover_engine(cfg: &Config) -> SdkResult<Backend> {
             Tcp::Free => {}
         }
     }
-    if let Some((port, s)) = strangers.first().filter(|_| cfg.explicit_port().is_some()) {
-        // The engine cannot be started on a port that is taken.
-        return Err(stranger_on_explicit_port(cfg, *port, *s));
-    }
     if !cfg.auto_start {
-        return Err(not_running(cfg, "autoStart is off", &strangers));
+        return Err(match strangers.first() {
+            Some((port, s)) if cfg.explicit_port().is_some() => {
+                stranger_on_explicit_port(cfg, *port, *s)
+            }
+            _ => not_running(cfg, "autoStart is off", &strangers),
+        });
     }
     let ready = start_engine(cfg, start_port(cfg, &strangers)).await?;
     let socket = ready.socket.map(PathBuf::from).unwrap_or(socket);
@@ -221,14 +222,16 @@ async fn discover_engine(cfg: &Config) -> SdkResult<Backend> {
     .fix("run `agentsecrets proxy status`, and see $AGENTSECRETS_HOME/run/proxy.err"))
 }
 
-/// The port to start the engine on: the user's; any free one when the user
-/// said 0 or when a stranger holds the default port (so a squatter cannot
-/// stop the engine from starting); else the engine's default.
+/// The port to start the engine on: the one the user named, or the
+/// engine's default, unless a stranger holds it; then any free one, so that
+/// a squatter cannot stop the engine from starting (the SDK reaches it on
+/// its socket). 0 (the user's "any") stays 0.
 fn start_port(cfg: &Config, strangers: &[(u16, Stranger)]) -> Option<u16> {
-    match cfg.port {
-        Some(p) => Some(p),
-        None if strangers.iter().any(|(p, _)| *p == DEFAULT_PORT) => Some(0),
-        None => None,
+    let wanted = cfg.port.unwrap_or(DEFAULT_PORT);
+    if strangers.iter().any(|(p, _)| *p == wanted) {
+        Some(0)
+    } else {
+        cfg.port
     }
 }
 

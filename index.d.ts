@@ -4,10 +4,23 @@
 
 /// <reference types="node" />
 
+/**
+ * Which kind of proxy a client may talk to. `engine` (the default): this home's
+ * engine, on its Unix socket or over TCP only after it proved it holds the home's
+ * token; started when none runs. `upstream-proxy`: the AgentSecrets Go proxy,
+ * which cannot prove who runs it, so it is used only when chosen.
+ */
+export type BackendChoice = 'engine' | 'upstream-proxy'
+
 /** Options of `new AgentSecrets()`. Every one is optional. */
 export interface AgentSecretsOptions {
-  /** Proxy TCP port. Default: `AGENTSECRETS_PORT`, else the running engine's, else 8765. `0` means "any" (the engine's Unix socket is used). */
+  /**
+   * Proxy TCP port. Default: `AGENTSECRETS_PORT`, else the running engine's, else 8765. `0` means "any" (the engine's Unix socket is used).
+   * With the engine, this home's Unix socket is always preferred, and a listener on this port is used only if it proves it is this home's engine.
+   */
   port?: number
+  /** The backend to use. Default: `AGENTSECRETS_BACKEND`, else `'engine'`. */
+  backend?: BackendChoice
   /** Workspace of every call. Default: `AGENTSECRETS_WORKSPACE`, else the active one. */
   workspace?: string
   /** Project of every call. Default: `AGENTSECRETS_PROJECT`, else the active one. */
@@ -87,8 +100,14 @@ export interface CallOptions {
 /** Which backend the client uses. */
 export interface BackendInfo {
   /** `engine` (this package's engine) or `upstream-proxy` (the AgentSecrets Go proxy). */
-  kind: string
+  kind: 'engine' | 'upstream-proxy'
   viaSocket: boolean
+  /**
+   * How the client knows the backend is the right one: `unix-socket` (the home's
+   * socket), `engine-proof` (over TCP the engine proved it holds the home's token),
+   * or `none` (the upstream proxy, chosen with `backend: 'upstream-proxy'`).
+   */
+  auth: 'unix-socket' | 'engine-proof' | 'none'
   baseUrl: string
   version?: string
   features: string[]
@@ -336,6 +355,8 @@ export declare class AgentSecrets {
   constructor(options?: AgentSecretsOptions)
   /** The engine home this client uses. */
   readonly home: string
+  /** The backend this client is bound to (the `backend` option, else `AGENTSECRETS_BACKEND`, else `'engine'`). `connect()` says where it is. */
+  readonly backend: BackendChoice
   /** Calls `url` with the named secrets injected. Without any injection option the call goes straight to the target. */
   call(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
   /** Same as `call()` (parity with the Python SDK's `async_call`). */

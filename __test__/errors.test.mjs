@@ -211,24 +211,28 @@ describe('errors from the real engine', () => {
     assert.ok((await rejection(client.call(`${up.url}/slow`, { bearer: 'KEY', signal: AbortSignal.timeout(100) }))) instanceof AbortError)
   })
 
-  it('ProxyAuthError for a TCP caller with a wrong token, or none', async () => {
+  it('ProxyAuthError, with nothing sent, for an engine on the given port that cannot prove it holds this home\'s token', async () => {
     const other = makeHome({ init: false })
     fs.mkdirSync(path.join(other, 'run'), { recursive: true, mode: 0o700 })
     fs.writeFileSync(path.join(other, 'run', 'proxy.token'), 'f'.repeat(64), { mode: 0o600 })
+    const before = up.requests.length
     const wrong = new AgentSecrets({ home: other, port: ready.port, autoStart: false })
-    const info = await wrong.connect()
-    assert.equal(info.viaSocket, false)
+    assertTyped(await rejection(wrong.connect()), ProxyAuthError, 'PROXY_AUTH_REQUIRED')
     assertTyped(await rejection(wrong.call(up.url, { bearer: 'KEY' })), ProxyAuthError, 'PROXY_AUTH_REQUIRED')
 
     const none = new AgentSecrets({ home: makeHome({ init: false }), port: ready.port, autoStart: false })
     const e = await rejection(none.call(up.url, { bearer: 'KEY' }))
     assertTyped(e, ProxyAuthError, 'PROXY_AUTH_REQUIRED')
+    assert.match(e.message, /did not prove/)
     assert.match(e.fixHint, /AGENTSECRETS_HOME/)
+    assert.equal(up.requests.length, before, 'nothing reached the upstream')
   })
 
   it('the explicit port of this home\'s engine uses its socket; with the right token TCP works', async () => {
     const same = new AgentSecrets({ home, port: ready.port, autoStart: false })
-    assert.equal((await same.connect()).viaSocket, true)
+    const own = await same.connect()
+    assert.equal(own.viaSocket, true)
+    assert.equal(own.auth, 'unix-socket')
     // Another home holding this engine's token: reached over TCP with X-AS-Token.
     const other = makeHome({ init: false })
     fs.mkdirSync(path.join(other, 'run'), { recursive: true, mode: 0o700 })
@@ -236,6 +240,7 @@ describe('errors from the real engine', () => {
     const tcp = new AgentSecrets({ home: other, port: ready.port, autoStart: false })
     const info = await tcp.connect()
     assert.equal(info.viaSocket, false)
+    assert.equal(info.auth, 'engine-proof')
     assert.equal(info.baseUrl, `http://127.0.0.1:${ready.port}`)
     assert.equal((await tcp.call(up.url, { bearer: 'KEY' })).statusCode, 200)
   })
@@ -323,7 +328,7 @@ describe('the upstream AgentSecrets proxy (its wire format)', () => {
     })
     await new Promise((r) => legacy.listen(0, '127.0.0.1', r))
     port = legacy.address().port
-    client = new AgentSecrets({ home: makeHome({ init: false }), port, autoStart: false })
+    client = new AgentSecrets({ home: makeHome({ init: false }), backend: 'upstream-proxy', port, autoStart: false })
   })
 
   after(async () => {
@@ -333,8 +338,10 @@ describe('the upstream AgentSecrets proxy (its wire format)', () => {
   })
 
   it('is identified from /health and spoken to with legacy headers', async () => {
+    assert.equal(client.backend, 'upstream-proxy')
     const info = await client.connect()
     assert.equal(info.kind, 'upstream-proxy')
+    assert.equal(info.auth, 'none')
     const res = await client.call('https://api.example.com/v1/x', {
       bearer: 'STRIPE_KEY',
       query: { key: 'GMAP_KEY' },
@@ -391,7 +398,7 @@ describe('the upstream AgentSecrets proxy (its wire format)', () => {
   it('refuses per-request scope it cannot honour, before sending', async () => {
     const before = seen.length
     assertTyped(await rejection(client.call('https://a.example/', { bearer: 'K', project: 'payments' })), BackendUnsupported, 'BACKEND_UNSUPPORTED')
-    const scoped = new AgentSecrets({ home: makeHome({ init: false }), port, autoStart: false, workspace: 'Acme' })
+    const scoped = new AgentSecrets({ home: makeHome({ init: false }), backend: 'upstream-proxy', port, autoStart: false, workspace: 'Acme' })
     assertTyped(await rejection(scoped.call('https://a.example/', { bearer: 'K' })), BackendUnsupported, 'BACKEND_UNSUPPORTED')
     assert.equal(seen.length, before)
   })

@@ -5,6 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -56,6 +57,21 @@ export function startEngine(home) {
   return JSON.parse(out)
 }
 
+/** Kills the engine of `ready` with SIGKILL (its run files stay behind) and waits until its port is free. */
+export async function killEngine(ready) {
+  process.kill(ready.pid, 'SIGKILL')
+  for (let i = 0; i < 500; i++) {
+    const free = await new Promise((resolve) => {
+      const probe = net.createServer()
+      probe.once('error', () => resolve(false))
+      probe.listen(ready.port, '127.0.0.1', () => probe.close(() => resolve(true)))
+    })
+    if (free) return
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  throw new Error(`the engine's port ${ready.port} stayed busy after SIGKILL`)
+}
+
 export function stopEngine(home) {
   try {
     execFileSync(ENGINE, ['proxy', 'stop'], { env: engineEnv(home), stdio: 'ignore' })
@@ -83,9 +99,10 @@ process.on('exit', () => {
 
 /**
  * A loopback upstream recording every request. `handler(req, res, record)`
- * may answer; the default echoes the request as JSON.
+ * may answer; the default echoes the request as JSON. `port` 0 picks a free
+ * one; listening on a taken port rejects.
  */
-export async function startUpstream(handler) {
+export async function startUpstream(handler, { port: wanted = 0 } = {}) {
   const requests = []
   const server = http.createServer((req, res) => {
     const chunks = []
@@ -105,7 +122,10 @@ export async function startUpstream(handler) {
     })
   })
   server.keepAliveTimeout = 60_000
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(wanted, '127.0.0.1', resolve)
+  })
   const { port } = server.address()
   return {
     server,
@@ -193,5 +213,20 @@ export function assertNoCanary(assert, value, canary, what) {
     for (const s of strings) {
       assert.ok(!s.includes(form), `${what}: the secret value (form ${JSON.stringify(form)}) is visible: ${s.slice(0, 200)}`)
     }
+  }
+}
+
+/**
+ * Asserts that `listener` (a startUpstream record) received at most `/health`
+ * probes: no `/proxy` request, no other path, and none of `secrets` (tokens)
+ * in any URL, header or body.
+ */
+export function assertOnlyProbed(assert, listener, secrets, what) {
+  for (const r of listener.requests) {
+    assert.equal(new URL(r.url, 'http://x').pathname, '/health', `${what}: ${r.method} ${r.url} reached the listener`)
+    assert.equal(r.body, '', `${what}: a probe carried a body`)
+    const seen = [r.url, r.body, ...r.rawHeaders].join('\n')
+    for (const s of secrets) assert.ok(!seen.includes(s), `${what}: the token reached the listener`)
+    assert.equal(r.headers['x-as-token'], undefined, `${what}: a probe carried X-AS-Token`)
   }
 }

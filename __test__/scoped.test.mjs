@@ -128,7 +128,7 @@ describe('a backend that cannot scope per request', () => {
       res.end('{}')
     })
     await new Promise((r) => legacy.listen(0, '127.0.0.1', r))
-    const c = new AgentSecrets({ home: makeHome({ init: false }), port: legacy.address().port, autoStart: false })
+    const c = new AgentSecrets({ home: makeHome({ init: false }), backend: 'upstream-proxy', port: legacy.address().port, autoStart: false })
     try {
       assert.equal((await c.connect()).kind, 'upstream-proxy')
       await assert.rejects(c.project('payments').call('https://a.example/', { bearer: 'K' }), BackendUnsupported)

@@ -72,7 +72,12 @@ export async function readmeExamples(abortController: AbortController): Promise<
 
   const info = await client.connect()
   const kind: string = info.kind
+  const auth: 'unix-socket' | 'engine-proof' | 'none' = info.auth
+  const bound: 'engine' | 'upstream-proxy' = client.backend
+  new AgentSecrets({ backend: 'upstream-proxy', port: 8765 })
   void kind
+  void auth
+  void bound
 
   try {
     await client.call('https://api.stripe.com/v1/balance', { bearer: 'STRIPE_KEY' })

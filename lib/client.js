@@ -75,6 +75,11 @@ class AgentSecrets {
     return this.#native.home
   }
 
+  /** The backend this client is bound to: `'engine'` or `'upstream-proxy'` (only when chosen). */
+  get backend() {
+    return this.#native.backend
+  }
+
   /**
    * Calls `url`, injecting the named secrets. Without any injection option the
    * call goes straight to the target (no engine involved).

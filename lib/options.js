@@ -6,7 +6,7 @@
 
 const { InvalidArgument } = require('../errors.js')
 
-const CLIENT_OPTIONS = ['port', 'workspace', 'project', 'autoStart', 'home', 'cli', 'agentId', 'timeoutMs', 'throwOnHttpError', 'maxResponseBytes']
+const CLIENT_OPTIONS = ['port', 'backend', 'workspace', 'project', 'autoStart', 'home', 'cli', 'agentId', 'timeoutMs', 'throwOnHttpError', 'maxResponseBytes']
 
 const CALL_OPTIONS = [
   'method',
@@ -200,6 +200,8 @@ function normalizeClientOptions(options) {
       autoStart: optBool(options.autoStart, 'autoStart'),
       home: optString(options.home, 'home'),
       cli: optString(options.cli, 'cli'),
+      // Its values are checked by the addon, with AGENTSECRETS_BACKEND.
+      backend: optString(options.backend, 'backend'),
     },
     defaults: {
       agentId: optString(options.agentId, 'agentId'),

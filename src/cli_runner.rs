@@ -6,7 +6,8 @@
 //! [`SdkError`] with the engine's code, message and fix.
 
 use crate::client::NativeClient;
-use crate::discovery;
+use crate::config;
+use crate::engine_start;
 use crate::errors::{sdk_codes, SdkError, SdkResult};
 use agentsecrets_wire::names;
 use napi::bindgen_prelude::Buffer;
@@ -65,10 +66,10 @@ impl NativeClient {
     /// The engine binary this client runs (explicit, bundled, then `PATH`).
     #[napi]
     pub fn engine_location(&self) -> napi::Result<NativeEngineLocation> {
-        let (file, origin) = discovery::locate_engine(&self.inner.config)?;
+        let (file, origin) = engine_start::locate_engine(&self.inner.config)?;
         Ok(NativeEngineLocation {
             file: file.display().to_string(),
-            bundled: origin == discovery::EngineOrigin::Bundled,
+            bundled: origin == engine_start::EngineOrigin::Bundled,
         })
     }
 
@@ -112,7 +113,7 @@ impl NativeClient {
     #[napi]
     pub fn env_command(&self, request: NativeEnvRequest) -> napi::Result<NativeEnvCommand> {
         let cfg = &self.inner.config;
-        let file = discovery::find_engine(cfg)?;
+        let file = engine_start::find_engine(cfg)?;
         let args = env_args(request, cfg.workspace.as_deref(), cfg.project.as_deref())?;
         Ok(NativeEnvCommand {
             file: file.display().to_string(),
@@ -168,12 +169,12 @@ pub fn env_args(
 }
 
 async fn run(
-    cfg: &discovery::Config,
+    cfg: &config::Config,
     args: &[String],
     input: Option<&[u8]>,
     timeout_ms: u32,
 ) -> SdkResult<String> {
-    let bin = discovery::find_engine(cfg)?;
+    let bin = engine_start::find_engine(cfg)?;
     let mut cmd = tokio::process::Command::new(&bin);
     cmd.arg("--json")
         .args(args)

@@ -2,7 +2,8 @@
 //! cached backend (discovered once, even under concurrent first calls),
 //! cancellation and the `call` entry point.
 
-use crate::discovery::{self, Backend, Config};
+use crate::config::{Config, NativeClientOptions};
+use crate::discovery::{self, Backend};
 use crate::errors::{SdkError, SdkResult};
 use crate::options::{NativeCallRequest, PreparedCall};
 use crate::response::{self, NativeResponse, Peer};
@@ -16,31 +17,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// Options of the native client, already checked by `index.js`.
-#[napi(object)]
-pub struct NativeClientOptions {
-    /// Proxy TCP port (else `AGENTSECRETS_PORT`, else the running engine's, else 8765).
-    pub port: Option<u32>,
-    /// Engine home (else `AGENTSECRETS_HOME`, else `~/.agentsecrets`).
-    pub home: Option<String>,
-    /// Default workspace of every call (else `AGENTSECRETS_WORKSPACE`).
-    pub workspace: Option<String>,
-    /// Default project of every call (else `AGENTSECRETS_PROJECT`).
-    pub project: Option<String>,
-    /// Start the bundled engine when none answers (default true).
-    pub auto_start: Option<bool>,
-    /// Engine binary (else `AGENTSECRETS_CLI`).
-    pub cli: Option<String>,
-    /// Where a bundled engine may be, in order of preference.
-    pub engine_candidates: Option<Vec<String>>,
-}
-
 /// What the client resolved, for diagnostics and tests.
 #[napi(object)]
 pub struct NativeBackendInfo {
     /// `engine` or `upstream-proxy`.
     pub kind: String,
     pub via_socket: bool,
+    /// How the client knows it is the right backend: `unix-socket`,
+    /// `engine-proof` (over TCP) or `none` (the upstream proxy, chosen explicitly).
+    pub auth: String,
     pub base_url: String,
     pub version: Option<String>,
     pub features: Vec<String>,
@@ -72,16 +57,9 @@ impl NativeClient {
             auto_start: None,
             cli: None,
             engine_candidates: None,
+            backend: None,
         });
-        let config = Config::resolve(
-            o.home,
-            o.port,
-            o.workspace,
-            o.project,
-            o.auto_start,
-            o.cli,
-            o.engine_candidates.unwrap_or_default(),
-        )?;
+        let config = Config::resolve(o)?;
         if let Some(w) = &config.workspace {
             agentsecrets_wire::names::validate_scope_name("workspace", w)
                 .map_err(SdkError::from)?;
@@ -104,6 +82,13 @@ impl NativeClient {
     #[napi(getter)]
     pub fn home(&self) -> String {
         self.inner.config.home.display().to_string()
+    }
+
+    /// The backend this client is bound to: `engine` (default) or
+    /// `upstream-proxy` (only when chosen explicitly).
+    #[napi(getter)]
+    pub fn backend(&self) -> String {
+        self.inner.config.backend.as_str().to_owned()
     }
 
     /// Starts a call. `call_id` lets `cancel(call_id)` abort it; it is
@@ -179,6 +164,7 @@ impl NativeClient {
                 discovery::BackendKind::UpstreamProxy => "upstream-proxy".into(),
             },
             via_socket: b.via_socket,
+            auth: b.auth.as_str().to_owned(),
             base_url: b.base_url.clone(),
             version: b.health.version.clone(),
             features: b.health.features.clone(),

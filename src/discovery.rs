@@ -1,97 +1,23 @@
-//! Finding the backend: explicit options and environment, then a proxy that
-//! already answers `/health` (our engine on its Unix socket or TCP port, or the
-//! upstream Go proxy), then starting the bundled engine, else a typed error
-//! with setup steps.
+//! Finding the backend the client is bound to, without ever sending the
+//! token or a request to a listener that has not shown it is ours.
+//!
+//! With the engine (the default): this home's Unix socket first (its 0700
+//! directory authenticates it), then over TCP only an engine that proves it
+//! holds this home's token (`agentsecrets_wire::proof`), then starting the
+//! bundled engine, else a typed error. A TCP listener that does not prove
+//! itself is sent nothing but the probe, whatever it claims to be. The
+//! upstream Go proxy, which cannot prove anything, is used only when the user
+//! chose it (`backend: 'upstream-proxy'`).
 
+use crate::config::{BackendChoice, Config, DEFAULT_PORT};
+use crate::engine_start::start_engine;
 use crate::errors::{sdk_codes, SdkError, SdkResult};
+use crate::probe::{self, Answer};
 use crate::transport;
 use agentsecrets_wire::headers::run_files;
-use agentsecrets_wire::{EngineErrorBody, ErrorCode, Health};
+use agentsecrets_wire::{proof, ErrorCode, Health};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// The upstream proxy's and the engine's default TCP port.
-pub const DEFAULT_PORT: u16 = 8765;
-/// How long a `/health` probe may take; it is local, so this is generous.
-const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
-/// Upper bound on `proxy start --detach`.
-const START_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// Resolved settings of one client.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub home: PathBuf,
-    /// Explicit port (option or `AGENTSECRETS_PORT`); 0 means "any".
-    pub port: Option<u16>,
-    pub workspace: Option<String>,
-    pub project: Option<String>,
-    pub auto_start: bool,
-    /// Explicit engine binary (option or `AGENTSECRETS_CLI`).
-    pub cli: Option<PathBuf>,
-    /// Where the JS layer expects a bundled engine, in order.
-    pub candidates: Vec<PathBuf>,
-}
-
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-impl Config {
-    pub fn resolve(
-        home: Option<String>,
-        port: Option<u32>,
-        workspace: Option<String>,
-        project: Option<String>,
-        auto_start: Option<bool>,
-        cli: Option<String>,
-        candidates: Vec<String>,
-    ) -> SdkResult<Config> {
-        let home = match home.or_else(|| env_nonempty("AGENTSECRETS_HOME")) {
-            Some(h) => PathBuf::from(h),
-            None => {
-                let base = env_nonempty("HOME").ok_or_else(|| {
-                    SdkError::invalid("neither AGENTSECRETS_HOME nor HOME is set")
-                        .fix("set AGENTSECRETS_HOME to the engine's home directory")
-                })?;
-                PathBuf::from(base).join(".agentsecrets")
-            }
-        };
-        let home = std::path::absolute(&home).unwrap_or(home);
-        let port = match port {
-            Some(p) => Some(p),
-            None => match env_nonempty("AGENTSECRETS_PORT") {
-                Some(s) => Some(s.trim().parse::<u32>().map_err(|_| {
-                    SdkError::invalid(format!("AGENTSECRETS_PORT={s:?} is not a port number"))
-                        .fix("set AGENTSECRETS_PORT to a number between 0 and 65535, or unset it")
-                })?),
-                None => None,
-            },
-        };
-        let port = match port {
-            Some(p) => Some(u16::try_from(p).map_err(|_| {
-                SdkError::invalid(format!("port {p} is out of range"))
-                    .fix("use a port between 0 and 65535")
-            })?),
-            None => None,
-        };
-        Ok(Config {
-            home,
-            port,
-            workspace: workspace.or_else(|| env_nonempty("AGENTSECRETS_WORKSPACE")),
-            project: project.or_else(|| env_nonempty("AGENTSECRETS_PROJECT")),
-            auto_start: auto_start.unwrap_or(true),
-            cli: cli
-                .or_else(|| env_nonempty("AGENTSECRETS_CLI"))
-                .map(PathBuf::from),
-            candidates: candidates.into_iter().map(PathBuf::from).collect(),
-        })
-    }
-
-    fn run_file(&self, name: &str) -> PathBuf {
-        self.home.join("run").join(name)
-    }
-}
 
 /// Which proxy we talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +28,27 @@ pub enum BackendKind {
     UpstreamProxy,
 }
 
+/// How the client knows the backend is the one it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// The home's Unix socket: only the home's owner can create it.
+    UnixSocket,
+    /// Over TCP, the engine proved it holds the home's token.
+    EngineProof,
+    /// Not at all: the upstream proxy, chosen explicitly.
+    None,
+}
+
+impl Auth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Auth::UnixSocket => "unix-socket",
+            Auth::EngineProof => "engine-proof",
+            Auth::None => "none",
+        }
+    }
+}
+
 /// A connected backend: its kind and a pooled client that reaches it.
 #[derive(Debug, Clone)]
 pub struct Backend {
@@ -109,9 +56,10 @@ pub struct Backend {
     pub client: reqwest::Client,
     /// `http://127.0.0.1:<port>`; over the Unix socket only the `Host` matters.
     pub base_url: String,
-    /// Caller token, sent on TCP.
+    /// Caller token, sent on TCP to an engine that proved itself.
     pub token: Option<String>,
     pub via_socket: bool,
+    pub auth: Auth,
     pub health: Health,
 }
 
@@ -128,377 +76,251 @@ fn read_state(cfg: &Config) -> Option<StateFile> {
     serde_json::from_slice(&bytes).ok()
 }
 
-fn read_token(cfg: &Config) -> Option<String> {
-    let t = std::fs::read_to_string(cfg.run_file(run_files::TOKEN)).ok()?;
-    let t = t.trim();
-    (!t.is_empty()).then(|| t.to_owned())
+fn base_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
 }
 
-/// Outcome of one `/health` probe.
-enum Probe {
-    Healthy(Health),
-    /// Something answered that is not an agentsecrets proxy.
-    Foreign,
-    /// Nothing accepted the connection.
-    Down,
-}
-
-async fn probe(client: &reqwest::Client, base_url: &str) -> Probe {
-    let res = client
-        .get(format!("{base_url}/health"))
-        .timeout(HEALTH_TIMEOUT)
-        .send()
-        .await;
-    let Ok(res) = res else {
-        return Probe::Down;
-    };
-    if !res.status().is_success() {
-        return Probe::Foreign;
-    }
-    match res.bytes().await {
-        Ok(b) => match serde_json::from_slice::<Health>(&b) {
-            Ok(h) if h.status == "ok" => Probe::Healthy(h),
-            _ => Probe::Foreign,
-        },
-        Err(_) => Probe::Foreign,
+/// Finds the backend `cfg` allows, starting the engine when needed.
+pub async fn discover(cfg: &Config) -> SdkResult<Backend> {
+    match cfg.backend {
+        BackendChoice::Engine => discover_engine(cfg).await,
+        BackendChoice::UpstreamProxy => discover_upstream(cfg).await,
     }
 }
 
-/// Our engine on its Unix socket, if it is there and answers.
-async fn try_socket(cfg: &Config, socket: &Path, port: Option<u16>) -> SdkResult<Option<Backend>> {
+/// Our engine on `socket`, if it is there and answers as the engine.
+async fn try_socket(socket: &Path, port: u16) -> SdkResult<Option<Backend>> {
     if !socket.exists() {
         return Ok(None);
     }
-    let port = port
-        .or_else(|| read_state(cfg).map(|s| s.port))
-        .unwrap_or(DEFAULT_PORT);
-    let base_url = format!("http://127.0.0.1:{port}");
     let client = transport::engine_client(Some(socket))?;
-    match probe(&client, &base_url).await {
-        Probe::Healthy(health) if health.is_engine() => Ok(Some(Backend {
+    let base_url = base_url(port);
+    match probe::health(&client, &base_url, None).await {
+        Answer::Health { health, .. } if health.is_engine() => Ok(Some(Backend {
             kind: BackendKind::Engine,
             client,
             base_url,
-            token: read_token(cfg),
+            token: None,
             via_socket: true,
+            auth: Auth::UnixSocket,
             health,
         })),
         _ => Ok(None),
     }
 }
 
-/// Whatever answers on `127.0.0.1:port`.
-async fn try_tcp(cfg: &Config, port: u16, explicit: bool) -> SdkResult<Option<Backend>> {
-    let base_url = format!("http://127.0.0.1:{port}");
-    let client = transport::engine_client(None)?;
-    match probe(&client, &base_url).await {
-        Probe::Healthy(health) if health.is_engine() => {
-            let token = read_token(cfg).ok_or_else(|| {
-                SdkError::new(
-                    ErrorCode::ProxyAuthRequired.as_str(),
-                    format!(
-                        "an agentsecrets engine answers on 127.0.0.1:{port}, but {} has no caller token: it belongs to another home",
-                        cfg.home.display()
-                    ),
-                )
-                .fix("set AGENTSECRETS_HOME to the home of the running engine, or use another port (`port` option / AGENTSECRETS_PORT)")
-            })?;
-            Ok(Some(Backend {
-                kind: BackendKind::Engine,
-                client,
-                base_url,
-                token: Some(token),
-                via_socket: false,
-                health,
-            }))
-        }
-        Probe::Healthy(health) => Ok(Some(Backend {
-            kind: BackendKind::UpstreamProxy,
-            client,
-            base_url,
-            token: None,
-            via_socket: false,
-            health,
-        })),
-        Probe::Foreign if explicit => Err(SdkError::new(
-            sdk_codes::PROXY_CONNECTION,
-            format!("127.0.0.1:{port} answers, but not as an agentsecrets proxy"),
-        )
-        .fix("point `port` / AGENTSECRETS_PORT at the agentsecrets proxy, or stop what listens there")),
-        Probe::Foreign | Probe::Down => Ok(None),
-    }
+/// What listens on a TCP port that did not prove it is this home's engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stranger {
+    /// Says it is an agentsecrets engine, without a valid proof.
+    ClaimsEngine,
+    /// Answers `/health` like the upstream Go proxy.
+    UpstreamLike,
+    /// Something else.
+    Foreign,
 }
 
-/// Finds a running backend, or starts the bundled engine.
-pub async fn discover(cfg: &Config) -> SdkResult<Backend> {
+enum Tcp {
+    Engine(Box<Backend>),
+    Stranger(Stranger),
+    Free,
+}
+
+/// Challenges `127.0.0.1:port`; only an engine whose proof verifies with
+/// this home's token is accepted, and only then is the token used.
+async fn try_tcp_engine(cfg: &Config, port: u16) -> SdkResult<Tcp> {
+    let challenge = proof::new_challenge().map_err(|e| {
+        SdkError::new(
+            sdk_codes::PROXY_CONNECTION,
+            format!("no randomness for the engine challenge: {e}"),
+        )
+        .fix("report this error with your platform details")
+    })?;
+    let client = transport::engine_client(None)?;
+    let base_url = base_url(port);
+    let (health, given) = match probe::health(&client, &base_url, Some(&challenge)).await {
+        Answer::Down => return Ok(Tcp::Free),
+        Answer::Foreign => return Ok(Tcp::Stranger(Stranger::Foreign)),
+        Answer::Health { health, proof } => (health, proof),
+    };
+    if !health.is_engine() {
+        return Ok(Tcp::Stranger(Stranger::UpstreamLike));
+    }
+    let token = cfg.token();
+    let proven =
+        matches!((&token, &given), (Some(t), Some(p)) if proof::verify(t, &challenge, port, p));
+    if !proven {
+        return Ok(Tcp::Stranger(Stranger::ClaimsEngine));
+    }
+    Ok(Tcp::Engine(Box::new(Backend {
+        kind: BackendKind::Engine,
+        client,
+        base_url,
+        token,
+        via_socket: false,
+        auth: Auth::EngineProof,
+        health,
+    })))
+}
+
+/// TCP ports where this home's engine may listen: the one the user named;
+/// else the one its state file records, and (unless the user said "any
+/// port" with 0) the default port.
+fn tcp_candidates(cfg: &Config, state: Option<&StateFile>) -> Vec<u16> {
+    if let Some(p) = cfg.explicit_port() {
+        return vec![p];
+    }
+    let mut ports: Vec<u16> = state.map(|s| s.port).into_iter().collect();
+    if cfg.port.is_none() && !ports.contains(&DEFAULT_PORT) {
+        ports.push(DEFAULT_PORT);
+    }
+    ports
+}
+
+async fn discover_engine(cfg: &Config) -> SdkResult<Backend> {
     let state = read_state(cfg);
     let socket = state
         .as_ref()
         .and_then(|s| s.socket.clone())
         .map(PathBuf::from)
         .unwrap_or_else(|| cfg.run_file(run_files::SOCKET));
-    let explicit_port = cfg.port.filter(|p| *p != 0);
-    // An explicit port names the proxy to use, unless it is this home's own
-    // engine, which is reached faster on its socket.
-    let socket_first = match (explicit_port, &state) {
-        (Some(p), Some(s)) => s.port == p,
-        (Some(_), None) => false,
-        (None, _) => true,
-    };
-    if socket_first {
-        if let Some(b) = try_socket(cfg, &socket, None).await? {
-            return Ok(b);
-        }
+    let state_port = state.as_ref().map_or(DEFAULT_PORT, |s| s.port);
+    if let Some(b) = try_socket(&socket, state_port).await? {
+        return Ok(b);
     }
-    let tcp_port = match cfg.port {
-        Some(0) => None,
-        Some(p) => Some(p),
-        None => Some(state.as_ref().map(|s| s.port).unwrap_or(DEFAULT_PORT)),
-    };
-    if let Some(port) = tcp_port {
-        if let Some(b) = try_tcp(cfg, port, explicit_port.is_some()).await? {
-            return Ok(b);
-        }
-    }
-    if !socket_first {
-        if let Some(b) = try_socket(cfg, &socket, None).await? {
-            return Ok(b);
+    let mut strangers = Vec::new();
+    for port in tcp_candidates(cfg, state.as_ref()) {
+        match try_tcp_engine(cfg, port).await? {
+            Tcp::Engine(b) => return Ok(*b),
+            Tcp::Stranger(s) => strangers.push((port, s)),
+            Tcp::Free => {}
         }
     }
     if !cfg.auto_start {
-        return Err(not_running(cfg, "autoStart is off"));
+        return Err(match strangers.first() {
+            Some((port, s)) if cfg.explicit_port().is_some() => {
+                stranger_on_explicit_port(cfg, *port, *s)
+            }
+            _ => not_running(cfg, "autoStart is off", &strangers),
+        });
     }
-    let ready = start_engine(cfg).await?;
+    let ready = start_engine(cfg, start_port(cfg, &strangers)).await?;
     let socket = ready.socket.map(PathBuf::from).unwrap_or(socket);
-    if let Some(b) = try_socket(cfg, &socket, Some(ready.port)).await? {
+    if let Some(b) = try_socket(&socket, ready.port).await? {
         return Ok(b);
     }
-    if let Some(b) = try_tcp(cfg, ready.port, true).await? {
-        return Ok(b);
+    if let Tcp::Engine(b) = try_tcp_engine(cfg, ready.port).await? {
+        return Ok(*b);
     }
     Err(SdkError::new(
         sdk_codes::PROXY_CONNECTION,
         format!(
-            "the engine reported ready on port {} but does not answer",
+            "the engine reported ready on port {} but does not answer on its socket, nor prove itself on that port",
             ready.port
         ),
     )
     .fix("run `agentsecrets proxy status`, and see $AGENTSECRETS_HOME/run/proxy.err"))
 }
 
-fn not_running(cfg: &Config, why: &str) -> SdkError {
-    SdkError::new(
-        sdk_codes::ENGINE_NOT_RUNNING,
-        format!(
-            "no agentsecrets proxy is running for {} ({why})",
-            cfg.home.display()
-        ),
-    )
-    .fix(
-        "set up once and start the proxy:\n  agentsecrets init\n  agentsecrets secrets set MY_KEY   (the value is read from stdin)\n  agentsecrets workspace allowlist add api.example.com\n  agentsecrets proxy start\nor let the SDK start it: new AgentSecrets({ autoStart: true })",
-    )
-}
-
-/// The Ready line `proxy start --detach` prints.
-#[derive(Debug, Deserialize)]
-struct Ready {
-    port: u16,
-    #[serde(default)]
-    socket: Option<String>,
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// Where [`locate_engine`] found the engine binary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineOrigin {
-    /// `AGENTSECRETS_CLI` or the `cli` option.
-    Explicit,
-    /// One of the candidates the JS layer passed: shipped with the package.
-    Bundled,
-    /// The first `agentsecrets` on `PATH`.
-    Path,
-}
-
-/// The engine binary to start: explicit, then bundled candidates, then `PATH`.
-pub fn find_engine(cfg: &Config) -> SdkResult<PathBuf> {
-    locate_engine(cfg).map(|(p, _)| p)
-}
-
-/// [`find_engine`], with where the binary was found.
-pub fn locate_engine(cfg: &Config) -> SdkResult<(PathBuf, EngineOrigin)> {
-    if let Some(cli) = &cfg.cli {
-        if is_executable(cli) {
-            return Ok((cli.clone(), EngineOrigin::Explicit));
-        }
-        return Err(SdkError::new(
-            sdk_codes::CLI_NOT_FOUND,
-            format!("the engine binary {} (AGENTSECRETS_CLI / `cli` option) is not an executable file", cli.display()),
-        )
-        .fix("point AGENTSECRETS_CLI at the `agentsecrets` binary, or unset it to use the bundled one"));
-    }
-    if let Some(p) = cfg.candidates.iter().find(|p| is_executable(p)) {
-        return Ok((p.clone(), EngineOrigin::Bundled));
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let p = dir.join("agentsecrets");
-            if is_executable(&p) {
-                return Ok((p, EngineOrigin::Path));
-            }
-        }
-    }
-    Err(SdkError::new(
-        sdk_codes::CLI_NOT_FOUND,
-        "no agentsecrets engine binary was found (bundled platform package, AGENTSECRETS_CLI, PATH)",
-    )
-    .fix("reinstall @the-17/agentsecrets for this platform, or set AGENTSECRETS_CLI to the `agentsecrets` binary"))
-}
-
-/// Runs `agentsecrets proxy start --detach` and waits for its Ready line.
-/// Readiness is the line itself: no polling, no sleeps.
-async fn start_engine(cfg: &Config) -> SdkResult<Ready> {
-    let bin = find_engine(cfg)?;
-    let mut cmd = tokio::process::Command::new(&bin);
-    cmd.arg("--json").arg("proxy").arg("start").arg("--detach");
-    if let Some(p) = cfg.port {
-        cmd.arg("--port").arg(p.to_string());
-    }
-    cmd.env("AGENTSECRETS_HOME", &cfg.home)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    let child = cmd.spawn().map_err(|e| {
-        SdkError::new(
-            sdk_codes::CLI_ERROR,
-            format!("cannot run {}: {e}", bin.display()),
-        )
-        .fix("check that the agentsecrets binary is executable, or set AGENTSECRETS_CLI")
-    })?;
-    let out = tokio::time::timeout(START_TIMEOUT, child.wait_with_output())
-        .await
-        .map_err(|_| {
-            SdkError::new(
-                sdk_codes::CLI_ERROR,
-                format!(
-                    "`{} proxy start --detach` did not report ready within {} s",
-                    bin.display(),
-                    START_TIMEOUT.as_secs()
-                ),
-            )
-            .fix("run `agentsecrets proxy start` by hand to see what blocks it")
-        })?
-        .map_err(|e| {
-            SdkError::new(
-                sdk_codes::CLI_ERROR,
-                format!("running {} failed: {e}", bin.display()),
-            )
-            .fix("run `agentsecrets proxy start` by hand to see the error")
-        })?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if out.status.success() {
-        // `--json` output: one JSON document (possibly pretty-printed), or
-        // one JSON line among others.
-        let ready = serde_json::from_str::<Ready>(stdout.trim())
-            .ok()
-            .or_else(|| {
-                stdout
-                    .lines()
-                    .rev()
-                    .find_map(|l| serde_json::from_str::<Ready>(l.trim()).ok())
-            });
-        if let Some(ready) = ready {
-            return Ok(ready);
-        }
-        if let Some(e) = upstream_cli_refusal(&bin).await {
-            return Err(e);
-        }
-        return Err(SdkError::new(
-            sdk_codes::CLI_ERROR,
-            format!(
-                "`{} proxy start --detach` succeeded but printed no ready line",
-                bin.display()
-            ),
-        )
-        .fix(
-            "check that AGENTSECRETS_CLI names this project's engine, not another `agentsecrets`",
-        ));
-    }
-    if let Some(e) = upstream_cli_refusal(&bin).await {
-        return Err(e);
-    }
-    Err(cli_failure(&bin, &out.stderr, out.status.code()))
-}
-
-/// When `bin` is the upstream AgentSecrets CLI (`agentsecrets version X` from
-/// `--version`), the error that says so: it has no detached start, so the SDK
-/// cannot start its proxy. Asked only after a start failed.
-async fn upstream_cli_refusal(bin: &Path) -> Option<SdkError> {
-    let out = tokio::time::timeout(
-        Duration::from_secs(5),
-        tokio::process::Command::new(bin)
-            .arg("--version")
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .ok()?
-    .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.lines().find(|l| !l.trim().is_empty())?.trim();
-    let version = first.strip_prefix("agentsecrets version ")?;
-    Some(
-        SdkError::new(
-            sdk_codes::BACKEND_UNSUPPORTED,
-            format!(
-                "{} is the upstream AgentSecrets CLI ({}), whose proxy the SDK cannot start: it only runs in the foreground",
-                bin.display(),
-                agentsecrets_wire::names::shown(version)
-            ),
-        )
-        .fix("start it in a terminal with `agentsecrets proxy start` (the SDK then finds it on 127.0.0.1:8765), or unset AGENTSECRETS_CLI to use the bundled engine")
-        .backend("upstream-cli"),
-    )
-}
-
-#[derive(Deserialize)]
-struct CliErrorLine {
-    error: EngineErrorBody,
-}
-
-/// Maps the CLI's `--json` error (`{"error": EngineErrorBody}` on stderr).
-fn cli_failure(bin: &Path, stderr: &[u8], code: Option<i32>) -> SdkError {
-    let text = String::from_utf8_lossy(stderr);
-    if let Some(line) = text
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str::<CliErrorLine>(l.trim()).ok())
-    {
-        let mut e = SdkError::from_engine(line.error, 0);
-        e.status_code = None;
-        return e;
-    }
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let first: String = first.chars().take(300).collect();
-    let detail = if first.trim().is_empty() {
-        " and printed no error".to_owned()
+/// The port to start the engine on: the one the user named, or the
+/// engine's default, unless a stranger holds it; then any free one, so that
+/// a squatter cannot stop the engine from starting (the SDK reaches it on
+/// its socket). 0 (the user's "any") stays 0.
+fn start_port(cfg: &Config, strangers: &[(u16, Stranger)]) -> Option<u16> {
+    let wanted = cfg.port.unwrap_or(DEFAULT_PORT);
+    if strangers.iter().any(|(p, _)| *p == wanted) {
+        Some(0)
     } else {
-        format!(": {first}")
-    };
-    let mut e = SdkError::new(
-        sdk_codes::CLI_ERROR,
-        format!(
-            "`{} proxy start --detach` failed (exit {}){detail}",
-            bin.display(),
-            code.map_or_else(|| "signal".to_owned(), |c| c.to_string())
+        cfg.port
+    }
+}
+
+fn describe(port: u16, s: Stranger) -> String {
+    match s {
+        Stranger::ClaimsEngine => format!(
+            "127.0.0.1:{port} answers as an agentsecrets engine but did not prove it holds this home's token"
         ),
-    )
-    .fix("run `agentsecrets proxy start` by hand to see the full error, or check that AGENTSECRETS_CLI names this project's engine");
-    e.exit_code = code;
-    e
+        Stranger::UpstreamLike => format!(
+            "a proxy answered on 127.0.0.1:{port} like the upstream AgentSecrets proxy but was not used: it cannot prove who runs it"
+        ),
+        Stranger::Foreign => format!("127.0.0.1:{port} answers, but not as an agentsecrets proxy"),
+    }
+}
+
+const UPSTREAM_OPT_IN: &str = "to use the upstream AgentSecrets proxy there, choose it explicitly: new AgentSecrets({ backend: 'upstream-proxy', port }) or AGENTSECRETS_BACKEND=upstream-proxy";
+
+fn stranger_on_explicit_port(cfg: &Config, port: u16, s: Stranger) -> SdkError {
+    let home = cfg.home.display();
+    match s {
+        Stranger::ClaimsEngine => SdkError::new(
+            ErrorCode::ProxyAuthRequired.as_str(),
+            format!("{}, {home}; nothing was sent to it", describe(port, s)),
+        )
+        .fix("set AGENTSECRETS_HOME to the home of the engine on that port, or unset `port` / AGENTSECRETS_PORT to use (or start) this home's own engine"),
+        Stranger::UpstreamLike => SdkError::new(
+            sdk_codes::ENGINE_NOT_RUNNING,
+            format!("no agentsecrets engine is running for {home}; {}", describe(port, s)),
+        )
+        .fix(format!("{UPSTREAM_OPT_IN}; or stop what listens on 127.0.0.1:{port}, or unset `port` / AGENTSECRETS_PORT, and let the SDK start its engine")),
+        Stranger::Foreign => SdkError::new(
+            sdk_codes::PROXY_CONNECTION,
+            format!("{}; nothing was sent to it", describe(port, s)),
+        )
+        .fix("point `port` / AGENTSECRETS_PORT at the agentsecrets engine, or stop what listens there"),
+    }
+}
+
+fn not_running(cfg: &Config, why: &str, strangers: &[(u16, Stranger)]) -> SdkError {
+    let mut message = format!(
+        "no agentsecrets proxy is running for {} ({why})",
+        cfg.home.display()
+    );
+    for (port, s) in strangers {
+        message.push_str("; ");
+        message.push_str(&describe(*port, *s));
+    }
+    let mut fix = String::from(
+        "set up once and start the proxy:\n  agentsecrets init\n  agentsecrets secrets set MY_KEY   (the value is read from stdin)\n  agentsecrets workspace allowlist add api.example.com\n  agentsecrets proxy start\nor let the SDK start it: new AgentSecrets({ autoStart: true })",
+    );
+    if strangers.iter().any(|(_, s)| *s == Stranger::UpstreamLike) {
+        fix.push_str("\nor, ");
+        fix.push_str(UPSTREAM_OPT_IN);
+    }
+    SdkError::new(sdk_codes::ENGINE_NOT_RUNNING, message).fix(fix)
+}
+
+/// The upstream Go proxy on the user's port (default 8765). It never gets
+/// the token (it has no use for it) and is never started by the SDK.
+async fn discover_upstream(cfg: &Config) -> SdkResult<Backend> {
+    let port = cfg.explicit_port().unwrap_or(DEFAULT_PORT);
+    let client = transport::engine_client(None)?;
+    let base_url = base_url(port);
+    match probe::health(&client, &base_url, None).await {
+        Answer::Health { health, .. } if health.is_engine() => Err(SdkError::new(
+            sdk_codes::BACKEND_UNSUPPORTED,
+            format!("127.0.0.1:{port} is an agentsecrets engine, not the upstream AgentSecrets proxy the backend option asks for"),
+        )
+        .fix("drop `backend: 'upstream-proxy'` / AGENTSECRETS_BACKEND to use the engine (its socket, or its token over TCP)")
+        .backend(BackendChoice::UPSTREAM_PROXY)),
+        Answer::Health { health, .. } => Ok(Backend {
+            kind: BackendKind::UpstreamProxy,
+            client,
+            base_url,
+            token: None,
+            via_socket: false,
+            auth: Auth::None,
+            health,
+        }),
+        Answer::Foreign => Err(SdkError::new(
+            sdk_codes::PROXY_CONNECTION,
+            format!("127.0.0.1:{port} answers, but not as the upstream AgentSecrets proxy"),
+        )
+        .fix("point `port` / AGENTSECRETS_PORT at the upstream proxy, or stop what listens there")),
+        Answer::Down => Err(SdkError::new(
+            sdk_codes::ENGINE_NOT_RUNNING,
+            format!("no upstream AgentSecrets proxy answers on 127.0.0.1:{port} (backend 'upstream-proxy')"),
+        )
+        .fix("start it with `agentsecrets proxy start` (the upstream CLI) and set `port` / AGENTSECRETS_PORT to its port, or drop `backend: 'upstream-proxy'` / AGENTSECRETS_BACKEND to use the bundled engine")
+        .backend(BackendChoice::UPSTREAM_PROXY)),
+    }
 }

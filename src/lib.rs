@@ -8,14 +8,18 @@
 mod body;
 mod cli_runner;
 mod client;
+mod config;
 mod discovery;
+mod engine_start;
 mod errors;
 mod options;
+mod probe;
 mod response;
 mod transport;
 
 pub use cli_runner::{NativeCliRequest, NativeEnvCommand, NativeEnvRequest};
-pub use client::{NativeBackendInfo, NativeClient, NativeClientOptions};
+pub use client::{NativeBackendInfo, NativeClient};
+pub use config::NativeClientOptions;
 pub use options::{NameValue, NativeCallRequest};
 pub use response::NativeResponse;
 

@@ -3,7 +3,7 @@
 //! calls when nothing is injected.
 
 use crate::body::{self, ReadError};
-use crate::discovery::{Backend, BackendKind};
+use crate::discovery::{Auth, Backend, BackendKind};
 use crate::errors::{sdk_codes, SdkError, SdkResult};
 use crate::options::PreparedCall;
 use crate::response::RawAnswer;
@@ -106,7 +106,8 @@ fn proxy_request(backend: &Backend, call: &PreparedCall) -> SdkResult<reqwest::R
             if let Some(p) = &call.project {
                 rb = rb.header(h::PROJECT, scope::encode(p));
             }
-            if !backend.via_socket {
+            // Only to an engine that proved it holds this very token.
+            if backend.auth == Auth::EngineProof {
                 if let Some(t) = &backend.token {
                     rb = rb.header(h::TOKEN, t.as_str());
                 }

@@ -21,6 +21,12 @@ pub const WORKSPACE: &str = "x-as-workspace";
 pub const PROJECT: &str = "x-as-project";
 /// Caller token for TCP callers (contents of `run/proxy.token`).
 pub const TOKEN: &str = "x-as-token";
+/// Request to `/health`: a fresh random challenge the engine must answer
+/// (see [`crate::proof`]). Carries no token.
+pub const CHALLENGE: &str = "x-as-challenge";
+/// Response of `/health` to a [`CHALLENGE`]: the engine's proof that it holds
+/// this home's token (see [`crate::proof`]).
+pub const PROOF: &str = "x-as-proof";
 
 /// Response: set only by the engine on errors it generated; its value is an
 /// [`crate::ErrorCode`]. Upstream responses never carry it (the engine strips

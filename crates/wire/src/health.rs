@@ -34,6 +34,8 @@ pub mod features {
     pub const REDACTED_TRAILER: &str = "redacted-trailer";
     /// A streamed body the engine cuts ends with an `X-AS-Engine-Error` trailer.
     pub const ERROR_TRAILER: &str = "error-trailer";
+    /// `/health` answers an `X-AS-Challenge` with an `X-AS-Proof`.
+    pub const ENGINE_PROOF: &str = "engine-proof";
 }
 
 impl Health {

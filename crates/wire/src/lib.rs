@@ -11,6 +11,7 @@ pub mod headers;
 pub mod health;
 pub mod inject;
 pub mod names;
+pub mod proof;
 pub mod scope;
 
 pub use audit::{AuditEvent, AuditStatus};

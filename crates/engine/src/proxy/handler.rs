@@ -79,7 +79,7 @@ pub async fn route(
         return r;
     }
     match req.uri().path() {
-        "/health" => health(&shared),
+        "/health" => health(&shared, req.headers()),
         "/proxy" => proxy(shared, transport, req).await,
         other => {
             let e = EngineError::new(
@@ -97,8 +97,12 @@ pub async fn route(
     }
 }
 
-fn health(shared: &Shared) -> Response<ResBody> {
+fn health(shared: &Shared, headers: &HeaderMap) -> Response<ResBody> {
     use agentsecrets_wire::health::features as f;
+    let proof = match challenge_proof(shared, headers) {
+        Ok(p) => p,
+        Err(e) => return error_response(&e),
+    };
     let scope = shared.vault.scope(None, None).ok();
     let health = Health {
         status: "ok".into(),
@@ -119,6 +123,7 @@ fn health(shared: &Shared) -> Response<ResBody> {
             f::STREAMING_REDACTION,
             f::REDACTED_TRAILER,
             f::ERROR_TRAILER,
+            f::ENGINE_PROOF,
         ]
         .map(String::from)
         .to_vec(),
@@ -131,7 +136,37 @@ fn health(shared: &Shared) -> Response<ResBody> {
         HeaderValue::from_static("application/json"),
     );
     res.headers_mut().insert(h::ENGINE, engine_header());
+    if let Some(p) = proof {
+        res.headers_mut().insert(
+            h::PROOF,
+            HeaderValue::from_str(&p).expect("hex is a header value"),
+        );
+    }
     res
+}
+
+/// The `X-AS-Proof` for the request's `X-AS-Challenge`, if it sent one.
+fn challenge_proof(shared: &Shared, headers: &HeaderMap) -> Result<Option<String>, EngineError> {
+    use agentsecrets_wire::proof;
+    let Some(raw) = headers.get(h::CHALLENGE) else {
+        return Ok(None);
+    };
+    let challenge = raw
+        .to_str()
+        .ok()
+        .and_then(proof::parse_challenge)
+        .ok_or_else(|| {
+            EngineError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "{} must be {} random bytes in hex",
+                    h::CHALLENGE,
+                    proof::CHALLENGE_BYTES
+                ),
+            )
+            .fix("send a fresh challenge of 64 hex digits, or none")
+        })?;
+    Ok(Some(proof::prove(&shared.token, &challenge, shared.port)))
 }
 
 /// What is known of a call for its audit line, filled in as it progresses.

@@ -79,6 +79,8 @@ pub struct Limits {
 pub struct Shared {
     pub vault: Vault,
     pub token: String,
+    /// The TCP port this engine listens on, bound into its `/health` proof.
+    pub port: u16,
     pub client: forward::UpstreamClient,
     pub header_case: header_case::HeaderCase,
     pub limits: Limits,

@@ -69,6 +69,7 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
     let shared = Arc::new(Shared {
         vault,
         token,
+        port,
         client,
         header_case: Default::default(),
         limits: Limits {

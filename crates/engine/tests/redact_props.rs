@@ -275,6 +275,25 @@ proptest! {
     }
 
     #[test]
+    fn wrapped_base64_cut_anywhere_stream_equals_whole(
+        values in prop::collection::vec(prop::collection::vec(prop::sample::select(b"aAzZ19+/".to_vec()), 4..10), 1..3),
+        lines in prop::collection::vec((prop::collection::vec(prop::sample::select(b"aAzZ19+/=".to_vec()), 50..80), any::<bool>()), 1..6),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let p = Arc::new(Patterns::new(values.iter().map(Vec::as_slice)));
+        let mut text = Vec::new();
+        for (line, crlf) in &lines {
+            text.extend_from_slice(line);
+            text.extend_from_slice(if *crlf { b"\r\n" } else { b"\n" });
+        }
+        let cuts = sorted_cuts(&cuts, text.len());
+        let (whole, hit) = p.redact(&text);
+        let (streamed, s_hit) = stream_all(&p, &text, &cuts);
+        prop_assert_eq!(streamed, whole);
+        prop_assert_eq!(s_hit, hit);
+    }
+
+    #[test]
     fn escapes_cut_anywhere_stream_equals_whole(
         values in prop::collection::vec(prop::collection::vec(prop::sample::select(b"aA1Zz5%\\u/\n=".to_vec()), 1..8), 1..3),
         text in prop::collection::vec(prop::sample::select(b"aAZz15%2\\u0dD8Ec\n\r=+/\"".to_vec()), 0..300),

@@ -235,7 +235,6 @@ mod tests {
     fn refusals() {
         let cases: Vec<Vec<(&str, &str)>> = vec![
             vec![("x-as-inject-bearer", "A")],
-            vec![("x-as-target-url", "https://a/")],
             vec![("x-as-target-url", "ftp://a/"), ("x-as-inject-bearer", "A")],
             vec![
                 ("x-as-target-url", "https://u:p@a/"),
@@ -264,5 +263,11 @@ mod tests {
         for c in cases {
             assert!(parse(&Method::GET, &hm(&c)).is_err(), "{c:?}");
         }
+    }
+
+    #[test]
+    fn a_call_without_injection_parses_with_an_empty_plan() {
+        let pr = parse(&Method::GET, &hm(&[("x-as-target-url", "https://a/")])).unwrap();
+        assert!(pr.plan.is_empty());
     }
 }

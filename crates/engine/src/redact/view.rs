@@ -145,8 +145,10 @@ fn is_base64(b: u8) -> bool {
 }
 
 /// Base64 characters a line must end in for its line break to count as
-/// wrapping (MIME wraps at 76, PEM at 64): prose rarely ends a line so.
-const WRAPPED_LINE: usize = 16;
+/// wrapping (MIME wraps at 76, PEM at 64). Such a line is held back until
+/// the next byte shows whether the base64 goes on, so ordinary lines (log
+/// output, a token in a sentence, JSON) must not qualify.
+const WRAPPED_LINE: usize = 60;
 
 /// How many base64 characters end `buf[..end]` (at most [`WRAPPED_LINE`]),
 /// counting on into `before`, the count that ended the input before `buf`.
@@ -477,11 +479,9 @@ mod tests {
             decoded(r#"x\u0041\"\/\n\ud83d\ude00\ud83d"#),
             "xA\"/\n😀\\ud83d"
         );
-        let wrapped = "UVVKRFFVSkRRVUpE\r\nUVVKRFFVSkRRVUpE\nR0g=\n.\nx";
-        assert_eq!(
-            decoded(wrapped),
-            "UVVKRFFVSkRRVUpEUVVKRFFVSkRRVUpER0g=\n.\nx"
-        );
+        let line = "UVVKRFFVSkRRVUpE".repeat(4);
+        let wrapped = format!("{line}\r\n{line}\nR0g=\n.\nx");
+        assert_eq!(decoded(&wrapped), format!("{line}{line}R0g=\n.\nx"));
         assert_eq!(
             decoded("prose ends in a word\nnext"),
             "prose ends in a word\nnext"

@@ -13,7 +13,8 @@ impl Reader<'_> {
     /// so that the snapshot read after it is at least as new.
     pub fn data_version(&self) -> Result<i64> {
         self.conn
-            .pragma_query_value(None, "data_version", |r| r.get(0))
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .map_err(read_err)
     }
 

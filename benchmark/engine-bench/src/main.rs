@@ -3,7 +3,7 @@
 //! measured right next to a direct run against the same upstream and
 //! reported as a ratio.
 //!
-//! Usage: engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--secrets N] [--json]
+//! Usage: engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--secrets N] [--uniform-body] [--json]
 //!
 //! Every answer is scanned for every value in the vault, so the vault holds
 //! `--secrets` values (default 100) shaped like API keys; one is injected.
@@ -26,6 +26,8 @@ struct Args {
     stream_mib: u64,
     latency_samples: usize,
     secrets: usize,
+    /// Stream one repeated byte instead of JSON-like text.
+    uniform: bool,
     json: bool,
 }
 
@@ -39,6 +41,7 @@ fn parse_args() -> Args {
         stream_mib: 256,
         latency_samples: 2000,
         secrets: 100,
+        uniform: false,
         json: false,
     };
     let mut it = std::env::args().skip(1);
@@ -75,9 +78,10 @@ fn parse_args() -> Args {
                     .filter(|n| (1..=100_000).contains(n))
                     .unwrap_or_else(|| die("--secrets takes 1 to 100000"))
             }
+            "--uniform-body" => a.uniform = true,
             "--json" => a.json = true,
             "-h" | "--help" => {
-                println!("engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--samples N] [--secrets N] [--json]\n\n--secrets N: values in the vault (default 100), every one scanned for in every answer\n\nBuild first: cargo build --release -p agentsecrets-engine -p agentsecrets-bench");
+                println!("engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--samples N] [--secrets N] [--uniform-body] [--json]\n\n--secrets N: values in the vault (default 100), every one scanned for in every answer\n--uniform-body: stream one repeated byte instead of JSON-like text\n\nBuild first: cargo build --release -p agentsecrets-engine -p agentsecrets-bench");
                 std::process::exit(0);
             }
             other => die(&format!("unknown argument {other}; see --help")),
@@ -367,7 +371,7 @@ async fn main() {
     );
 
     let stream_bytes = args.stream_mib << 20;
-    let up = upstream::start(stream_bytes);
+    let up = upstream::start(stream_bytes, args.uniform);
     let engine = Engine::start(&args.engine, h);
 
     let direct_client = reqwest::Client::builder()

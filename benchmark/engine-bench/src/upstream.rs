@@ -17,7 +17,7 @@ pub struct Upstream {
 }
 
 /// Runs the upstream on its own runtime thread.
-pub fn start(stream_bytes: u64) -> Upstream {
+pub fn start(stream_bytes: u64, uniform: bool) -> Upstream {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -38,7 +38,11 @@ pub fn start(stream_bytes: u64) -> Upstream {
                 conns.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(async move {
                     let svc = service_fn(move |req: Request<hyper::body::Incoming>| async move {
-                        Ok::<_, std::convert::Infallible>(answer(req.uri().path(), stream_bytes))
+                        Ok::<_, std::convert::Infallible>(answer(
+                            req.uri().path(),
+                            stream_bytes,
+                            uniform,
+                        ))
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(s), svc)
@@ -73,9 +77,17 @@ fn json_chunk() -> Bytes {
     Bytes::from(out)
 }
 
-fn answer(path: &str, stream_bytes: u64) -> Response<BoxBody<Bytes, std::io::Error>> {
+fn answer(
+    path: &str,
+    stream_bytes: u64,
+    uniform: bool,
+) -> Response<BoxBody<Bytes, std::io::Error>> {
     if path == "/stream" {
-        let chunk = json_chunk();
+        let chunk = if uniform {
+            Bytes::from(vec![b'a'; 64 * 1024])
+        } else {
+            json_chunk()
+        };
         let n = stream_bytes / chunk.len() as u64;
         let frames = futures_util::stream::iter(
             (0..n).map(move |_| Ok::<_, std::io::Error>(Frame::data(chunk.clone()))),

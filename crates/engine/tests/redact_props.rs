@@ -451,6 +451,26 @@ proptest! {
     }
 
     #[test]
+    fn every_search_path_agrees_on_long_values(
+        values in prop::collection::vec(prop::collection::vec(prop::sample::select(b"abAB01%/+=_".to_vec()), 16..60), 1..4),
+        parts in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), any::<prop::sample::Index>()), 1..8),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        // Text made of whole and cut-short forms of the values, so that
+        // tails of every length are open at the cuts.
+        let mut forms: Vec<Vec<u8>> = values.iter().flat_map(|v| encoded_forms(v)).collect();
+        forms.sort();
+        let mut text = Vec::new();
+        for (which, len, pad) in parts {
+            let f = which.get(&forms);
+            text.extend_from_slice(&f[..=len.index(f.len())]);
+            text.extend(std::iter::repeat_n(b'a', pad.index(3)));
+        }
+        let cuts = sorted_cuts(&cuts, text.len());
+        check_every_search(&values, &text, &cuts)?;
+    }
+
+    #[test]
     fn every_search_path_agrees_on_arbitrary_bytes(
         values in prop::collection::vec(prop::collection::vec(prop::sample::select(vec![0u8, 0x41, 0x61, 0x42, 0xc3, 0xff, b'%', b'\\']), 1..6), 1..4),
         text in prop::collection::vec(prop::sample::select(vec![0u8, 0x41, 0x61, 0x42, 0x62, 0xc3, 0xff, b'%', b'=', b'\\', b'u', b'Q']), 0..300),

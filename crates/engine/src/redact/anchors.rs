@@ -22,7 +22,10 @@ pub(crate) const MIN_ANCHORED: usize = 8;
 /// Window length in bytes (a whole `u64`).
 const Q: usize = 8;
 
-/// Filter bits per registered window: about one false hit in 64 probes.
+/// Filter bits per registered window. Each window sets two bits (a Bloom
+/// filter with two hashes): about one false hit in 1,000 probes, so a body
+/// that repeats one unlucky window (`aaaaaaaa…`) does not turn every probe
+/// into a table look-up.
 const BITS_PER_WINDOW: usize = 64;
 
 /// Length classes: forms of at least 16 bytes, and of 8 to 15. Each
@@ -33,6 +36,9 @@ const GROUPS: [usize; 2] = [16, MIN_ANCHORED];
 /// One length class of forms.
 struct Group {
     stride: usize,
+    /// Length of its shortest and its longest form.
+    shortest: usize,
+    longest: usize,
     /// Hash bits of the filter index.
     shift: u32,
     filter: Box<[u64]>,
@@ -65,6 +71,102 @@ impl Hasher for WindowHasher {
 pub(crate) struct Anchors {
     groups: Vec<Group>,
     short: Option<Forms>,
+    tails: OpenTails,
+}
+
+/// What finds the held-back tail of a chunk without walking a trie over
+/// the longest form's length: every form's first window, and every proper
+/// prefix shorter than a window.
+struct OpenTails {
+    /// First window of each form of more than [`Q`] bytes → those forms,
+    /// behind a bit filter (a chunk's tail is probed at every position).
+    firsts: HashMap<u64, Vec<u32>, BuildHasherDefault<WindowHasher>>,
+    filter: Box<[u64]>,
+    shift: u32,
+    /// Proper prefixes of 1 to 7 bytes, packed with their length.
+    short: std::collections::HashSet<u64, BuildHasherDefault<WindowHasher>>,
+}
+
+/// Up to seven folded bytes and their count in one word.
+fn packed(bytes: &[u8]) -> u64 {
+    let mut b = [0u8; Q];
+    b[..bytes.len()].copy_from_slice(bytes);
+    fold(u64::from_le_bytes(b) & 0x00FF_FFFF_FFFF_FFFF) | (bytes.len() as u64) << 56
+}
+
+impl OpenTails {
+    fn new(forms: &[Vec<u8>]) -> OpenTails {
+        let mut firsts: HashMap<u64, Vec<u32>, BuildHasherDefault<WindowHasher>> =
+            HashMap::default();
+        let mut short = std::collections::HashSet::default();
+        for (i, f) in forms.iter().enumerate() {
+            if f.len() > Q {
+                firsts.entry(window(f, 0)).or_default().push(i as u32);
+            }
+            for n in 1..f.len().min(Q) {
+                short.insert(packed(&f[..n]));
+            }
+        }
+        let bits = (firsts.len() * BITS_PER_WINDOW)
+            .next_power_of_two()
+            .clamp(1 << 12, 1 << 26);
+        let shift = 64 - bits.trailing_zeros();
+        let mut filter = vec![0u64; bits / 64].into_boxed_slice();
+        for &w in firsts.keys() {
+            for s in slots(w, shift) {
+                filter[s >> 6] |= 1 << (s & 63);
+            }
+        }
+        OpenTails {
+            firsts,
+            filter,
+            shift,
+            short,
+        }
+    }
+
+    /// Length of the longest suffix of `buf` that is a proper prefix of
+    /// some form (0 if none). Tails at least as long as their group's
+    /// shortest form are found by its anchors, a few probes in all; only the
+    /// last `near` bytes are probed at every position.
+    fn open_suffix_len(&self, groups: &[Group], forms: &[Vec<u8>], buf: &[u8]) -> usize {
+        let end = buf.len();
+        let anchored = groups
+            .iter()
+            .map(|g| g.open_tail(forms, buf))
+            .max()
+            .unwrap_or(0);
+        let near = groups.iter().map(|g| g.shortest).max().unwrap_or(Q);
+        // Longest first: a tail of at least a window starts with some
+        // form's first window.
+        let from = end.saturating_sub(near.saturating_sub(1));
+        for i in from..end.saturating_sub(Q - 1).min(end - anchored) {
+            let w = window(buf, i);
+            if !slots(w, self.shift)
+                .iter()
+                .all(|&k| self.filter[k >> 6] & (1 << (k & 63)) != 0)
+            {
+                continue;
+            }
+            let Some(cands) = self.firsts.get(&w) else {
+                continue;
+            };
+            let tail = &buf[i..];
+            if cands.iter().any(|&k| {
+                let f = &forms[k as usize];
+                f.len() > tail.len() && eq_fold(tail, &f[..tail.len()])
+            }) {
+                return tail.len();
+            }
+        }
+        if anchored > 0 {
+            return anchored;
+        }
+        (1..Q.min(end + 1))
+            .rev()
+            .find(|&n| self.short.contains(&packed(&buf[end - n..])))
+            .unwrap_or(0)
+    }
 }
 
 /// A window's eight bytes with ASCII letters lower-cased (SWAR).
@@ -87,8 +189,11 @@ fn window(hay: &[u8], at: usize) -> u64 {
 }
 
 #[inline]
-fn slot(w: u64, shift: u32) -> usize {
-    (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+fn slots(w: u64, shift: u32) -> [usize; 2] {
+    [
+        (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize,
+        (w.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) >> shift) as usize,
+    ]
 }
 
 fn eq_fold(hay: &[u8], lower: &[u8]) -> bool {
@@ -101,8 +206,17 @@ fn eq_fold(hay: &[u8], lower: &[u8]) -> bool {
 
 impl Group {
     fn new(forms: &[Vec<u8>], members: &[u32]) -> Group {
-        let shortest = members.iter().map(|&i| forms[i as usize].len()).min();
-        let stride = shortest.map_or(1, |m| m - Q + 1);
+        let shortest = members
+            .iter()
+            .map(|&i| forms[i as usize].len())
+            .min()
+            .unwrap_or(Q);
+        let longest = members
+            .iter()
+            .map(|&i| forms[i as usize].len())
+            .max()
+            .unwrap_or(Q);
+        let stride = shortest - Q + 1;
         let mut table: HashMap<u64, Vec<(u32, u32)>, BuildHasherDefault<WindowHasher>> =
             HashMap::default();
         for &i in members {
@@ -120,11 +234,14 @@ impl Group {
         let shift = 64 - bits.trailing_zeros();
         let mut filter = vec![0u64; bits / 64].into_boxed_slice();
         for &w in table.keys() {
-            let s = slot(w, shift);
-            filter[s >> 6] |= 1 << (s & 63);
+            for s in slots(w, shift) {
+                filter[s >> 6] |= 1 << (s & 63);
+            }
         }
         Group {
             stride,
+            shortest,
+            longest,
             shift,
             filter,
             table,
@@ -134,8 +251,36 @@ impl Group {
     /// Whether the window at `p` may start some form's window.
     #[inline]
     fn maybe(&self, w: u64) -> bool {
-        let k = slot(w, self.shift);
-        self.filter[k >> 6] & (1 << (k & 63)) != 0
+        slots(w, self.shift)
+            .iter()
+            .all(|&k| self.filter[k >> 6] & (1 << (k & 63)) != 0)
+    }
+
+    /// The longest suffix of `buf` that is a proper prefix of one of this
+    /// group's forms, found by anchors: sure to be found when at least as
+    /// long as the group's shortest form, perhaps when shorter.
+    fn open_tail(&self, forms: &[Vec<u8>], buf: &[u8]) -> usize {
+        let end = buf.len();
+        let s = self.stride;
+        let mut best = 0;
+        let mut p = end.saturating_sub(self.longest - 1).div_ceil(s) * s;
+        while p + Q <= end {
+            let w = window(buf, p);
+            if self.maybe(w) {
+                for &(i, off) in self.table.get(&w).into_iter().flatten() {
+                    let f = &forms[i as usize];
+                    let Some(start) = p.checked_sub(off as usize) else {
+                        continue;
+                    };
+                    let n = end - start;
+                    if n > best && n < f.len() && eq_fold(&buf[start..], &f[..n]) {
+                        best = n;
+                    }
+                }
+            }
+            p += s;
+        }
+        best
     }
 
     /// The leftmost-longest occurrence of this group's forms starting in
@@ -205,7 +350,14 @@ impl Anchors {
         Anchors {
             groups,
             short: (!short.is_empty()).then(|| Forms::new(short)),
+            tails: OpenTails::new(forms),
         }
+    }
+
+    /// Length of the longest suffix of `buf` that is a proper prefix of
+    /// some form: what a stream must hold back.
+    pub(crate) fn open_suffix_len(&self, forms: &[Vec<u8>], buf: &[u8]) -> usize {
+        self.tails.open_suffix_len(&self.groups, forms, buf)
     }
 
     /// The leftmost-longest match starting in `from..limit`; `hits` keeps

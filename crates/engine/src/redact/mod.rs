@@ -214,7 +214,7 @@ impl Searcher<'_> {
     /// form, and the bytes looked at to find it.
     pub(crate) fn open_suffix_len(&self, buf: &[u8]) -> (usize, usize) {
         match self.accel {
-            Some(a) => (a.trie.open_suffix_len(buf), 0),
+            Some(a) => (a.open_suffix_len(self.forms, buf), 0),
             None => self.forms.open_suffix_len(buf),
         }
     }

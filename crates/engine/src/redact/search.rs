@@ -217,7 +217,8 @@ pub enum Search {
 /// What a set of forms builds once it has scanned enough to repay it.
 pub(crate) struct Accel {
     search: AccelSearch,
-    pub(crate) trie: PrefixTrie,
+    /// For the held-back tail, unless the anchors find it themselves.
+    trie: Option<PrefixTrie>,
 }
 
 enum AccelSearch {
@@ -248,9 +249,18 @@ impl Accel {
                 .build(&forms.forms)
                 .map_or(AccelSearch::None, AccelSearch::Automaton),
         };
-        Accel {
-            search,
-            trie: PrefixTrie::new(&forms.forms),
+        let trie =
+            (!matches!(search, AccelSearch::Anchors(_))).then(|| PrefixTrie::new(&forms.forms));
+        Accel { search, trie }
+    }
+
+    /// Length of the longest suffix of `buf` that is a proper prefix of
+    /// some form.
+    pub(crate) fn open_suffix_len(&self, forms: &Forms, buf: &[u8]) -> usize {
+        match (&self.search, &self.trie) {
+            (AccelSearch::Anchors(a), _) => a.open_suffix_len(&forms.forms, buf),
+            (_, Some(t)) => t.open_suffix_len(buf),
+            (_, None) => forms.open_suffix_len(buf).0,
         }
     }
 
@@ -461,10 +471,16 @@ mod tests {
         let forms = forms_of(&VALUES);
         let trie = PrefixTrie::new(&forms.forms);
         let text = text(&forms);
+        let anchors = Accel::new(&forms, Search::Anchors);
         for end in 0..text.len() {
             let buf = &text[..end];
             assert_eq!(
                 forms.open_suffix_len(buf).0,
+                trie.open_suffix_len(buf),
+                "{end}"
+            );
+            assert_eq!(
+                anchors.open_suffix_len(&forms, buf),
                 trie.open_suffix_len(buf),
                 "{end}"
             );

@@ -185,7 +185,11 @@ fn s22_a_value_in_a_response_header_name_is_dropped() {
         body: b"ok".to_vec(),
     });
     let proxy = Proxy::start(&home);
-    let a = proxy.send(proxy.request(Method::GET, &up.url("/")));
+    let a = proxy.send(
+        proxy
+            .request(Method::GET, &up.url("/"))
+            .header("X-AS-Inject", plan(&[("bearer", None, "OTHER")])),
+    );
     assert_eq!(a.status, 200);
     assert!(a.headers.get(OTHER).is_none());
     assert_eq!(a.headers.get("x-kept").unwrap(), "yes");

@@ -216,46 +216,14 @@ proptest! {
     fn lines_come_out_whole(values in prop::collection::vec(value(), 1..3), lines in prop::collection::vec((filler(), 0u8..10, any::<bool>()), 1..8)) {
         // With no value containing a newline, no pattern contains one, so a
         // chunk ending in a newline leaves nothing held back.
-        let values: Vec<String> = values.into_iter().map(|v| v.replace(['\n'], "n")).collect();
-        let p = Arc::new(Patterns::new(values.iter().map(|v| v.as_bytes())));
-        let mut s = StreamRedactor::forms_only(p.clone());
-        let mut fed = Vec::new();
-        let mut out = Vec::new();
-        for (fill, kind, with_echo) in lines {
-            let mut line = fill.replace('\n', " ");
-            if with_echo {
-                line.push_str(&encode(kind, &values[kind as usize % values.len()]));
-            }
-            line.push('\n');
-            fed.extend_from_slice(line.as_bytes());
-            out.extend_from_slice(&s.push(line.as_bytes()));
-            prop_assert_eq!(s.held_back(), 0);
-            prop_assert_eq!(&out, &p.redact_forms(&fed).0);
-        }
-        prop_assert!(s.finish().is_empty());
+        check_lines(&values, &lines, false, "\n")?;
     }
 
     #[test]
     fn lines_come_out_whole_through_the_decoded_view(values in prop::collection::vec(value(), 1..3), lines in prop::collection::vec((filler(), 0u8..10, any::<bool>()), 1..8)) {
         // A line ending in prose (not a run of base64, not an escape) leaves
         // nothing held back in the view either.
-        let values: Vec<String> = values.into_iter().map(|v| v.replace(['\n'], "n")).collect();
-        let p = Arc::new(Patterns::new(values.iter().map(|v| v.as_bytes())));
-        let mut s = StreamRedactor::new(p.clone());
-        let mut fed = Vec::new();
-        let mut out = Vec::new();
-        for (fill, kind, with_echo) in lines {
-            let mut line = fill.replace('\n', " ");
-            if with_echo {
-                line.push_str(&encode(kind, &values[kind as usize % values.len()]));
-            }
-            line.push_str(" .\n");
-            fed.extend_from_slice(line.as_bytes());
-            out.extend_from_slice(&s.push(line.as_bytes()));
-            prop_assert_eq!(s.held_back(), 0);
-            prop_assert_eq!(&out, &p.redact(&fed).0);
-        }
-        prop_assert!(s.finish().is_empty());
+        check_lines(&values, &lines, true, " .\n")?;
     }
 
     #[test]
@@ -306,6 +274,44 @@ proptest! {
         prop_assert_eq!(streamed, whole);
         prop_assert_eq!(s_hit, hit);
     }
+}
+
+/// Streams `lines` (filler plus, where chosen, an echo, then `end`) one
+/// push each: nothing may be held back after a line, and the output so far
+/// must be the whole-buffer redaction of what was fed.
+fn check_lines(
+    values: &[String],
+    lines: &[(String, u8, bool)],
+    view: bool,
+    end: &str,
+) -> Result<(), TestCaseError> {
+    let values: Vec<String> = values.iter().map(|v| v.replace(['\n'], "n")).collect();
+    let p = Arc::new(Patterns::new(values.iter().map(|v| v.as_bytes())));
+    let mut s = if view {
+        StreamRedactor::new(p.clone())
+    } else {
+        StreamRedactor::forms_only(p.clone())
+    };
+    let mut fed = Vec::new();
+    let mut out = Vec::new();
+    for (fill, kind, with_echo) in lines {
+        let mut line = fill.replace('\n', " ");
+        if *with_echo {
+            line.push_str(&encode(*kind, &values[*kind as usize % values.len()]));
+        }
+        line.push_str(end);
+        fed.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(&s.push(line.as_bytes()));
+        prop_assert_eq!(s.held_back(), 0);
+        let whole = if view {
+            p.redact(&fed).0
+        } else {
+            p.redact_forms(&fed).0
+        };
+        prop_assert_eq!(&out, &whole);
+    }
+    prop_assert!(s.finish().is_empty());
+    Ok(())
 }
 
 /// Leftmost-longest by brute force, ignoring ASCII case: the reference the

@@ -12,7 +12,7 @@
 //! set bit costs a table look-up and a comparison. Forms shorter than
 //! [`MIN_ANCHORED`] keep the first-byte search of [`Forms`].
 
-use super::search::Forms;
+use super::search::{eq_fold, Forms};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -194,14 +194,6 @@ fn slots(w: u64, shift: u32) -> [usize; 2] {
         (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize,
         (w.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) >> shift) as usize,
     ]
-}
-
-fn eq_fold(hay: &[u8], lower: &[u8]) -> bool {
-    hay.len() == lower.len()
-        && hay
-            .iter()
-            .zip(lower)
-            .all(|(&h, &l)| h.to_ascii_lowercase() == l)
 }
 
 impl Group {

@@ -43,7 +43,8 @@ enum Few {
     Many,
 }
 
-fn eq_fold(hay: &[u8], lower: &[u8]) -> bool {
+/// Whether `hay` equals the lower-case `lower`, ignoring ASCII case.
+pub(crate) fn eq_fold(hay: &[u8], lower: &[u8]) -> bool {
     hay.len() == lower.len()
         && hay
             .iter()

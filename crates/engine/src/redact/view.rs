@@ -15,7 +15,7 @@
 //! token that is not yet complete and any tail of the view that could
 //! still become a match.
 
-use super::Patterns;
+use super::{Patterns, Searcher};
 use agentsecrets_wire::REDACTION_MARKER;
 use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
@@ -321,12 +321,7 @@ fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
     }
     let view = View::new(buf, tokens, end);
     let v = &view.bytes;
-    let open = if last { 0 } else { search.open_suffix_len(v).0 };
-    let mut keep = if open > 0 {
-        view.input_start(v.len() - open)
-    } else {
-        end
-    };
+    let mut keep = tail_start(&view, &search, 0, last, end);
     let mut limit = view.view_pos(keep);
     let mut out: Option<Vec<u8>> = None;
     let mut emitted = 0;
@@ -362,16 +357,7 @@ fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
             if to > keep {
                 // The match ate into the tail: only what follows it can
                 // still be open.
-                let rest = if last {
-                    0
-                } else {
-                    search.open_suffix_len(&v[at..]).0
-                };
-                keep = if rest > 0 {
-                    view.input_start(v.len() - rest)
-                } else {
-                    end
-                };
+                keep = tail_start(&view, &search, at, last, end);
                 limit = view.view_pos(keep);
             }
         }
@@ -384,6 +370,21 @@ fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
     Scan {
         replaced: out,
         keep,
+    }
+}
+
+/// Where the held-back tail starts in the input: the longest end of the
+/// view after view position `from` that could still become a match (none
+/// when `last`), else `end`.
+fn tail_start(view: &View, search: &Searcher<'_>, from: usize, last: bool, end: usize) -> usize {
+    let v = &view.bytes;
+    match if last {
+        0
+    } else {
+        search.open_suffix_len(&v[from..]).0
+    } {
+        0 => end,
+        open => view.input_start(v.len() - open),
     }
 }
 

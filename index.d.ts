@@ -350,8 +350,47 @@ export interface ProxyClient {
   logs(options?: { last?: number; status?: 'OK' | 'BLOCKED' | 'ERROR'; secret?: string }): Promise<AuditEvent[]>
 }
 
+/** What `connect()` of the test double (`@the-17/agentsecrets/testing`) says: nothing is connected. */
+export interface MockBackendInfo {
+  kind: 'mock'
+  viaSocket: false
+  auth: 'none'
+  baseUrl: string
+  version?: string
+  features: string[]
+}
+
+/**
+ * The surface shared by `AgentSecrets` and `MockAgentSecrets` (from
+ * `@the-17/agentsecrets/testing`): type code against it to swap one for the other in tests.
+ */
+export interface AgentSecretsClient {
+  readonly home: string
+  /** `'engine'` or `'upstream-proxy'`; `'mock'` for the test double. */
+  readonly backend: BackendChoice | 'mock'
+  readonly scope: { workspace?: string; project?: string }
+  call(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
+  asyncCall(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
+  connect(): Promise<BackendInfo | MockBackendInfo>
+  close(): Promise<void>
+  spawn(command: string, args?: string[], options?: SpawnOptions): Promise<SpawnResult>
+  spawnAsync(command: string, args?: string[], options?: SpawnOptions): SpawnedProcess
+  status(): Promise<Status>
+  readonly secrets: SecretsClient
+  readonly workspaces: WorkspacesClient
+  readonly projects: ProjectsClient
+  readonly allowlist: AllowlistClient
+  readonly proxy: ProxyClient
+  setWorkspace(name: string): Promise<void>
+  setProject(name: string): Promise<void>
+  workspace(name: string): AgentSecretsClient
+  workspace<T>(name: string, fn: (scoped: AgentSecretsClient) => T | Promise<T>): Promise<T>
+  project(name: string): AgentSecretsClient
+  project<T>(name: string, fn: (scoped: AgentSecretsClient) => T | Promise<T>): Promise<T>
+}
+
 /** Uses API credentials by name: the engine injects them; values never enter this process. */
-export declare class AgentSecrets {
+export declare class AgentSecrets implements AgentSecretsClient {
   constructor(options?: AgentSecretsOptions)
   /** The engine home this client uses. */
   readonly home: string

@@ -456,15 +456,18 @@ export declare class ProxyAuthError extends AgentSecretsError {}
 export declare class SessionExpired extends AgentSecretsError {}
 /** The named secret does not exist. */
 export declare class SecretNotFound extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { key?: string | null })
   /** The secret's name. */
   readonly key: string | null
 }
 /** The target host is not on the workspace allowlist. */
 export declare class DomainNotAllowed extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { domain?: string | null })
   readonly domain: string | null
 }
 /** The upstream API answered with a status >= 400; the credential was injected. */
 export declare class UpstreamError extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { statusCode?: number; body?: string; headers?: Record<string, string>; url?: string })
   readonly statusCode: number
   /** The upstream's answer (redacted by the engine). */
   readonly body: string
@@ -476,15 +479,18 @@ export declare class UpstreamUnreachable extends AgentSecretsError {}
 /** Refused by policy: insecure scheme, refused address, forbidden caller. */
 export declare class PermissionDenied extends AgentSecretsError {}
 export declare class WorkspaceNotFound extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { workspace?: string | null })
   readonly workspace: string | null
 }
 export declare class ProjectNotFound extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { project?: string | null })
   readonly project: string | null
 }
 /** No `agentsecrets` binary was found. */
 export declare class CLINotFound extends AgentSecretsError {}
 /** The `agentsecrets` binary failed. */
 export declare class CLIError extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { exitCode?: number | null })
   readonly exitCode: number | null
 }
 /** Allowlist changes need a human (TTY or admin password). */

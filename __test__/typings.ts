@@ -200,4 +200,10 @@ export async function mockExamples(): Promise<void> {
   const kind: 'mock' = (await mock.connect()).kind
   void [redacted, bearer, spawned, code, marker, kind]
   mock.reset()
+
+  // The README's MockAgentSecrets example.
+  mock.respond({ url: 'https://api.stripe.com/v1/charges', method: 'POST' }, { statusCode: 402, body: { error: 'declined' } })
+  mock.failNext(new DomainNotAllowed('api.evil.test is not allowed', { domain: 'api.evil.test' }))
+  mock.failNext(new SecretNotFound('missing', { key: 'STRIPE_KEY' }))
+  mock.failNext(new UpstreamError('down', { statusCode: 503, body: 'busy', headers: {}, url: 'https://api.stripe.com/' }))
 }

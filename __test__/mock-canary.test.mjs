@@ -8,7 +8,7 @@ import { assertNoCanary } from './helpers.mjs'
 import { MockAgentSecrets } from '@the-17/agentsecrets/testing'
 import { UpstreamError, InvalidArgument, PermissionDenied } from '@the-17/agentsecrets'
 
-const CANARY = 'canary-sk_live_7c1e9a/+=&"q'
+const CANARY = 'canary-sk_live 7c1e9a/+=&"q'
 const OTHER = 'canary-set-later-4d2f'
 
 function echoAll(value) {
@@ -19,6 +19,8 @@ function echoAll(value) {
     b64url: Buffer.from(value).toString('base64url'),
     uri: encodeURIComponent(value),
     auth: `Basic ${b64}`,
+    hex: Buffer.from(value).toString('hex'),
+    form: new URLSearchParams({ v: value }).toString(),
   }
 }
 
@@ -55,7 +57,12 @@ describe('MockAgentSecrets: no secret value anywhere', () => {
     seen.push(await outcome(mock.call('https://api.test/', { bearer: 'MISSING' })))
     seen.push(await outcome(mock.call('http://plain.test/', { bearer: 'STRIPE_KEY' })))
     seen.push(mock.calls, mock.spawns, await mock.secrets.list(), await mock.proxy.logs(), await mock.status(), mock)
-    for (const canary of [CANARY, OTHER]) assertNoCanary(assert, seen, canary, 'mock outputs')
+    for (const canary of [CANARY, OTHER]) {
+      assertNoCanary(assert, seen, canary, 'mock outputs')
+      for (const s of [Buffer.from(canary).toString('hex'), new URLSearchParams({ v: canary }).toString().slice(2)]) {
+        assert.ok(!JSON.stringify(seen).includes(s), `an encoded form ${s} is visible`)
+      }
+    }
   })
 
   it('redacts a value the caller put in a request, and refuses errors that carry one', async () => {

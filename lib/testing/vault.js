@@ -7,10 +7,12 @@
 
 const MARKER = '[REDACTED_BY_AGENTSECRETS]'
 
-/** The forms an echoed value may take: raw, base64, base64url, URL- and JSON-escaped. */
+/** The forms an echoed value may take: raw, base64, base64url, URL-, form- and JSON-escaped, hex. */
 function forms(value) {
   const buf = Buffer.from(value, 'utf8')
-  const out = [value, buf.toString('base64'), buf.toString('base64url'), encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]
+  const hex = buf.toString('hex')
+  const uri = encodeURIComponent(value)
+  const out = [value, buf.toString('base64'), buf.toString('base64url'), uri, uri.replace(/%20/g, '+'), JSON.stringify(value).slice(1, -1), hex, hex.toUpperCase()]
   return [...new Set(out)].filter((f) => f.length > 0)
 }
 

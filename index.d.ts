@@ -350,8 +350,47 @@ export interface ProxyClient {
   logs(options?: { last?: number; status?: 'OK' | 'BLOCKED' | 'ERROR'; secret?: string }): Promise<AuditEvent[]>
 }
 
+/** What `connect()` of the test double (`@the-17/agentsecrets/testing`) says: nothing is connected. */
+export interface MockBackendInfo {
+  kind: 'mock'
+  viaSocket: false
+  auth: 'none'
+  baseUrl: string
+  version?: string
+  features: string[]
+}
+
+/**
+ * The surface shared by `AgentSecrets` and `MockAgentSecrets` (from
+ * `@the-17/agentsecrets/testing`): type code against it to swap one for the other in tests.
+ */
+export interface AgentSecretsClient {
+  readonly home: string
+  /** `'engine'` or `'upstream-proxy'`; `'mock'` for the test double. */
+  readonly backend: BackendChoice | 'mock'
+  readonly scope: { workspace?: string; project?: string }
+  call(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
+  asyncCall(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
+  connect(): Promise<BackendInfo | MockBackendInfo>
+  close(): Promise<void>
+  spawn(command: string, args?: string[], options?: SpawnOptions): Promise<SpawnResult>
+  spawnAsync(command: string, args?: string[], options?: SpawnOptions): SpawnedProcess
+  status(): Promise<Status>
+  readonly secrets: SecretsClient
+  readonly workspaces: WorkspacesClient
+  readonly projects: ProjectsClient
+  readonly allowlist: AllowlistClient
+  readonly proxy: ProxyClient
+  setWorkspace(name: string): Promise<void>
+  setProject(name: string): Promise<void>
+  workspace(name: string): AgentSecretsClient
+  workspace<T>(name: string, fn: (scoped: AgentSecretsClient) => T | Promise<T>): Promise<T>
+  project(name: string): AgentSecretsClient
+  project<T>(name: string, fn: (scoped: AgentSecretsClient) => T | Promise<T>): Promise<T>
+}
+
 /** Uses API credentials by name: the engine injects them; values never enter this process. */
-export declare class AgentSecrets {
+export declare class AgentSecrets implements AgentSecretsClient {
   constructor(options?: AgentSecretsOptions)
   /** The engine home this client uses. */
   readonly home: string
@@ -417,15 +456,18 @@ export declare class ProxyAuthError extends AgentSecretsError {}
 export declare class SessionExpired extends AgentSecretsError {}
 /** The named secret does not exist. */
 export declare class SecretNotFound extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { key?: string | null })
   /** The secret's name. */
   readonly key: string | null
 }
 /** The target host is not on the workspace allowlist. */
 export declare class DomainNotAllowed extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { domain?: string | null })
   readonly domain: string | null
 }
 /** The upstream API answered with a status >= 400; the credential was injected. */
 export declare class UpstreamError extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { statusCode?: number; body?: string; headers?: Record<string, string>; url?: string })
   readonly statusCode: number
   /** The upstream's answer (redacted by the engine). */
   readonly body: string
@@ -437,15 +479,18 @@ export declare class UpstreamUnreachable extends AgentSecretsError {}
 /** Refused by policy: insecure scheme, refused address, forbidden caller. */
 export declare class PermissionDenied extends AgentSecretsError {}
 export declare class WorkspaceNotFound extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { workspace?: string | null })
   readonly workspace: string | null
 }
 export declare class ProjectNotFound extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { project?: string | null })
   readonly project: string | null
 }
 /** No `agentsecrets` binary was found. */
 export declare class CLINotFound extends AgentSecretsError {}
 /** The `agentsecrets` binary failed. */
 export declare class CLIError extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { exitCode?: number | null })
   readonly exitCode: number | null
 }
 /** Allowlist changes need a human (TTY or admin password). */

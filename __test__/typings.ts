@@ -21,7 +21,17 @@ import {
   type SpawnResult,
   type AuditEvent,
   type Status,
+  type AgentSecretsClient,
+  type BackendInfo,
+  type MockBackendInfo,
 } from '@the-17/agentsecrets'
+import {
+  MockAgentSecrets,
+  MockSpawnedProcess,
+  REDACTION_MARKER,
+  type MockCallRecord,
+  type MockSpawnRecord,
+} from '@the-17/agentsecrets/testing'
 
 export async function readmeExamples(abortController: AbortController): Promise<void> {
   const client = new AgentSecrets()
@@ -154,4 +164,46 @@ export async function spawnAndManageExamples(abortController: AbortController): 
     return res.exitCode
   })
   void n
+}
+
+// Both clients satisfy the shared interface, so code typed against it runs with either.
+export async function chargeBalance(client: AgentSecretsClient): Promise<number> {
+  const res = await client.call('https://api.stripe.com/v1/balance', { bearer: 'STRIPE_KEY' })
+  const scoped: AgentSecretsClient = client.workspace('Acme')
+  const n: number = await client.project('payments', async (p) => (await p.status()).projectName?.length ?? 0)
+  const info: BackendInfo | MockBackendInfo = await scoped.connect()
+  void [n, info.kind]
+  return res.statusCode
+}
+
+export async function mockExamples(): Promise<void> {
+  const real: AgentSecretsClient = new AgentSecrets()
+  const mock = new MockAgentSecrets({ secrets: { STRIPE_KEY: 'sk_test_mock' }, allowlist: ['api.stripe.com'], agentId: 'test' })
+  const asClient: AgentSecretsClient = mock
+  await chargeBalance(real)
+  await chargeBalance(asClient)
+
+  mock
+    .respond('https://api.stripe.com/v1/balance', { statusCode: 200, body: { available: [] } })
+    .respond({ url: /\/v1\/charges/, method: 'POST' }, (r: MockCallRecord) => ({ statusCode: 402, body: `no funds for ${r.bearer}` }), { times: 1 })
+    .failWhen((r) => r.url.includes('blocked'), new DomainNotAllowed('blocked', { code: 'DOMAIN_NOT_ALLOWED' }))
+    .failNext(new UpstreamError('down', { code: 'UPSTREAM_HTTP' }))
+    .respondSpawn('python', { exitCode: 0, stdout: 'ok' })
+  const res = await mock.call('https://api.stripe.com/v1/balance', { bearer: 'STRIPE_KEY' })
+  const redacted: boolean = res.redacted
+  const record: MockCallRecord | undefined = mock.calls[0]
+  const bearer: string | undefined = record?.bearer
+  const spawned: MockSpawnRecord | undefined = mock.spawns[0]
+  const p: MockSpawnedProcess = mock.spawnAsync('python', ['-V'], { stdio: 'pipe' })
+  const code: number | null = (await p.wait()).exitCode
+  const marker: '[REDACTED_BY_AGENTSECRETS]' = REDACTION_MARKER
+  const kind: 'mock' = (await mock.connect()).kind
+  void [redacted, bearer, spawned, code, marker, kind]
+  mock.reset()
+
+  // The README's MockAgentSecrets example.
+  mock.respond({ url: 'https://api.stripe.com/v1/charges', method: 'POST' }, { statusCode: 402, body: { error: 'declined' } })
+  mock.failNext(new DomainNotAllowed('api.evil.test is not allowed', { domain: 'api.evil.test' }))
+  mock.failNext(new SecretNotFound('missing', { key: 'STRIPE_KEY' }))
+  mock.failNext(new UpstreamError('down', { statusCode: 503, body: 'busy', headers: {}, url: 'https://api.stripe.com/' }))
 }

@@ -7,6 +7,8 @@ const { binding, engineCandidates } = require('./native.js')
 const { normalizeClientOptions, normalizeCall, invalid } = require('./options.js')
 const { AgentSecretsResponse } = require('./response.js')
 const { AbortError, SecretNotFound, convertError } = require('../errors.js')
+const { abortError } = require('./abort.js')
+const { checkScopeArgs } = require('./scoped.js')
 const { normalizeSpawn, startSpawn } = require('./spawn.js')
 const { cliKind } = require('./upstream_cli.js')
 const { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy } = require('./manage.js')
@@ -20,14 +22,6 @@ function callId() {
   const id = nextCallId
   nextCallId = nextCallId >= 0xfffffff0 ? 1 : nextCallId + 1
   return id
-}
-
-function abortError(signal) {
-  return new AbortError('the call was aborted\nTo fix: the AbortSignal passed as `signal` fired; retry without aborting if the call is still wanted', {
-    code: 'ABORTED',
-    fixHint: 'the AbortSignal passed as `signal` fired; retry without aborting if the call is still wanted',
-    cause: signal.reason,
-  })
 }
 
 class AgentSecrets {
@@ -254,7 +248,7 @@ class AgentSecrets {
    * switched globally). It keeps this client's project, if one was set. With `fn`, runs `fn(scoped)` and returns its result.
    */
   workspace(name, fn) {
-    if (typeof name !== 'string') throw invalid('workspace name must be a string')
+    checkScopeArgs('workspace', name, fn)
     return this.#derive({ workspace: name, project: this.#scope.project }, fn, 'workspace')
   }
 
@@ -263,7 +257,7 @@ class AgentSecrets {
    * runs `fn(scoped)` and returns its result.
    */
   project(name, fn) {
-    if (typeof name !== 'string') throw invalid('project name must be a string')
+    checkScopeArgs('project', name, fn)
     return this.#derive({ workspace: this.#scope.workspace, project: name }, fn, 'project')
   }
 

@@ -69,6 +69,23 @@ function name(v, what) {
   return v
 }
 
+/** Checks a secret name given to `secrets.set()`. */
+function secretKey(key) {
+  name(key, 'key')
+  if (key.startsWith('-') || key.includes('=')) throw invalid("key must be a secret name (letters, digits, '_', '-', '.'; not starting with '-')")
+  return key
+}
+
+/** A secret value given to `secrets.set()` as a fresh Buffer (the caller may zero it). */
+function secretValue(value) {
+  let bytes
+  if (typeof value === 'string') bytes = Buffer.from(value, 'utf8')
+  else if (Buffer.isBuffer(value) || value instanceof Uint8Array) bytes = Buffer.from(value)
+  else throw invalid(`value must be a string or a Buffer, got ${value === null ? 'null' : typeof value}`)
+  if (bytes.length === 0) throw invalid('value is empty; an empty secret cannot be stored')
+  return bytes
+}
+
 function unsupported(what, needs) {
   const fix = `${needs}; with the local engine, secrets live only in this machine's vault (see \`agentsecrets status\`)`
   return new BackendUnsupported(`${what} needs a team backend, and none is configured\nTo fix: ${fix}`, {
@@ -97,13 +114,8 @@ class Secrets {
    * in argv, and is not kept by the SDK.
    */
   async set(key, value) {
-    name(key, 'key')
-    if (key.startsWith('-') || key.includes('=')) throw invalid("key must be a secret name (letters, digits, '_', '-', '.'; not starting with '-')")
-    let bytes
-    if (typeof value === 'string') bytes = Buffer.from(value, 'utf8')
-    else if (Buffer.isBuffer(value) || value instanceof Uint8Array) bytes = Buffer.from(value)
-    else throw invalid(`value must be a string or a Buffer, got ${value === null ? 'null' : typeof value}`)
-    if (bytes.length === 0) throw invalid('value is empty; an empty secret cannot be stored')
+    secretKey(key)
+    const bytes = secretValue(value)
     // The engine strips exactly one trailing newline: always send one.
     const stdin = Buffer.concat([bytes, Buffer.from('\n')])
     bytes.fill(0)
@@ -358,4 +370,21 @@ class Proxy {
   }
 }
 
-module.exports = { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy, auditEvent, unsupported }
+module.exports = {
+  Runner,
+  Secrets,
+  Workspaces,
+  Projects,
+  Allowlist,
+  Proxy,
+  auditEvent,
+  unsupported,
+  TEAM_FIX,
+  AUDIT_STATUS,
+  name,
+  secretKey,
+  secretValue,
+  domains,
+  adminPassword,
+  lastOption,
+}

@@ -1,0 +1,243 @@
+'use strict'
+
+// The mock's management sub-clients: the same methods, argument checks and
+// result shapes as lib/manage.js, on the in-memory World and Vault.
+
+const { AllowlistModificationDenied, SecretNotFound } = require('../../errors.js')
+const { AUDIT_STATUS, TEAM_FIX, adminPassword, domains, lastOption, name, secretKey, secretValue, unsupported } = require('../manage.js')
+const { invalid } = require('../options.js')
+
+function secretNotFound(key) {
+  const fix = `store it with \`agentsecrets secrets set ${key}\` (the value is read from stdin)`
+  return new SecretNotFound(`secret ${key} does not exist in the scope used\nTo fix: ${fix}`, { code: 'SECRET_NOT_FOUND', fixHint: fix, key })
+}
+
+class MockSecrets {
+  #ctx
+  constructor(ctx) {
+    this.#ctx = ctx
+  }
+
+  async list() {
+    this.#ctx.world.checkScope(this.#ctx.scope.workspace, this.#ctx.scope.project)
+    return this.#ctx.vault.list()
+  }
+
+  /** Keeps the value in the mock's vault; nothing the mock returns shows it. */
+  async set(key, value) {
+    secretKey(key)
+    const bytes = secretValue(value)
+    const { world, scope, vault } = this.#ctx
+    world.checkScope(scope.workspace, scope.project)
+    vault.set(key, bytes)
+    bytes.fill(0)
+    return { key, workspace: scope.workspace ?? world.active.workspace, project: scope.project ?? world.active.project }
+  }
+
+  async delete(key) {
+    name(key, 'key')
+    const { world, scope, vault } = this.#ctx
+    world.checkScope(scope.workspace, scope.project)
+    if (!vault.delete(key)) throw secretNotFound(key)
+    return { key, workspace: scope.workspace ?? world.active.workspace, project: scope.project ?? world.active.project }
+  }
+
+  async diff() {
+    throw unsupported('secrets.diff()', TEAM_FIX)
+  }
+
+  async sync() {
+    throw unsupported('secrets.sync()', TEAM_FIX)
+  }
+
+  async push() {
+    throw unsupported('secrets.push()', TEAM_FIX)
+  }
+}
+
+class MockWorkspaces {
+  #ctx
+  constructor(ctx) {
+    this.#ctx = ctx
+  }
+
+  async list() {
+    const { world } = this.#ctx
+    return [...world.workspaces].map(([n, ws]) => ({ name: n, active: n === world.active.workspace, projects: [...ws.projects.keys()], createdAt: new Date(ws.createdAt) }))
+  }
+
+  async create(workspace) {
+    name(workspace, 'workspace name')
+    this.#ctx.world.addWorkspace(workspace)
+    return { name: workspace, projects: ['default'] }
+  }
+
+  async switch(workspace) {
+    name(workspace, 'workspace name')
+    const { world } = this.#ctx
+    world.workspace(workspace)
+    world.active = { workspace, project: 'default' }
+    return { workspaceName: workspace, projectName: 'default' }
+  }
+
+  async invite(_email, _options) {
+    throw unsupported('workspaces.invite()', TEAM_FIX)
+  }
+
+  async members() {
+    this.#ctx.world.workspace(this.#ctx.scope.workspace)
+    return [{ user: 'local', email: null, role: 'owner' }]
+  }
+}
+
+class MockProjects {
+  #ctx
+  constructor(ctx) {
+    this.#ctx = ctx
+  }
+
+  #ws() {
+    return this.#ctx.scope.workspace ?? this.#ctx.world.active.workspace
+  }
+
+  async list() {
+    const { world } = this.#ctx
+    const ws = this.#ws()
+    return [...world.workspace(ws).projects].map(([n, createdAt]) => ({
+      name: n,
+      active: ws === world.active.workspace && n === world.active.project,
+      secretCount: null,
+      createdAt: new Date(createdAt),
+    }))
+  }
+
+  async create(project) {
+    name(project, 'project name')
+    this.#ctx.world.addProject(this.#ws(), project)
+    return { name: project, workspace: this.#ws() }
+  }
+
+  async delete(project) {
+    name(project, 'project name')
+    const { world } = this.#ctx
+    const ws = this.#ws()
+    world.checkScope(ws, project)
+    if (ws === world.active.workspace && project === world.active.project) throw invalid('the active project cannot be deleted; switch to another one first')
+    world.workspace(ws).projects.delete(project)
+    return { name: project, workspace: ws, deletedSecrets: 0 }
+  }
+
+  async use(project) {
+    name(project, 'project name')
+    const { world } = this.#ctx
+    world.checkScope(world.active.workspace, project)
+    world.active = { workspace: world.active.workspace, project }
+    return { workspaceName: world.active.workspace, projectName: project }
+  }
+}
+
+function denied() {
+  const fix = 'pass { adminPassword } (the password chosen at `agentsecrets init`), or change the allowlist from a terminal'
+  return new AllowlistModificationDenied(`changing the allowlist needs the admin password\nTo fix: ${fix}`, { code: 'ALLOWLIST_MODIFICATION_DENIED', fixHint: fix })
+}
+
+class MockAllowlist {
+  #ctx
+  constructor(ctx) {
+    this.#ctx = ctx
+  }
+
+  #ws() {
+    return this.#ctx.world.workspace(this.#ctx.scope.workspace)
+  }
+
+  #wsName() {
+    return this.#ctx.scope.workspace ?? this.#ctx.world.active.workspace
+  }
+
+  async list() {
+    return [...this.#ws().allowlist].map(([entry, addedAt]) => ({ entry, addedAt: new Date(addedAt) }))
+  }
+
+  #change(action, list, options) {
+    const d = domains(list)
+    if (adminPassword(options) === undefined) throw denied()
+    const ws = this.#ws()
+    const done = []
+    const skipped = []
+    for (const entry of d) {
+      const present = ws.allowlist.has(entry)
+      if (present === (action === 'add')) skipped.push(entry)
+      else {
+        if (action === 'add') ws.allowlist.set(entry, new Date())
+        else ws.allowlist.delete(entry)
+        ws.log.push({ timestamp: new Date(), action, entry })
+        done.push(entry)
+      }
+    }
+    return { done, skipped }
+  }
+
+  async add(list, options) {
+    const r = this.#change('add', list, options)
+    return { added: r.done, alreadyPresent: r.skipped, workspace: this.#wsName() }
+  }
+
+  async remove(list, options) {
+    const r = this.#change('remove', list, options)
+    return { removed: r.done, notPresent: r.skipped, workspace: this.#wsName() }
+  }
+
+  async log(options) {
+    const last = lastOption(options, ['last'])
+    const rows = this.#ws().log.map((e) => ({ ...e, timestamp: new Date(e.timestamp) }))
+    return last === undefined ? rows : rows.slice(Math.max(0, rows.length - last))
+  }
+}
+
+class MockProxy {
+  #ctx
+  constructor(ctx) {
+    this.#ctx = ctx
+  }
+
+  async start() {
+    const { world } = this.#ctx
+    const alreadyRunning = world.proxyStartedAt !== null
+    world.proxyStartedAt ??= Date.now()
+    return { pid: process.pid, port: 0, socket: null, alreadyRunning }
+  }
+
+  async stop() {
+    const { world } = this.#ctx
+    const stopped = world.proxyStartedAt !== null
+    world.proxyStartedAt = null
+    return { stopped, pid: stopped ? process.pid : null }
+  }
+
+  async status() {
+    const started = this.#ctx.world.proxyStartedAt
+    const running = started !== null
+    return {
+      running,
+      pid: running ? process.pid : null,
+      port: running ? 0 : null,
+      socket: null,
+      uptimeSeconds: running ? Math.floor((Date.now() - started) / 1000) : null,
+      sessionValid: running,
+      version: null,
+    }
+  }
+
+  /** The mock's audit events (one per call), oldest first. */
+  async logs(options) {
+    const last = lastOption(options, ['last', 'status', 'secret'])
+    if (options?.status !== undefined && !AUDIT_STATUS.includes(options.status)) throw invalid(`status must be one of ${AUDIT_STATUS.join(', ')}`)
+    const secret = options?.secret === undefined ? undefined : name(options.secret, 'secret')
+    let rows = this.#ctx.audit.filter((e) => (options?.status === undefined || e.status === options.status) && (secret === undefined || e.secretKeys.includes(secret)))
+    if (last !== undefined) rows = rows.slice(Math.max(0, rows.length - last))
+    return rows.map((e) => ({ ...e, secretKeys: [...e.secretKeys], authStyles: [...e.authStyles], timestamp: new Date(e.timestamp) }))
+  }
+}
+
+module.exports = { MockSecrets, MockWorkspaces, MockProjects, MockAllowlist, MockProxy, secretNotFound }

@@ -1,0 +1,284 @@
+'use strict'
+
+// MockAgentSecrets: a test double with the same interface as AgentSecrets.
+// Nothing is sent and no engine runs: calls are recorded (secret NAMES only),
+// answered from scripts (default 200 {"ok":true}) and checked like the real
+// client (same argument errors, SecretNotFound, UpstreamError...).
+
+const { normalizeCall } = require('../options.js')
+const { normalizeSpawn } = require('../spawn.js')
+const { abortError } = require('../abort.js')
+const { checkScopeArgs, runScoped } = require('../scoped.js')
+const { Vault } = require('./vault.js')
+const { World } = require('./world.js')
+const { Script } = require('./script.js')
+const { normalizeMockOptions } = require('./options.js')
+const { callRecord, spawnRecord } = require('./record.js')
+const { buildResponse, MOCK_BACKEND } = require('./respond.js')
+const { parseTarget, refusal, closedError, delay } = require('./checks.js')
+const { auditEvent } = require('./audit.js')
+const { MockSpawnedProcess } = require('./spawn.js')
+const { MockSecrets, MockWorkspaces, MockProjects, MockAllowlist, MockProxy, secretNotFound } = require('./manage.js')
+
+const SCOPED = Symbol('scoped')
+const DEFAULT_TIMEOUT_MS = 30000
+const MOCK_HOME = '<mock>'
+
+/** The state a mock shares with its scoped clients. */
+function sharedState(o) {
+  const vault = new Vault()
+  for (const [key, bytes] of o.secrets ?? []) {
+    vault.set(key, bytes)
+    bytes.fill(0)
+  }
+  return {
+    vault,
+    world: new World({ allowlist: o.allowlist }),
+    script: new Script(vault),
+    checkSecrets: o.secrets !== undefined,
+    home: o.native.home ?? MOCK_HOME,
+    defaults: o.defaults,
+    calls: [],
+    spawns: [],
+    audit: [],
+    closed: false,
+  }
+}
+
+class MockAgentSecrets {
+  #s
+  #scope
+  #scoped = false
+  #subs = null
+
+  /**
+   * @param {import('../../testing').MockAgentSecretsOptions} [options]
+   */
+  constructor(options, parent) {
+    if (options === SCOPED) {
+      this.#s = parent.state
+      this.#scope = parent.scope
+      this.#scoped = true
+      return
+    }
+    const o = normalizeMockOptions(options)
+    this.#s = sharedState(o)
+    this.#scope = Object.freeze({ workspace: o.native.workspace, project: o.native.project })
+  }
+
+  /** Every call made through this mock and its scoped clients, oldest first (names, never values). */
+  get calls() {
+    return [...this.#s.calls]
+  }
+
+  /** Every spawn/spawnAsync, oldest first. */
+  get spawns() {
+    return [...this.#s.spawns]
+  }
+
+  get scope() {
+    const out = {}
+    if (this.#scope.workspace !== undefined) out.workspace = this.#scope.workspace
+    if (this.#scope.project !== undefined) out.project = this.#scope.project
+    return out
+  }
+
+  get home() {
+    return this.#s.home
+  }
+
+  /** Always `'mock'`. */
+  get backend() {
+    return MOCK_BACKEND
+  }
+
+  /** Answers calls matching `matcher` with `response` (an object, or a function of the record). */
+  respond(matcher, response, options) {
+    this.#s.script.respond(matcher, response, options)
+    return this
+  }
+
+  /** The next call rejects with `error` (an AgentSecretsError). */
+  failNext(error) {
+    this.#s.script.failNext(error)
+    return this
+  }
+
+  /** Calls matching `matcher` reject with `error`. */
+  failWhen(matcher, error, options) {
+    this.#s.script.failWhen(matcher, error, options)
+    return this
+  }
+
+  /** Spawns whose command matches end as `result` (`{ exitCode, signal, stdout, stderr, delayMs }`). */
+  respondSpawn(matcher, result, options) {
+    this.#s.script.respondSpawn(matcher, result, options)
+    return this
+  }
+
+  /** Forgets recorded calls, spawns, audit events and scripts; secrets stay. */
+  reset() {
+    this.#s.calls.length = 0
+    this.#s.spawns.length = 0
+    this.#s.audit.length = 0
+    this.#s.script.reset()
+  }
+
+  #effective(request) {
+    const { world } = this.#s
+    request.workspace ??= this.#scope.workspace ?? world.active.workspace
+    request.project ??= this.#scope.project ?? world.active.project
+  }
+
+  async call(url, options) {
+    const { request, signal } = normalizeCall(url, options, this.#s.defaults)
+    if (this.#s.closed) throw closedError()
+    if (signal?.aborted) throw abortError(signal)
+    const target = parseTarget(request.url)
+    this.#effective(request)
+    const record = callRecord(request, this.#s.vault)
+    this.#s.calls.push(record)
+    const started = Date.now()
+    const outcome = {}
+    try {
+      outcome.response = await this.#answer(target, record, request, signal, started)
+      return outcome.response
+    } catch (e) {
+      outcome.error = e
+      throw e
+    } finally {
+      outcome.durationMs = Date.now() - started
+      if (record.secretKeys.length > 0) this.#s.audit.push(auditEvent(record, outcome))
+    }
+  }
+
+  async #answer(target, record, request, signal, started) {
+    const s = this.#s
+    const failure = s.script.failure(record) ?? this.#refusal(target, record)
+    if (failure) throw failure
+    const spec = await s.script.answer(record)
+    await delay(spec.delayMs, request.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal)
+    return buildResponse(spec, request, s.vault, Date.now() - started)
+  }
+
+  #refusal(target, record) {
+    if (record.secretKeys.length > 0) this.#s.world.checkScope(record.workspace, record.project)
+    return refusal(target, record, this.#s)
+  }
+
+  asyncCall(url, options) {
+    return this.call(url, options)
+  }
+
+  async connect() {
+    if (this.#s.closed) throw closedError()
+    return { kind: MOCK_BACKEND, viaSocket: false, auth: 'none', baseUrl: 'mock:', features: [] }
+  }
+
+  async close() {
+    if (!this.#scoped) this.#s.closed = true
+  }
+
+  async spawn(command, args, options) {
+    const n = normalizeSpawn(command, args, options, this.#scope)
+    if (n.signal?.aborted) throw abortError(n.signal)
+    return this.#start(n).wait()
+  }
+
+  spawnAsync(command, args, options) {
+    return this.#start(normalizeSpawn(command, args, options, this.#scope))
+  }
+
+  #start(n) {
+    const s = this.#s
+    n.request.workspace ??= s.world.active.workspace
+    n.request.project ??= s.world.active.project
+    const record = spawnRecord(n, s.vault)
+    s.spawns.push(record)
+    return new MockSpawnedProcess(n, s.script.spawnResult(record), s.vault, this.#spawnRefusal(n.request))
+  }
+
+  #spawnRefusal(request) {
+    try {
+      this.#s.world.checkScope(request.workspace, request.project)
+    } catch (e) {
+      return e
+    }
+    const missing = this.#s.checkSecrets ? (request.only ?? []).find((k) => !this.#s.vault.has(k)) : undefined
+    return missing === undefined ? undefined : secretNotFound(missing)
+  }
+
+  async status() {
+    const { world } = this.#s
+    return {
+      userEmail: null,
+      workspaceName: world.active.workspace,
+      projectName: world.active.project,
+      lastPull: null,
+      proxyRunning: world.proxyStartedAt !== null,
+      storageMode: 'mock',
+      home: this.home,
+    }
+  }
+
+  #sub() {
+    if (!this.#subs) {
+      const { vault, world, audit } = this.#s
+      const ctx = { vault, world, audit, scope: this.#scope }
+      this.#subs = {
+        secrets: new MockSecrets(ctx),
+        workspaces: new MockWorkspaces(ctx),
+        projects: new MockProjects(ctx),
+        allowlist: new MockAllowlist(ctx),
+        proxy: new MockProxy(ctx),
+      }
+    }
+    return this.#subs
+  }
+
+  /** Names and dates only; `set()` keeps the value inside the mock. */
+  get secrets() {
+    return this.#sub().secrets
+  }
+
+  get workspaces() {
+    return this.#sub().workspaces
+  }
+
+  get projects() {
+    return this.#sub().projects
+  }
+
+  get allowlist() {
+    return this.#sub().allowlist
+  }
+
+  get proxy() {
+    return this.#sub().proxy
+  }
+
+  async setWorkspace(name) {
+    await this.workspaces.switch(name)
+  }
+
+  async setProject(name) {
+    await this.projects.use(name)
+  }
+
+  #derive(scope, fn) {
+    const scoped = new MockAgentSecrets(SCOPED, { state: this.#s, scope: Object.freeze(scope) })
+    return runScoped(scoped, fn)
+  }
+
+  workspace(name, fn) {
+    checkScopeArgs('workspace', name, fn)
+    return this.#derive({ workspace: name, project: this.#scope.project }, fn)
+  }
+
+  project(name, fn) {
+    checkScopeArgs('project', name, fn)
+    return this.#derive({ workspace: this.#scope.workspace, project: name }, fn)
+  }
+}
+
+module.exports = { MockAgentSecrets }

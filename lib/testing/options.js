@@ -1,0 +1,41 @@
+'use strict'
+
+// Options of `new MockAgentSecrets()`: the real client's options (checked by
+// the real code) plus `secrets` (name → value) and `allowlist` (hosts).
+
+const { invalid, normalizeClientOptions } = require('../options.js')
+const { domains, secretKey, secretValue } = require('../manage.js')
+
+const MOCK_OPTIONS = ['secrets', 'allowlist']
+
+function isPlainObject(v) {
+  if (v === null || typeof v !== 'object') return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+function mockSecrets(v) {
+  if (v === undefined) return undefined
+  if (!isPlainObject(v)) throw invalid('secrets must be an object mapping secret names to values')
+  return Object.entries(v).map(([key, value]) => [secretKey(key), secretValue(value)])
+}
+
+function mockAllowlist(v) {
+  if (v === undefined) return undefined
+  if (Array.isArray(v) && v.length === 0) return []
+  return domains(v)
+}
+
+/**
+ * @returns {{ native: object, defaults: object, secrets?: Array<[string, Buffer]>, allowlist?: string[] }}
+ */
+function normalizeMockOptions(options) {
+  if (options === undefined || options === null) options = {}
+  if (!isPlainObject(options)) throw invalid('MockAgentSecrets options must be an object')
+  const rest = { ...options }
+  for (const k of MOCK_OPTIONS) delete rest[k]
+  const { native, defaults } = normalizeClientOptions(rest)
+  return { native, defaults, secrets: mockSecrets(options.secrets), allowlist: mockAllowlist(options.allowlist) }
+}
+
+module.exports = { normalizeMockOptions, MOCK_OPTIONS }

@@ -1,0 +1,67 @@
+'use strict'
+
+// The mock's workspaces, projects, allowlist and proxy state, kept in memory
+// and shared by a mock and its scoped clients. Missing names give the same
+// typed errors as the engine.
+
+const { EngineError, ProjectNotFound, WorkspaceNotFound } = require('../../errors.js')
+
+function notFound(Cls, what, name, fix) {
+  return new Cls(`${what} '${name}' does not exist\nTo fix: ${fix}`, {
+    code: `${what.toUpperCase()}_NOT_FOUND`,
+    fixHint: fix,
+    [what]: name,
+  })
+}
+
+function exists(what, name) {
+  const fix = `choose another ${what} name`
+  return new EngineError(`${what} '${name}' already exists\nTo fix: ${fix}`, { code: 'ALREADY_EXISTS', fixHint: fix })
+}
+
+class World {
+  constructor({ workspace = 'default', project = 'default', allowlist } = {}) {
+    /** workspace name → { createdAt, projects: Map<name, createdAt>, allowlist: Map<entry, addedAt>, log: [] } */
+    this.workspaces = new Map()
+    this.active = { workspace, project }
+    this.proxyStartedAt = null
+    this.enforceAllowlist = allowlist !== undefined
+    this.addWorkspace(workspace)
+    this.addProject(workspace, project)
+    for (const d of allowlist ?? []) this.workspace(workspace).allowlist.set(d, new Date())
+  }
+
+  addWorkspace(name) {
+    if (this.workspaces.has(name)) throw exists('workspace', name)
+    this.workspaces.set(name, { createdAt: new Date(), projects: new Map([['default', new Date()]]), allowlist: new Map(), log: [] })
+  }
+
+  workspace(name = this.active.workspace) {
+    const ws = this.workspaces.get(name)
+    if (ws === undefined) throw notFound(WorkspaceNotFound, 'workspace', name, 'list them with `agentsecrets workspace list`, or create it')
+    return ws
+  }
+
+  addProject(workspace, name) {
+    const ws = this.workspace(workspace)
+    if (ws.projects.has(name) && name !== 'default') throw exists('project', name)
+    ws.projects.set(name, ws.projects.get(name) ?? new Date())
+  }
+
+  /** Throws ProjectNotFound unless `project` is in `workspace` (defaults: the active ones). */
+  checkScope(workspace = this.active.workspace, project = this.active.project) {
+    const ws = this.workspace(workspace)
+    if (!ws.projects.has(project)) throw notFound(ProjectNotFound, 'project', project, 'list them with `agentsecrets project list`, or create it')
+  }
+
+  /** Whether `host` is on the allowlist of `workspace` (exact, or `*.suffix`). */
+  allows(host, workspace) {
+    if (!this.enforceAllowlist) return true
+    for (const entry of this.workspace(workspace).allowlist.keys()) {
+      if (entry === host || (entry.startsWith('*.') && host.endsWith(entry.slice(1)))) return true
+    }
+    return false
+  }
+}
+
+module.exports = { World }

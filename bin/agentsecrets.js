@@ -23,13 +23,15 @@ function fail(message) {
 const engine = findEngine()
 if (!engine.path) fail(engine.error)
 
-const child = spawn(engine.path, process.argv.slice(2), { stdio: 'inherit' })
-
+// Handlers first, so that a signal arriving while the engine starts is not
+// fatal to the launcher alone; they run from the event loop, so after the
+// synchronous spawn below has set `child`.
+let child = null
 const handlers = new Map()
 for (const sig of FORWARDED) {
   const forward = () => {
     try {
-      child.kill(sig)
+      child?.kill(sig)
     } catch {
       // Already gone: its exit is handled below.
     }
@@ -37,6 +39,8 @@ for (const sig of FORWARDED) {
   handlers.set(sig, forward)
   process.on(sig, forward)
 }
+
+child = spawn(engine.path, process.argv.slice(2), { stdio: 'inherit' })
 
 child.on('error', (e) => fail(`agentsecrets: cannot run the engine ${engine.path}: ${e.message}`))
 

@@ -57,7 +57,10 @@ before(() => {
   fs.mkdirSync(project)
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'pack-check', version: '1.0.0', private: true }))
   env = { ...process.env }
-  for (const k of Object.keys(env)) if (k.startsWith('AGENTSECRETS_') || k.startsWith('NAPI_RS_')) delete env[k]
+  // Nothing may point back into the checkout: under `npm run`, npm_config_local_prefix is the repository.
+  for (const k of Object.keys(env)) {
+    if (/^(AGENTSECRETS_|NAPI_RS_|npm_|INIT_CWD$|NODE_PATH$|NODE_OPTIONS$)/i.test(k)) delete env[k]
+  }
   Object.assign(env, {
     PATH: pathWithoutRust(),
     npm_config_offline: 'true',

@@ -66,13 +66,29 @@ function copyInto(src, dir, strip) {
   fs.rmSync(dst, { force: true })
   fs.copyFileSync(src, dst)
   fs.chmodSync(dst, 0o755)
-  if (strip) execFileSync('strip', ['--strip-debug', dst], { stdio: 'inherit' })
+  if (strip) {
+    try {
+      execFileSync('strip', ['--strip-debug', dst], { stdio: 'inherit' })
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e
+      process.stderr.write(`pack: no strip on PATH, ${path.basename(dst)} keeps its debug info\n`)
+    }
+  }
   return dst
 }
+
+// Under `npm run`, npm_config_local_prefix and friends point at the
+// repository root; `npm pack` must see only the directory it packs.
+const npmEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) => !/^(npm_config_local_prefix|npm_package_|npm_lifecycle_|INIT_CWD$)/i.test(k),
+  ),
+)
 
 function npmPack(dir, dest) {
   const out = execFileSync(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', dest], {
     cwd: dir,
+    env: npmEnv,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   })

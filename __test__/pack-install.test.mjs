@@ -82,6 +82,13 @@ test('the toolchain is off PATH for the installed project', () => {
   for (const tool of ['cargo', 'rustc']) assert.notEqual(spawnSync(tool, ['--version'], { env }).status, 0, `${tool} runs`)
 })
 
+test('the root package names the platform package as an optional dependency, resolved to the installed one', () => {
+  const installed = path.join(project, 'node_modules', '@the-17', 'agentsecrets')
+  const pkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'))
+  for (const p of packed.platforms) assert.equal(pkg.optionalDependencies?.[p.name], p.version)
+  assert.ok(!fs.existsSync(path.join(installed, 'node_modules')), 'no nested copy of a platform package')
+})
+
 test('CJS require loads the addon from the installed platform package', () => {
   const r = run(process.execPath, [
     '-e',

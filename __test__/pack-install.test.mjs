@@ -23,15 +23,22 @@ let home
 let env
 let packed
 
-/** PATH without any directory holding cargo or rustc. */
+/**
+ * PATH without any directory holding cargo or rustc, led by a directory of
+ * its own with node, npm, npx and sh (they may share a directory with a Rust
+ * toolchain, as Debian's packages do in /usr/bin).
+ */
 function pathWithoutRust() {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter((d) => {
-    if (!d) return false
-    return !['cargo', 'rustc'].some((tool) => fs.existsSync(path.join(d, tool)))
-  })
-  const nodeDir = path.dirname(process.execPath)
-  if (!dirs.includes(nodeDir)) dirs.push(nodeDir)
-  return dirs.join(path.delimiter)
+  const original = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)
+  const holdsRust = (d) => ['cargo', 'rustc'].some((tool) => fs.existsSync(path.join(d, tool)))
+  const tools = path.join(work, 'node-bin')
+  fs.mkdirSync(tools)
+  fs.symlinkSync(process.execPath, path.join(tools, 'node'))
+  for (const tool of ['npm', 'npx', 'sh']) {
+    const dir = original.find((d) => fs.existsSync(path.join(d, tool)))
+    if (dir) fs.symlinkSync(fs.realpathSync(path.join(dir, tool)), path.join(tools, tool))
+  }
+  return [tools, ...original.filter((d) => !holdsRust(d))].join(path.delimiter)
 }
 
 function run(cmd, args, { input, ok = true } = {}) {

@@ -332,8 +332,11 @@ impl Forwarder {
     fn stop(self) {
         use std::os::unix::thread::JoinHandleExt;
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // std hands out an integer; libc's `pthread_t` is a pointer on musl.
+        #[allow(clippy::unnecessary_cast)]
+        let thread = self.thread.as_pthread_t() as libc::pthread_t;
         // SAFETY: the thread is alive (it only returns after seeing `stop`).
-        unsafe { libc::pthread_kill(self.thread.as_pthread_t(), libc::SIGUSR2) };
+        unsafe { libc::pthread_kill(thread, libc::SIGUSR2) };
         let _ = self.thread.join();
     }
 }

@@ -8,7 +8,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { after, before, describe, it } from 'node:test'
-import { makeHome, startEngine, startUpstream, stopEngine } from './helpers.mjs'
+import { makeHome, rejection, startEngine, startUpstream, stopEngine } from './helpers.mjs'
 import * as sdk from '../index.mjs'
 
 const require = createRequire(import.meta.url)
@@ -37,13 +37,6 @@ const {
   CLIError,
   InvalidArgument,
 } = sdk
-
-async function rejection(promise) {
-  return promise.then(
-    (r) => assert.fail(`expected a rejection, got status ${r?.statusCode}`),
-    (e) => e,
-  )
-}
 
 function assertTyped(err, Cls, code) {
   assert.ok(err instanceof Cls, `expected ${Cls.name}, got ${err?.name}: ${err?.message}`)

@@ -2,6 +2,7 @@
 // (secret values only ever on its stdin), the engine started detached, and a
 // loopback upstream that records what it received.
 
+import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
@@ -229,4 +230,12 @@ export function assertOnlyProbed(assert, listener, secrets, what) {
     for (const s of secrets) assert.ok(!seen.includes(s), `${what}: the token reached the listener`)
     assert.equal(r.headers['x-as-token'], undefined, `${what}: a probe carried X-AS-Token`)
   }
+}
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function rejection(promise) {
+  return promise.then(
+    (r) => assert.fail(`expected a rejection, got ${r?.statusCode === undefined ? 'a result' : `status ${r.statusCode}`}`),
+    (e) => e,
+  )
 }

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test'
 import zlib from 'node:zlib'
 
 import { AgentSecrets, InvalidArgument, ResponseTooLarge, TimeoutError } from '../index.mjs'
-import { ENGINE, assertNoCanary, engineEnv, makeHome, startUpstream, stopEngine } from './helpers.mjs'
+import { ENGINE, assertNoCanary, engineEnv, makeHome, rejection, startUpstream, stopEngine } from './helpers.mjs'
 
 const CANARY = 'canary-s21-bomb-7d01f3a9be'
 const MiB = 1 << 20
@@ -52,15 +52,6 @@ async function peakRssGrowth(fn) {
   } finally {
     clearInterval(t)
   }
-}
-
-async function rejection(p) {
-  try {
-    await p
-  } catch (e) {
-    return e
-  }
-  assert.fail('the call was expected to reject')
 }
 
 describe('S21: a decompression bomb never lands whole in the agent', () => {

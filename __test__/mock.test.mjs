@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { describe, it } from 'node:test'
-import { makeHome } from './helpers.mjs'
+import { makeHome, rejection } from './helpers.mjs'
 import { MockAgentSecrets } from '@the-17/agentsecrets/testing'
 import {
   AgentSecrets,
@@ -26,13 +26,6 @@ import {
 import * as errors from '@the-17/agentsecrets'
 
 const require = createRequire(import.meta.url)
-
-async function rejection(promise) {
-  return promise.then(
-    () => assert.fail('expected a rejection'),
-    (e) => e,
-  )
-}
 
 describe('MockAgentSecrets: the seed example', () => {
   it('records the call with the secret name and answers 200 {"ok":true}', async () => {

@@ -11,7 +11,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { assertOnlyProbed, killEngine, makeHome, startEngine, startUpstream } from './helpers.mjs'
+import { assertOnlyProbed, killEngine, makeHome, rejection, startEngine, startUpstream } from './helpers.mjs'
 import { AgentSecrets, ProxyAuthError, ProxyConnectionError } from '../index.mjs'
 
 const CANARY = 'cnry-s18-Vq7pX2'
@@ -25,15 +25,6 @@ after(async () => {
 })
 
 const tokenOf = (home) => fs.readFileSync(path.join(home, 'run', 'proxy.token'), 'utf8').trim()
-
-async function rejection(p) {
-  try {
-    await p
-  } catch (e) {
-    return e
-  }
-  assert.fail('expected a rejection')
-}
 
 /** A real engine's /health answer: body and the headers it sends. */
 async function realHealth(port) {

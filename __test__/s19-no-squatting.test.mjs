@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { assertOnlyProbed, killEngine, makeHome, startEngine, startUpstream } from './helpers.mjs'
+import { assertOnlyProbed, killEngine, makeHome, rejection, startEngine, startUpstream } from './helpers.mjs'
 import { AgentSecrets, AgentSecretsNotRunning, BackendUnsupported, InvalidArgument } from '../index.mjs'
 
 const CANARY = 'cnry-s19-Hw3kZ8'
@@ -21,15 +21,6 @@ before(async () => {
 after(async () => {
   await up.close()
 })
-
-async function rejection(p) {
-  try {
-    await p
-  } catch (e) {
-    return e
-  }
-  assert.fail('expected a rejection')
-}
 
 /** Answers like the upstream Go proxy: its /health, and 200 to every call. */
 function goProxyLike(req, res) {

@@ -26,6 +26,7 @@ case "$1" in
   exit) exit "$2" ;;
   sleep) echo ready; exec sleep 30 ;;
   trap) trap 'echo "got $2"; exit 3' "$2"; echo ready; while :; do sleep 0.02; done ;;
+  count) n=0; trap 'n=$((n+1))' "$2"; echo ready; while [ "$n" -eq 0 ]; do sleep 0.02; done; sleep 0.5; echo "total $n"; exit 3 ;;
 esac
 `,
   { mode: 0o755 },
@@ -75,6 +76,28 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2
   })
 }
 
+// Under a terminal, Ctrl-C reaches the launcher and the engine (one process
+// group); the launcher must not add a second SIGINT of its own.
+for (const [key, sig] of [['\x03', 'INT'], ['\x1c', 'QUIT']]) {
+  test(`SIG${sig} typed on a terminal reaches the engine once`, { skip: !hasScript() && 'no script(1) to make a terminal' }, async () => {
+    const cmd = `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} count ${sig}`
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (c) => {
+      if (!out.includes('ready') && (out + c).includes('ready')) child.stdin.write(key)
+      out += c
+    })
+    const code = await new Promise((resolve) => child.on('exit', resolve))
+    child.stdin.destroy()
+    assert.match(out, /total 1\b/, out)
+    assert.equal(code, 3)
+  })
+}
+
+function hasScript() {
+  return spawnSync('script', ['--version']).status === 0
+}
+
 test('a bad AGENTSECRETS_CLI gives one line and exit 1, no stack trace', () => {
   const r = spawnSync(process.execPath, [BIN, '--version'], { env: { ...env, AGENTSECRETS_CLI: path.join(dir, 'nope') }, encoding: 'utf8' })
   assert.equal(r.status, 1)
@@ -104,9 +127,12 @@ test('Windows and unsupported platforms get a message saying what is supported a
   assert.match(win, /no build for Windows/)
   assert.match(win, /linux-x64-gnu/)
   assert.match(win, /WSL 2/)
+  const bsd = noEngineMessage({ platform: 'freebsd', arch: 'x64', suffix: 'freebsd-x64' })
+  assert.match(bsd, /no prebuilt build for freebsd-x64/)
+  assert.match(bsd, /linux-arm64-musl/)
+  assert.match(bsd, /darwin-arm64/)
+  assert.match(bsd, /build from source/)
   const mac = noEngineMessage({ platform: 'darwin', arch: 'arm64', suffix: 'darwin-arm64' })
-  assert.match(mac, /no prebuilt build for darwin-arm64/)
-  assert.match(mac, /linux-x64-gnu/)
-  assert.match(mac, /build from source/)
-  for (const m of [win, mac]) assert.ok(!m.includes('\n'), 'one paragraph')
+  assert.match(mac, /optional dependency @the-17\/agentsecrets-darwin-arm64/)
+  for (const m of [win, bsd, mac]) assert.ok(!m.includes('\n'), 'one paragraph')
 })

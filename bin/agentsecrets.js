@@ -8,9 +8,15 @@
 
 const { spawn } = require('node:child_process')
 const os = require('node:os')
+const tty = require('node:tty')
 const { findEngine } = require('../lib/platform.js')
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
+// Ctrl-C and Ctrl-\ on a terminal reach the whole foreground process group,
+// the engine included; forwarding them as well would deliver them twice. The
+// engine's `env` skips them for its child the same way (crates/engine/src/envrun).
+const FROM_TERMINAL = new Set(['SIGINT', 'SIGQUIT'])
+const onTerminal = tty.isatty(0)
 // Signals whose default action ends a Node process; others (SIGUSR1 starts
 // the inspector) are reported as exit code 128 + N instead of re-raised.
 const FATAL_BY_DEFAULT = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGKILL', 'SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGALRM', 'SIGPIPE'])
@@ -30,6 +36,7 @@ let child = null
 const handlers = new Map()
 for (const sig of FORWARDED) {
   const forward = () => {
+    if (onTerminal && FROM_TERMINAL.has(sig)) return
     try {
       child?.kill(sig)
     } catch {

@@ -12,8 +12,8 @@ const ROOT = path.join(__dirname, '..')
 const PACKAGE = '@the-17/agentsecrets'
 const ENGINE_NAME = process.platform === 'win32' ? 'agentsecrets.exe' : 'agentsecrets'
 
-/** Platforms with a prebuilt package (`npm/<suffix>/`). */
-const PREBUILT = ['linux-x64-gnu']
+/** Platforms with a prebuilt package (`npm/<suffix>/`, package.json's napi.targets). */
+const PREBUILT = ['linux-x64-gnu', 'linux-arm64-gnu', 'linux-x64-musl', 'linux-arm64-musl', 'darwin-x64', 'darwin-arm64', 'win32-x64-msvc']
 
 /** The platform suffix napi-rs uses for package names (`linux-x64-gnu`, ...). */
 function platformSuffix() {

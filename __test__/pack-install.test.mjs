@@ -11,9 +11,16 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const { platformSuffix } = createRequire(import.meta.url)('../lib/platform.js')
+const SUFFIX = platformSuffix()
+const PLATFORM_PACKAGE = `agentsecrets-${SUFFIX}`
+// Set (as CI does for each target) to install the prebuilt npm/<suffix>/
+// packages as they are, instead of packing this checkout's build.
+const PACK_ARGS = process.env.AGENTSECRETS_PACK_PREBUILT ? ['--prebuilt'] : ['--strip']
 const PASSWORD = 'pack-test-admin-password'
 const SECRET = 'sk_pack_test_7b1f0c2e9d'
 
@@ -54,7 +61,7 @@ const agentsecrets = (args, input) => run('npx', ['--no', '--', 'agentsecrets', 
 before(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'as-pack-test-'))
   assert.ok(path.relative(ROOT, work).startsWith('..'), 'the temp project is outside the checkout')
-  const out = execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'pack.mjs'), '--strip', '--out', path.join(work, 'tarballs')], {
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'pack.mjs'), ...PACK_ARGS, '--out', path.join(work, 'tarballs')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -85,6 +92,15 @@ after(() => {
   fs.rmSync(work, { recursive: true, force: true })
 })
 
+test('packed sizes (release builds: each platform package under 8 MiB)', (t) => {
+  for (const p of [packed.root, ...packed.platforms]) {
+    t.diagnostic(`${p.name}: ${(p.size / 2 ** 20).toFixed(2)} MiB packed, ${(p.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked`)
+  }
+  // A checkout's debug build is larger than what is published; the limit is for --prebuilt release builds.
+  if (!process.env.AGENTSECRETS_PACK_PREBUILT) return
+  for (const p of packed.platforms) assert.ok(p.size < 8 * 2 ** 20, `${p.name} is ${p.size} bytes packed`)
+})
+
 test('the toolchain is off PATH for the installed project', () => {
   for (const tool of ['cargo', 'rustc']) assert.notEqual(spawnSync(tool, ['--version'], { env }).status, 0, `${tool} runs`)
 })
@@ -107,7 +123,7 @@ test('CJS require loads the addon from the installed platform package', () => {
   assert.equal(got.client, 'function')
   assert.equal(got.error, 'function')
   assert.deepEqual(got.addons, [
-    fs.realpathSync(path.join(project, 'node_modules', '@the-17', 'agentsecrets-linux-x64-gnu', 'agentsecrets.linux-x64-gnu.node')),
+    fs.realpathSync(path.join(project, 'node_modules', '@the-17', PLATFORM_PACKAGE, `agentsecrets.${SUFFIX}.node`)),
   ])
 })
 
@@ -146,7 +162,7 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
 const client = new AgentSecrets()
 const res = await client.call('http://127.0.0.1:' + server.address().port + '/v1/check', { bearer: 'PACK_KEY' })
 const pid = Number(fs.readFileSync(process.env.AGENTSECRETS_HOME + '/run/proxy.pid', 'utf8').trim())
-console.log(JSON.stringify({ status: res.statusCode, body: res.body, redacted: res.redacted, seen, engine: fs.realpathSync('/proc/' + pid + '/exe') }))
+console.log(JSON.stringify({ status: res.statusCode, body: res.body, redacted: res.redacted, seen, pid }))
 await client.close()
 server.close()
 `,
@@ -156,8 +172,14 @@ server.close()
   assert.deepEqual(got.seen, [`Bearer ${SECRET}`], 'the upstream received the value')
   assert.ok(!got.body.includes(SECRET), 'the echo came back redacted')
   assert.equal(got.redacted, true)
-  assert.equal(got.engine, fs.realpathSync(path.join(project, 'node_modules', '@the-17', 'agentsecrets-linux-x64-gnu', 'agentsecrets')))
+  assert.equal(executableOf(got.pid), fs.realpathSync(path.join(project, 'node_modules', '@the-17', PLATFORM_PACKAGE, 'agentsecrets')))
 })
+
+/** The file a running process was started from. */
+function executableOf(pid) {
+  if (process.platform === 'linux') return fs.realpathSync(`/proc/${pid}/exe`)
+  return fs.realpathSync(execFileSync('ps', ['-o', 'comm=', '-p', String(pid)], { encoding: 'utf8' }).trim())
+}
 
 test('the README examples typecheck with tsc --strict against the installed package', () => {
   fs.writeFileSync(

@@ -2,13 +2,17 @@
 // Packs the package for local, offline installs:
 //
 //   node scripts/pack.mjs [--profile debug|release] [--strip] [--out DIR]
+//   node scripts/pack.mjs --prebuilt [--out DIR]
 //
-// 1. Copies the addon the last `napi build --platform` left in the repository
-//    root (agentsecrets.<suffix>.node) and the engine from target/<profile>/
-//    into npm/<suffix>/ (ignored by git). Without --profile, the more recently
-//    built of target/debug and target/release is used. --strip drops debug
-//    info from the copies (the tests use it to keep debug tarballs small).
-// 2. `npm pack`s npm/<suffix>/ and the root package into DIR (default: a new
+// 1. This machine's platform package: copies the addon the last `napi build
+//    --platform` left in the repository root (agentsecrets.<suffix>.node) and
+//    the engine from target/<profile>/ into npm/<suffix>/ (ignored by git).
+//    Without --profile, the more recently built of target/debug and
+//    target/release is used. --strip drops debug info from the copies (the
+//    tests use it to keep debug tarballs small).
+//    With --prebuilt instead: every npm/<suffix>/ that already holds its
+//    files (put there by `npm run build:cross` or a CI artifact), as it is.
+// 2. `npm pack`s those platform packages and the root package into DIR (default: a new
 //    temporary directory). The root is packed from a staged copy whose
 //    package.json gains `optionalDependencies` on the platform packages at
 //    the same version, as `napi prepublish` writes them at publish time; the
@@ -21,8 +25,11 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
+const require = createRequire(import.meta.url)
+const { ENGINE_NAME, platformSuffix } = require('../lib/platform.js')
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
@@ -32,7 +39,7 @@ function die(message) {
 }
 
 function parseArgs(argv) {
-  const opts = { profile: null, strip: false, out: null }
+  const opts = { profile: null, strip: false, out: null, prebuilt: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--profile') opts.profile = argv[++i]
@@ -40,9 +47,11 @@ function parseArgs(argv) {
     else if (a === '--debug') opts.profile = 'debug'
     else if (a === '--strip') opts.strip = true
     else if (a === '--out') opts.out = argv[++i]
-    else die(`unknown argument ${a} (usage: pack.mjs [--profile debug|release] [--strip] [--out DIR])`)
+    else if (a === '--prebuilt') opts.prebuilt = true
+    else die(`unknown argument ${a} (usage: pack.mjs [--profile debug|release] [--strip] [--out DIR] | --prebuilt [--out DIR])`)
   }
   if (opts.profile !== null && !['debug', 'release'].includes(opts.profile)) die('--profile takes debug or release')
+  if (opts.prebuilt && (opts.profile !== null || opts.strip)) die('--prebuilt packs the files as they are: no --profile or --strip')
   return opts
 }
 
@@ -51,7 +60,7 @@ function readJson(p) {
 }
 
 function pickEngine(profile) {
-  const at = (p) => path.join(ROOT, 'target', p, 'agentsecrets')
+  const at = (p) => path.join(ROOT, 'target', p, ENGINE_NAME)
   if (profile) {
     if (!fs.existsSync(at(profile))) die(`${at(profile)} does not exist: build it first (cargo build -p agentsecrets-engine${profile === 'release' ? ' --release' : ''})`)
     return at(profile)
@@ -102,18 +111,35 @@ const binaryName = rootPkg.napi.binaryName
 const out = path.resolve(opts.out ?? fs.mkdtempSync(path.join(os.tmpdir(), 'agentsecrets-pack-')))
 fs.mkdirSync(out, { recursive: true })
 
-// The platform packages: every npm/<suffix>/ with a built addon in the root.
-const platforms = []
-for (const suffix of fs.readdirSync(path.join(ROOT, 'npm'))) {
+/** The platform package of `suffix`, or dies when its package.json disagrees with the root. */
+function platformPackage(suffix) {
   const dir = path.join(ROOT, 'npm', suffix)
   const pkg = readJson(path.join(dir, 'package.json'))
   if (pkg.version !== rootPkg.version) die(`${pkg.name} is at ${pkg.version}, the root package at ${rootPkg.version}`)
+  return { dir, pkg, complete: pkg.files.every((f) => fs.existsSync(path.join(dir, f))) }
+}
+
+function fromThisCheckout() {
+  const suffix = platformSuffix()
+  const { dir, pkg } = platformPackage(suffix)
   const addon = path.join(ROOT, `${binaryName}.${suffix}.node`)
   if (!fs.existsSync(addon)) die(`${addon} does not exist: run npm run build (or build:release) first`)
   copyInto(addon, dir, opts.strip)
-  copyInto(pickEngine(opts.profile), dir, opts.strip)
-  platforms.push({ name: pkg.name, version: pkg.version, ...npmPack(dir, out) })
+  if (pkg.files.includes(ENGINE_NAME)) copyInto(pickEngine(opts.profile), dir, opts.strip)
+  return [{ dir, pkg }]
 }
+
+function prebuilt() {
+  const ready = fs.readdirSync(path.join(ROOT, 'npm')).map(platformPackage).filter((p) => p.complete)
+  if (ready.length === 0) die('no npm/<suffix>/ holds all its files: run npm run build:cross -- --target T first')
+  return ready
+}
+
+const platforms = (opts.prebuilt ? prebuilt() : fromThisCheckout()).map(({ dir, pkg }) => ({
+  name: pkg.name,
+  version: pkg.version,
+  ...npmPack(dir, out),
+}))
 
 // The root package, staged with its `files`, README and LICENSE.
 const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'agentsecrets-stage-'))

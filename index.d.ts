@@ -396,7 +396,7 @@ export declare class AgentSecrets implements AgentSecretsClient {
   readonly home: string
   /** The backend this client is bound to (the `backend` option, else `AGENTSECRETS_BACKEND`, else `'engine'`). `connect()` says where it is. */
   readonly backend: BackendChoice
-  /** Calls `url` with the named secrets injected. Without any injection option the call goes straight to the target. */
+  /** Calls `url` through the engine with the named secrets injected. A call with no injection still goes through the engine, which scans its answer for every stored value (with `backend: 'upstream-proxy'` it goes straight to the target instead). */
   call(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
   /** Same as `call()` (parity with the Python SDK's `async_call`). */
   asyncCall(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>

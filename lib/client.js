@@ -75,8 +75,10 @@ class AgentSecrets {
   }
 
   /**
-   * Calls `url`, injecting the named secrets. Without any injection option the
-   * call goes straight to the target (no engine involved).
+   * Calls `url` through the engine, injecting the named secrets. A call with
+   * no injection still goes through the engine, which scans its answer for
+   * every stored value; only with `backend: 'upstream-proxy'` does it go
+   * straight to the target (that proxy refuses such calls).
    * @param {string | URL} url
    * @param {import('../index').CallOptions} [options]
    * @returns {Promise<AgentSecretsResponse>}

@@ -1,17 +1,35 @@
 'use strict'
 
-// Error classes of @the-17/agentsecrets and the one function that maps the
-// addon's coded errors onto them. The addon encodes every failure as
-// `AGENTSECRETS_ERROR:{"code":..,"message":..,"fix":..}`; `convertError`
-// turns it into the class for its code and keeps the original as `cause`.
+// Error classes of @the-17/agentsecrets and the one factory that builds
+// every error the SDK throws. The addon encodes every failure as
+// `AGENTSECRETS_ERROR:{"code":..,"message":..,"fix":..}` (src/errors.rs);
+// `convertError` decodes it, and `makeError` turns a `{ code, message, fix }`
+// record, from the addon or from the JS layer, into the class for its code.
 
+/** Must equal the addon's `ERROR_PREFIX` (src/errors.rs); a test ties the two. */
 const ERROR_PREFIX = 'AGENTSECRETS_ERROR:'
+
+/**
+ * @typedef {object} ErrorFields
+ * @property {string} [code] stable machine-readable code
+ * @property {string | null} [fixHint] what to run or change to fix it
+ * @property {unknown} [cause] the error this one wraps
+ * @property {string | null} [key] a secret's name (never its value)
+ * @property {string | null} [domain]
+ * @property {string | null} [workspace]
+ * @property {string | null} [project]
+ * @property {number} [statusCode]
+ * @property {string} [body]
+ * @property {Record<string, string>} [headers]
+ * @property {string} [url]
+ * @property {number | null} [exitCode]
+ */
 
 /** Base class of every error the SDK throws. */
 class AgentSecretsError extends Error {
   /**
    * @param {string} message
-   * @param {{ code?: string, fixHint?: string, cause?: unknown }} [options]
+   * @param {ErrorFields} [options]
    */
   constructor(message, options = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -40,6 +58,10 @@ class SessionExpired extends AgentSecretsError {}
 
 /** The named secret does not exist in the workspace/project used. */
 class SecretNotFound extends AgentSecretsError {
+  /**
+   * @param {string} message
+   * @param {ErrorFields} [options]
+   */
   constructor(message, options = {}) {
     super(message, options)
     /** The secret's name (never its value). */
@@ -49,6 +71,10 @@ class SecretNotFound extends AgentSecretsError {
 
 /** The target host is not on the workspace allowlist. */
 class DomainNotAllowed extends AgentSecretsError {
+  /**
+   * @param {string} message
+   * @param {ErrorFields} [options]
+   */
   constructor(message, options = {}) {
     super(message, options)
     this.domain = options.domain ?? null
@@ -57,6 +83,10 @@ class DomainNotAllowed extends AgentSecretsError {
 
 /** The upstream API answered with a status >= 400 (the credential was injected). */
 class UpstreamError extends AgentSecretsError {
+  /**
+   * @param {string} message
+   * @param {ErrorFields} [options]
+   */
   constructor(message, options = {}) {
     super(message, options)
     this.statusCode = options.statusCode ?? 0
@@ -74,6 +104,10 @@ class UpstreamUnreachable extends AgentSecretsError {}
 class PermissionDenied extends AgentSecretsError {}
 
 class WorkspaceNotFound extends AgentSecretsError {
+  /**
+   * @param {string} message
+   * @param {ErrorFields} [options]
+   */
   constructor(message, options = {}) {
     super(message, options)
     this.workspace = options.workspace ?? null
@@ -81,6 +115,10 @@ class WorkspaceNotFound extends AgentSecretsError {
 }
 
 class ProjectNotFound extends AgentSecretsError {
+  /**
+   * @param {string} message
+   * @param {ErrorFields} [options]
+   */
   constructor(message, options = {}) {
     super(message, options)
     this.project = options.project ?? null
@@ -92,6 +130,10 @@ class CLINotFound extends AgentSecretsError {}
 
 /** The `agentsecrets` binary ran and failed. */
 class CLIError extends AgentSecretsError {
+  /**
+   * @param {string} message
+   * @param {ErrorFields} [options]
+   */
   constructor(message, options = {}) {
     super(message, options)
     this.exitCode = options.exitCode ?? null
@@ -129,14 +171,20 @@ class EngineError extends AgentSecretsError {}
  */
 class ResponseTooLarge extends AgentSecretsError {}
 
-/** Which class each code maps to. */
-const CLASS_BY_CODE = {
+/**
+ * The class of every code: the engine's (crates/wire/src/error.rs), the
+ * addon's (src/errors.rs `sdk_codes`) and the JS layer's. Adding a code is
+ * one line here; __test__/errors.test.mjs fails for a code left out.
+ * @type {Readonly<Record<string, typeof AgentSecretsError>>}
+ */
+const CLASS_BY_CODE = Object.freeze({
   ENGINE_NOT_RUNNING: AgentSecretsNotRunning,
   PROXY_NOT_RUNNING: AgentSecretsNotRunning,
   NOT_INITIALIZED: NotInitialized,
   PROXY_CONNECTION: ProxyConnectionError,
   BAD_ENGINE_RESPONSE: ProxyConnectionError,
   PROXY_AUTH_REQUIRED: ProxyAuthError,
+  // Parity with the Python SDK: no backend of this SDK has sessions yet.
   SESSION_EXPIRED: SessionExpired,
   SECRET_NOT_FOUND: SecretNotFound,
   DOMAIN_NOT_ALLOWED: DomainNotAllowed,
@@ -145,7 +193,6 @@ const CLASS_BY_CODE = {
   FORBIDDEN_CALLER: PermissionDenied,
   INSECURE_SCHEME: PermissionDenied,
   ADDRESS_REFUSED: PermissionDenied,
-  PERMISSION_DENIED: PermissionDenied,
   WORKSPACE_NOT_FOUND: WorkspaceNotFound,
   PROJECT_NOT_FOUND: ProjectNotFound,
   CLI_NOT_FOUND: CLINotFound,
@@ -166,26 +213,36 @@ const CLASS_BY_CODE = {
   VAULT_ERROR: EngineError,
   ALREADY_EXISTS: EngineError,
   INTERNAL: EngineError,
+})
+
+/**
+ * What an error is built from: its code, what happened, what to do, and the
+ * fields its class carries (`key`, `domain`, `statusCode`, ...).
+ * @typedef {{ code: string, message: string, fix?: string | null } & Omit<ErrorFields, 'code' | 'fixHint'>} ErrorRecord
+ */
+
+/**
+ * Builds every error the SDK throws: the class for `record.code` (an
+ * EngineError for a code this version does not know), the message followed
+ * by "To fix: ...", and the record's fields.
+ * @param {ErrorRecord} record
+ * @returns {AgentSecretsError}
+ */
+function makeError(record) {
+  const { code, message, fix, ...fields } = record
+  const Cls = CLASS_BY_CODE[code] ?? EngineError
+  return new Cls(fix ? `${message}\nTo fix: ${fix}` : message, { ...fields, code, fixHint: fix ?? null })
 }
 
-/** Builds the error for a decoded `{ code, message, fix, ... }` record. */
-function errorFromRecord(record, cause) {
-  const Cls = CLASS_BY_CODE[record.code] ?? EngineError
-  const message = record.fix ? `${record.message}\nTo fix: ${record.fix}` : record.message
-  return new Cls(message, {
-    code: record.code,
-    fixHint: record.fix ?? null,
-    cause,
-    key: record.key,
-    domain: record.domain,
-    workspace: record.workspace,
-    project: record.project,
-    statusCode: record.statusCode,
-    body: record.body,
-    headers: record.headers,
-    url: record.url,
-    exitCode: record.exitCode,
-  })
+/**
+ * The message of an error the addon encoded, else null.
+ * @param {unknown} err
+ * @returns {string | null}
+ */
+function addonMessage(err) {
+  if (err instanceof AgentSecretsError || err === null || typeof err !== 'object' || !('message' in err)) return null
+  const { message } = err
+  return typeof message === 'string' && message.startsWith(ERROR_PREFIX) ? message : null
 }
 
 /**
@@ -195,24 +252,19 @@ function errorFromRecord(record, cause) {
  * @returns {unknown}
  */
 function convertError(err) {
-  if (err instanceof AgentSecretsError) return err
-  const msg = err && typeof err.message === 'string' ? err.message : null
-  if (msg === null || !msg.startsWith(ERROR_PREFIX)) return err
+  const message = addonMessage(err)
+  if (message === null) return err
   let record
   try {
-    record = JSON.parse(msg.slice(ERROR_PREFIX.length))
+    record = JSON.parse(message.slice(ERROR_PREFIX.length))
   } catch {
-    return new EngineError('the native addon returned an unreadable error', {
-      code: 'INTERNAL',
-      fixHint: 'report this error',
-      cause: err,
-    })
+    return makeError({ code: 'INTERNAL', message: 'the native addon returned an unreadable error', fix: 'report this error', cause: err })
   }
-  return errorFromRecord(record, err)
+  return makeError({ ...record, cause: err })
 }
 
-module.exports = {
-  ERROR_PREFIX,
+/** Every class, by name: the package exports them all (index.js). */
+const CLASSES = {
   AgentSecretsError,
   AgentSecretsNotRunning,
   NotInitialized,
@@ -237,7 +289,6 @@ module.exports = {
   ClientClosed,
   EngineError,
   ResponseTooLarge,
-  CLASS_BY_CODE,
-  errorFromRecord,
-  convertError,
 }
+
+module.exports = { ...CLASSES, CLASSES, ERROR_PREFIX, CLASS_BY_CODE, makeError, convertError }

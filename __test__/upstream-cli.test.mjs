@@ -30,7 +30,7 @@ import {
 
 const require = createRequire(import.meta.url)
 const { binding } = require('../lib/native.js')
-const { cliKind } = require('../lib/upstream_cli.js')
+const { backendFor } = require('../lib/backends/index.js')
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const FIXTURE = path.join(HERE, 'fixtures', 'upstream-agentsecrets')
 const CANARY = 'cnry-upstream-5e1f9a7c33'
@@ -180,17 +180,17 @@ describe('detection', () => {
     try {
       // As AgentSecrets builds its native client, with the wrapper as the only bundled candidate.
       const bundled = new binding.NativeClient({ home, engineCandidates: [bin] })
-      const info = cliKind(bundled)
+      const info = backendFor(bundled)
       assert.equal(info.kind, 'engine')
       assert.equal(info.file, bin)
       assert.deepEqual(JSON.parse(await bundled.runCli({ args: ['secrets', 'list'] })), [])
       assert.deepEqual(runs(), ['--json secrets list'], 'the wrapper ran, and only for the command')
 
       const explicit = new binding.NativeClient({ home, cli: bin, engineCandidates: [] })
-      assert.equal(cliKind(explicit).kind, 'engine')
+      assert.equal(backendFor(explicit).kind, 'engine')
       process.env.PATH = `${dir}${path.delimiter}${saved.path}`
       const onPath = new binding.NativeClient({ home, engineCandidates: [] })
-      assert.equal(cliKind(onPath).file, bin)
+      assert.equal(backendFor(onPath).file, bin)
       assert.deepEqual(runs().slice(1), ['--version', '--version'])
     } finally {
       process.env.AGENTSECRETS_CLI = saved.cli

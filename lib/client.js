@@ -4,13 +4,13 @@
 // them to the native client and maps its errors to the classes of errors.js.
 
 const { binding, engineCandidates } = require('./native.js')
-const { normalizeClientOptions, normalizeCall, invalid } = require('./options.js')
+const { normalizeClientOptions, normalizeCall } = require('./options.js')
+const { invalid } = require('./arguments.js')
 const { AgentSecretsResponse } = require('./response.js')
-const { AbortError, SecretNotFound, convertError } = require('../errors.js')
-const { abortError } = require('./abort.js')
+const { AbortError, convertError } = require('../errors.js')
+const { abortError } = require('./stopped.js')
 const { checkScopeArgs } = require('./scoped.js')
 const { normalizeSpawn, startSpawn } = require('./spawn.js')
-const { cliKind } = require('./upstream_cli.js')
 const { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy } = require('./manage.js')
 
 // Lets `workspace()` / `project()` build a scoped client on the same native
@@ -136,38 +136,28 @@ class AgentSecrets {
   async spawn(command, args, options) {
     const n = normalizeSpawn(command, args, options, this.#scope)
     if (n.signal?.aborted) throw abortError(n.signal)
-    const cli = cliKind(this.#native)
-    // The upstream CLI has no scope or `only` to check (both are refused).
-    if (cli.kind === 'engine') await this.#precheck(n.request)
-    return startSpawn(this.#native, n, cli).wait()
+    const backend = this.#runner.backend()
+    await backend.precheck(n.request)
+    return startSpawn(backend, n).wait()
   }
 
   /**
    * Starts `command` like `spawn()` and returns at once with the running
    * process: `pid`, `stdin`/`stdout`/`stderr` (Node streams with
    * `stdio: 'pipe'`), `wait()` and `kill()`.
+   * @param {string} command
+   * @param {string[]} [args]
+   * @param {import('../index').SpawnOptions} [options]
    */
   spawnAsync(command, args, options) {
     const n = normalizeSpawn(command, args, options, this.#scope)
-    const cli = cliKind(this.#native)
+    const backend = this.#runner.backend()
     // The same check as spawn(), run alongside so that this returns at once:
     // it only decides which error wait() reports when the engine refused.
-    const check = cli.kind === 'engine' ? this.#precheck(n.request) : undefined
+    const check = backend.precheck(n.request)
     // Handled here: startSpawn may throw, and wait() may never be called.
     check?.catch(() => {})
-    return startSpawn(this.#native, n, cli, check)
-  }
-
-  /** Typed errors for a missing home, workspace, project or `only` name before anything runs. */
-  async #precheck(request) {
-    const runner = new Runner(this.#native, { workspace: request.workspace, project: request.project })
-    const rows = await runner.json(['secrets', 'list', ...runner.scopeFlags()])
-    for (const key of request.only ?? []) {
-      if (!rows.some((r) => r.key === key)) {
-        const fix = `store it with \`agentsecrets secrets set ${key}\` (the value is read from stdin), or drop it from \`only\``
-        throw new SecretNotFound(`secret ${key} does not exist in the scope used\nTo fix: ${fix}`, { code: 'SECRET_NOT_FOUND', fixHint: fix, key })
-      }
-    }
+    return startSpawn(backend, n, check)
   }
 
   /** `{ userEmail, workspaceName, projectName, lastPull, proxyRunning, storageMode, home }` (the global state). */

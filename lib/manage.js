@@ -5,96 +5,72 @@
 // addon (`agentsecrets --json ...`) and turns its JSON into typed objects.
 // Secret values and the admin password only travel on the engine's stdin.
 
-const { BackendUnsupported, convertError, errorFromRecord } = require('../errors.js')
-const { invalid } = require('./options.js')
-const { cliKind, teamGap, upstreamJson } = require('./upstream_cli.js')
+const { invalid, nonEmpty, secretKey, secretValue, domains, adminPassword, lastOption } = require('./arguments.js')
+const { backendFor } = require('./backends/index.js')
+const { scopeFlags, teamOnly } = require('./backends/engine.js')
+
+/** @typedef {import('../binding').NativeClient} NativeClient */
+/** @typedef {import('./backends/engine.js').Scope} Scope */
 
 /**
- * Runs engine commands for one client and scope.
- * `scope` is `{ workspace?, project? }`: passed as flags, never switched globally.
+ * Runs the operations of one client and scope on its CLI backend (chosen
+ * once, in lib/backends/index.js). `scope` is `{ workspace?, project? }`:
+ * passed as flags, never switched globally.
  */
 class Runner {
+  /**
+   * @param {NativeClient} native
+   * @param {Scope} scope
+   * @param {number} [port]
+   */
   constructor(native, scope, port) {
     this.native = native
     this.scope = scope
     this.port = port
   }
 
-  async json(args, stdin) {
-    const cli = cliKind(this.native)
-    // The upstream Go CLI has no --json: its text is parsed into the same JSON.
-    if (cli.kind === 'upstream') return upstreamJson(cli, args)
-    let out
-    try {
-      out = await this.native.runCli({ args, stdin })
-    } catch (e) {
-      throw convertError(e)
-    }
-    try {
-      return JSON.parse(out)
-    } catch {
-      const fix = 'check that AGENTSECRETS_CLI names this project\'s engine'
-      throw errorFromRecord({ code: 'BAD_ENGINE_RESPONSE', message: `\`agentsecrets ${args[0]} ${args[1] ?? ''}\` printed output that is not JSON`, fix })
-    }
+  /** The backend of this client. */
+  backend() {
+    return backendFor(this.native)
   }
 
-  /** The rejection of an operation that needs a team backend (or, upstream, a terminal). */
+  /**
+   * @template T
+   * @param {string[]} args
+   * @param {Buffer} [stdin]
+   * @returns {Promise<T>}
+   */
+  json(args, stdin) {
+    return this.backend().json(args, stdin)
+  }
+
+  /**
+   * The rejection of an operation that needs a team backend (or, upstream, a terminal).
+   * @param {string} what
+   */
   teamOnly(what) {
-    let upstream = false
+    let backend
     try {
-      upstream = cliKind(this.native).kind === 'upstream'
+      backend = this.backend()
     } catch {
       // No usable CLI: the engine's answer stands.
+      return teamOnly(what)
     }
-    return upstream ? teamGap(what) : unsupported(what, TEAM_FIX)
+    return backend.teamOnly(what)
   }
 
   workspaceFlag() {
-    return this.scope.workspace === undefined ? [] : [`--workspace=${this.scope.workspace}`]
+    return scopeFlags({ workspace: this.scope.workspace })
   }
 
   scopeFlags() {
-    const out = this.workspaceFlag()
-    if (this.scope.project !== undefined) out.push(`--project=${this.scope.project}`)
-    return out
+    return scopeFlags(this.scope)
   }
 }
 
 function date(v) {
   return v === null || v === undefined ? null : new Date(v)
 }
-
-function name(v, what) {
-  if (typeof v !== 'string' || v.length === 0) throw invalid(`${what} must be a non-empty string`)
-  return v
-}
-
-/** Checks a secret name given to `secrets.set()`. */
-function secretKey(key) {
-  name(key, 'key')
-  if (key.startsWith('-') || key.includes('=')) throw invalid("key must be a secret name (letters, digits, '_', '-', '.'; not starting with '-')")
-  return key
-}
-
-/** A secret value given to `secrets.set()` as a fresh Buffer (the caller may zero it). */
-function secretValue(value) {
-  let bytes
-  if (typeof value === 'string') bytes = Buffer.from(value, 'utf8')
-  else if (Buffer.isBuffer(value) || value instanceof Uint8Array) bytes = Buffer.from(value)
-  else throw invalid(`value must be a string or a Buffer, got ${value === null ? 'null' : typeof value}`)
-  if (bytes.length === 0) throw invalid('value is empty; an empty secret cannot be stored')
-  return bytes
-}
-
-function unsupported(what, needs) {
-  const fix = `${needs}; with the local engine, secrets live only in this machine's vault (see \`agentsecrets status\`)`
-  return new BackendUnsupported(`${what} needs a team backend, and none is configured\nTo fix: ${fix}`, {
-    code: 'BACKEND_UNSUPPORTED',
-    fixHint: fix,
-  })
-}
-
-const TEAM_FIX = 'configure a team backend (AgentSecrets cloud workspace) to use it'
 
 /** `client.secrets`: names and metadata only, never values. */
 class Secrets {
@@ -128,7 +104,7 @@ class Secrets {
   }
 
   async delete(key) {
-    name(key, 'key')
+    nonEmpty(key, 'key')
     const r = await this.#r.json(['secrets', 'delete', ...this.#r.scopeFlags(), '--', key])
     return { key, workspace: r.workspace, project: r.project }
   }
@@ -160,14 +136,14 @@ class Workspaces {
 
   /** Creates a workspace (with a project `default`); the active one is unchanged. */
   async create(workspace) {
-    name(workspace, 'workspace name')
+    nonEmpty(workspace, 'workspace name')
     const r = await this.#r.json(['workspace', 'create', '--', workspace])
     return { name: r.workspace, projects: r.projects }
   }
 
   /** Makes `workspace` the active one for every program using this home. */
   async switch(workspace) {
-    name(workspace, 'workspace name')
+    nonEmpty(workspace, 'workspace name')
     const r = await this.#r.json(['workspace', 'switch', '--', workspace])
     return { workspaceName: r.workspaceName, projectName: r.projectName }
   }
@@ -196,43 +172,24 @@ class Projects {
   }
 
   async create(project) {
-    name(project, 'project name')
+    nonEmpty(project, 'project name')
     const r = await this.#r.json(['project', 'create', ...this.#r.workspaceFlag(), '--', project])
     return { name: r.project, workspace: r.workspace }
   }
 
   /** Deletes a project and its secrets (never the active one). */
   async delete(project) {
-    name(project, 'project name')
+    nonEmpty(project, 'project name')
     const r = await this.#r.json(['project', 'delete', ...this.#r.workspaceFlag(), '--', project])
     return { name: r.project, workspace: r.workspace, deletedSecrets: r.deletedSecrets }
   }
 
   /** Makes `project` (of the active workspace) the active one for every program using this home. */
   async use(project) {
-    name(project, 'project name')
+    nonEmpty(project, 'project name')
     const r = await this.#r.json(['project', 'use', '--', project])
     return { workspaceName: r.workspaceName, projectName: r.projectName }
   }
-}
-
-function domains(v) {
-  const list = typeof v === 'string' ? [v] : v
-  if (!Array.isArray(list) || list.length === 0 || list.some((d) => typeof d !== 'string' || d.length === 0)) {
-    throw invalid('domains must be a host name or a non-empty array of host names')
-  }
-  if (list.some((d) => d.startsWith('-'))) throw invalid('a domain cannot start with \'-\'')
-  return list
-}
-
-function adminPassword(options) {
-  if (options === undefined || options === null) return undefined
-  if (typeof options !== 'object' || Array.isArray(options)) throw invalid('allowlist options must be an object like { adminPassword }')
-  for (const k of Object.keys(options)) if (k !== 'adminPassword') throw invalid(`unknown allowlist option '${k}'; known: adminPassword`)
-  const pw = options.adminPassword
-  if (pw === undefined) return undefined
-  if (typeof pw !== 'string' || pw.length === 0 || /[\r\n]/.test(pw)) throw invalid('adminPassword must be a non-empty single-line string')
-  return pw
 }
 
 /**
@@ -288,16 +245,6 @@ class Allowlist {
     const rows = await this.#r.json(args)
     return rows.map((r) => ({ timestamp: date(r.timestamp), action: r.action, entry: r.entry }))
   }
-}
-
-function lastOption(options, allowed) {
-  if (options === undefined || options === null) return undefined
-  if (typeof options !== 'object' || Array.isArray(options)) throw invalid('options must be an object')
-  for (const k of Object.keys(options)) if (!allowed.includes(k)) throw invalid(`unknown option '${k}'; known: ${allowed.join(', ')}`)
-  const last = options.last
-  if (last === undefined) return undefined
-  if (!Number.isInteger(last) || last < 0) throw invalid('last must be a non-negative integer')
-  return last
 }
 
 /** An audit record: names, never values. */
@@ -364,27 +311,10 @@ class Proxy {
       if (!AUDIT_STATUS.includes(options.status)) throw invalid(`status must be one of ${AUDIT_STATUS.join(', ')}`)
       args.push(`--status=${options.status}`)
     }
-    if (options?.secret !== undefined) args.push(`--secret=${name(options.secret, 'secret')}`)
+    if (options?.secret !== undefined) args.push(`--secret=${nonEmpty(options.secret, 'secret')}`)
     const rows = await this.#r.json(args)
     return rows.map(auditEvent)
   }
 }
 
-module.exports = {
-  Runner,
-  Secrets,
-  Workspaces,
-  Projects,
-  Allowlist,
-  Proxy,
-  auditEvent,
-  unsupported,
-  TEAM_FIX,
-  AUDIT_STATUS,
-  name,
-  secretKey,
-  secretValue,
-  domains,
-  adminPassword,
-  lastOption,
-}
+module.exports = { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy, AUDIT_STATUS }

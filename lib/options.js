@@ -4,7 +4,7 @@
 // into the plain shapes the addon takes. Anything wrong is an
 // InvalidArgument thrown before a byte is sent.
 
-const { InvalidArgument } = require('../errors.js')
+const { invalid, isPlainObject, describe, checkKeys, optString, optBool, optTimeout, optSignal } = require('./arguments.js')
 
 const CLIENT_OPTIONS = ['port', 'backend', 'workspace', 'project', 'autoStart', 'home', 'cli', 'agentId', 'timeoutMs', 'throwOnHttpError', 'maxResponseBytes']
 
@@ -27,58 +27,8 @@ const CALL_OPTIONS = [
   'maxResponseBytes',
 ]
 
-const MAX_TIMEOUT_MS = 0xffffffff
-
 /** Upper bound of `maxResponseBytes`: 4 GiB. */
 const MAX_RESPONSE_BYTES = 2 ** 32
-
-function invalid(message) {
-  return new InvalidArgument(`${message}\nTo fix: correct the argument; nothing was sent`, {
-    code: 'INVALID_ARGUMENT',
-    fixHint: 'correct the argument; nothing was sent',
-  })
-}
-
-function isPlainObject(v) {
-  if (v === null || typeof v !== 'object') return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
-
-function describe(v) {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  return typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `a ${typeof v}`
-}
-
-function checkKeys(obj, allowed, what) {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) {
-      const close = allowed.find((a) => a.toLowerCase() === key.toLowerCase().replace(/_/g, ''))
-      throw invalid(`unknown ${what} option '${key}'${close ? ` (did you mean '${close}'?)` : ''}; known: ${allowed.join(', ')}`)
-    }
-  }
-}
-
-function optString(v, name) {
-  if (v === undefined) return undefined
-  if (typeof v !== 'string') throw invalid(`${name} must be a string, got ${describe(v)}`)
-  return v
-}
-
-function optBool(v, name) {
-  if (v === undefined) return undefined
-  if (typeof v !== 'boolean') throw invalid(`${name} must be a boolean, got ${describe(v)}`)
-  return v
-}
-
-function optTimeout(v, name = 'timeoutMs') {
-  if (v === undefined) return undefined
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_TIMEOUT_MS) {
-    throw invalid(`${name} must be a number of milliseconds between 0 and ${MAX_TIMEOUT_MS} (0 disables it)`)
-  }
-  return Math.ceil(v)
-}
 
 function optResponseLimit(v) {
   if (v === undefined) return undefined
@@ -176,10 +126,6 @@ function encodeBody(body, asForm = false) {
   throw invalid(`body must be an object, an array, a string, a Buffer, a Uint8Array, an ArrayBuffer or URLSearchParams, got ${describe(body)}`)
 }
 
-function isAbortSignal(v) {
-  return v !== null && typeof v === 'object' && typeof v.aborted === 'boolean' && typeof v.addEventListener === 'function'
-}
-
 /**
  * Client options → the addon's options plus call defaults.
  * @returns {{ native: object, defaults: { agentId?: string, timeoutMs?: number, throwOnHttpError?: boolean, maxResponseBytes?: number } }}
@@ -238,8 +184,7 @@ function normalizeCall(url, options, defaults = {}) {
   }
   if (contentType && !hasHeader(headers, 'content-type')) headers.push({ name: 'Content-Type', value: contentType })
 
-  const signal = options.signal
-  if (signal !== undefined && !isAbortSignal(signal)) throw invalid(`signal must be an AbortSignal, got ${describe(signal)}`)
+  const signal = optSignal(options.signal)
 
   const request = {
     url: target,
@@ -263,4 +208,4 @@ function normalizeCall(url, options, defaults = {}) {
   return { request, signal }
 }
 
-module.exports = { CLIENT_OPTIONS, CALL_OPTIONS, normalizeClientOptions, normalizeCall, invalid }
+module.exports = { CLIENT_OPTIONS, CALL_OPTIONS, normalizeClientOptions, normalizeCall }

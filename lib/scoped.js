@@ -3,7 +3,7 @@
 // Arguments of `workspace(name, fn?)` / `project(name, fn?)`, shared by the
 // real client and the test double.
 
-const { invalid } = require('./options.js')
+const { invalid } = require('./arguments.js')
 
 /** Throws InvalidArgument unless `name` is a non-empty string and `fn` is absent or a function. */
 function checkScopeArgs(what, name, fn) {

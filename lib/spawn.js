@@ -9,29 +9,16 @@
 
 const { spawn: nodeSpawn } = require('node:child_process')
 const os = require('node:os')
-const { AbortError, CLIError, TimeoutError, convertError } = require('../errors.js')
-const { invalid } = require('./options.js')
-const { upstreamEnvCommand } = require('./upstream_cli.js')
+const { makeError } = require('../errors.js')
+const { commandAborted, commandTimeout } = require('./stopped.js')
+const { invalid, isPlainObject, describe, checkKeys, optString, optTimeout, optSignal } = require('./arguments.js')
 
 const SPAWN_OPTIONS = ['project', 'workspace', 'only', 'capture', 'stdio', 'env', 'cwd', 'timeoutMs', 'input', 'signal']
 const STDIO = ['inherit', 'pipe', 'ignore']
 /** Time between SIGTERM and SIGKILL when a timeout or abort stops the tree. */
 const KILL_GRACE_MS = 1000
-const MAX_TIMEOUT_MS = 0xffffffff
 /** Why the engine's `env` refuses to run a command (before starting it). */
 const REFUSALS = ['NOT_INITIALIZED', 'WORKSPACE_NOT_FOUND', 'PROJECT_NOT_FOUND', 'SECRET_NOT_FOUND']
-
-function isPlainObject(v) {
-  if (v === null || typeof v !== 'object') return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
-
-function describe(v) {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  return typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : `a ${typeof v}`
-}
 
 /**
  * Checks `spawn(command, args, options)`; throws InvalidArgument before
@@ -46,14 +33,7 @@ function normalizeSpawn(command, args, options, scope) {
   for (const a of args) if (typeof a !== 'string') throw invalid(`every argument must be a string, got ${describe(a)}`)
   if (options === undefined || options === null) options = {}
   if (!isPlainObject(options)) throw invalid(`spawn options must be an object, got ${describe(options)}`)
-  for (const key of Object.keys(options)) {
-    if (!SPAWN_OPTIONS.includes(key)) throw invalid(`unknown spawn option '${key}'; known: ${SPAWN_OPTIONS.join(', ')}`)
-  }
-  const str = (v, name) => {
-    if (v === undefined) return undefined
-    if (typeof v !== 'string') throw invalid(`${name} must be a string, got ${describe(v)}`)
-    return v
-  }
+  checkKeys(options, SPAWN_OPTIONS, 'spawn')
   let only
   if (options.only !== undefined) {
     only = typeof options.only === 'string' ? [options.only] : options.only
@@ -78,23 +58,17 @@ function normalizeSpawn(command, args, options, scope) {
       env[k] = String(v)
     }
   }
-  const timeoutMs = options.timeoutMs
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMEOUT_MS)) {
-    throw invalid(`timeoutMs must be a number of milliseconds between 0 and ${MAX_TIMEOUT_MS} (0 disables it)`)
-  }
+  const timeoutMs = optTimeout(options.timeoutMs) ?? 0
   const input = options.input
   if (input !== undefined && typeof input !== 'string' && !Buffer.isBuffer(input) && !(input instanceof Uint8Array)) {
     throw invalid(`input must be a string, a Buffer or a Uint8Array, got ${describe(input)}`)
   }
-  const signal = options.signal
-  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
-    throw invalid(`signal must be an AbortSignal, got ${describe(signal)}`)
-  }
+  const signal = optSignal(options.signal)
   const request = {
     command,
     args: args.slice(),
-    workspace: str(options.workspace, 'workspace') ?? scope?.workspace,
-    project: str(options.project, 'project') ?? scope?.project,
+    workspace: optString(options.workspace, 'workspace') ?? scope?.workspace,
+    project: optString(options.project, 'project') ?? scope?.project,
     only,
   }
   for (const k of Object.keys(request)) if (request[k] === undefined) delete request[k]
@@ -103,8 +77,8 @@ function normalizeSpawn(command, args, options, scope) {
     capture,
     stdio,
     env,
-    cwd: str(options.cwd, 'cwd'),
-    timeoutMs: timeoutMs ? Math.ceil(timeoutMs) : 0,
+    cwd: optString(options.cwd, 'cwd'),
+    timeoutMs,
     input,
     signal,
   }
@@ -216,9 +190,10 @@ class SpawnedProcess {
       child.once('error', (e) => {
         cleanup()
         reject(
-          new CLIError(`cannot run the agentsecrets engine: ${e.message}\nTo fix: check that the engine binary is executable, or set AGENTSECRETS_CLI`, {
+          makeError({
             code: 'CLI_ERROR',
-            fixHint: 'check that the engine binary is executable, or set AGENTSECRETS_CLI',
+            message: `cannot run the agentsecrets engine: ${e.message}`,
+            fix: 'check that the engine binary is executable, or set AGENTSECRETS_CLI',
             cause: e,
           }),
         )
@@ -231,15 +206,9 @@ class SpawnedProcess {
           result.stderr = Buffer.concat(err).toString('utf8')
         }
         if (this.#reason === 'timeout') {
-          const fix = 'raise `timeoutMs`, or check why the command does not finish'
-          const e = new TimeoutError(`the command did not finish within ${timeoutMs} ms and was killed\nTo fix: ${fix}`, { code: 'TIMEOUT', fixHint: fix })
-          e.result = result
-          reject(e)
+          reject(commandTimeout(timeoutMs, result))
         } else if (this.#reason === 'abort') {
-          const fix = 'the AbortSignal passed as `signal` fired; run the command again if it is still wanted'
-          const e = new AbortError(`the command was aborted and killed\nTo fix: ${fix}`, { code: 'ABORTED', fixHint: fix, cause: signal?.reason })
-          e.result = result
-          reject(e)
+          reject(commandAborted(signal?.reason, result))
         } else if (check && code !== 0) {
           // The engine refused to run the command for what the check found
           // (a missing home, workspace, project or secret): say it typed.
@@ -303,20 +272,14 @@ class SpawnedProcess {
 }
 
 /**
- * Starts the `env` command of `cli` (from `cliKind`) for `native` (a
- * NativeClient): our engine's, else the upstream CLI's `env -- CMD ARGS`.
+ * Starts `normalized` under the `env` command of `backend` (ours masks the
+ * child's output; the upstream CLI's is refused where it would not).
+ * @param {Backend} backend
+ * @param {NormalizedSpawn} normalized
+ * @param {Promise<void>} [check] the backend's precheck, run alongside
  */
-function startSpawn(native, normalized, cli, check) {
-  let cmd
-  if (cli.kind === 'upstream') {
-    cmd = { ...upstreamEnvCommand(cli, normalized), home: native.home }
-  } else {
-    try {
-      cmd = native.envCommand(normalized.request)
-    } catch (e) {
-      throw convertError(e)
-    }
-  }
+function startSpawn(backend, normalized, check) {
+  const cmd = backend.envCommand(normalized)
   const { capture, stdio, env, cwd, timeoutMs, input, signal } = normalized
   const stdinMode = input !== undefined ? 'pipe' : stdio
   const child = nodeSpawn(cmd.file, cmd.args, {

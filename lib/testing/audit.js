@@ -3,7 +3,7 @@
 // The audit event the engine would log for a mock call: names, never values.
 
 const STYLES = ['bearer', 'basic', 'header', 'query', 'bodyField', 'formField']
-const BLOCKED = ['DOMAIN_NOT_ALLOWED', 'INSECURE_SCHEME', 'ADDRESS_REFUSED', 'PERMISSION_DENIED']
+const BLOCKED = ['DOMAIN_NOT_ALLOWED', 'INSECURE_SCHEME', 'ADDRESS_REFUSED']
 
 /**
  * @param {object} record the call record

@@ -4,9 +4,9 @@
 // as the same typed errors: a bad target, an insecure scheme, a missing
 // secret, a host off the allowlist, a closed client, a timeout.
 
-const { invalid } = require('../options.js')
-const { abortError } = require('../abort.js')
-const { ClientClosed, DomainNotAllowed, PermissionDenied, TimeoutError } = require('../../errors.js')
+const { invalid } = require('../arguments.js')
+const { abortError, callTimeout } = require('../stopped.js')
+const { makeError } = require('../../errors.js')
 const { secretNotFound } = require('./manage.js')
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
@@ -27,25 +27,27 @@ function parseTarget(url) {
 function refusal(target, record, { vault, world, checkSecrets }) {
   if (record.secretKeys.length === 0) return undefined
   if (target.protocol === 'http:' && !LOOPBACK.includes(target.hostname)) {
-    const fix = 'use https:// (credentials are only injected over TLS, or to loopback)'
-    return new PermissionDenied(`refusing to inject credentials into plain http to ${target.hostname}\nTo fix: ${fix}`, { code: 'INSECURE_SCHEME', fixHint: fix })
+    return makeError({
+      code: 'INSECURE_SCHEME',
+      message: `refusing to inject credentials into plain http to ${target.hostname}`,
+      fix: 'use https:// (credentials are only injected over TLS, or to loopback)',
+    })
   }
   const missing = checkSecrets ? record.secretKeys.find((k) => !vault.has(k)) : undefined
   if (missing !== undefined) return secretNotFound(missing)
   if (!world.allows(target.hostname, record.workspace)) {
-    const fix = `add it with \`agentsecrets workspace allowlist add ${target.hostname}\` (needs the admin password)`
-    return new DomainNotAllowed(`${target.hostname} is not on the workspace allowlist\nTo fix: ${fix}`, { code: 'DOMAIN_NOT_ALLOWED', fixHint: fix, domain: target.hostname })
+    return makeError({
+      code: 'DOMAIN_NOT_ALLOWED',
+      message: `${target.hostname} is not on the workspace allowlist`,
+      fix: `add it with \`agentsecrets workspace allowlist add ${target.hostname}\` (needs the admin password)`,
+      domain: target.hostname,
+    })
   }
   return undefined
 }
 
 function closedError() {
-  return new ClientClosed('this AgentSecrets client was closed\nTo fix: create a new AgentSecrets client', { code: 'CLIENT_CLOSED', fixHint: 'create a new AgentSecrets client' })
-}
-
-function timeoutError(ms) {
-  const fix = 'raise `timeoutMs`, or check that the target answers'
-  return new TimeoutError(`the call did not complete within ${ms} ms\nTo fix: ${fix}`, { code: 'TIMEOUT', fixHint: fix })
+  return makeError({ code: 'CLIENT_CLOSED', message: 'this AgentSecrets client was closed', fix: 'create a new AgentSecrets client' })
 }
 
 /**
@@ -63,7 +65,7 @@ function delay(ms, timeoutMs, signal) {
     }
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort)
-      if (late) reject(timeoutError(timeoutMs))
+      if (late) reject(callTimeout(timeoutMs))
       else resolve()
     }, late ? timeoutMs : ms)
     signal?.addEventListener('abort', onAbort, { once: true })

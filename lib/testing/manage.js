@@ -3,13 +3,19 @@
 // The mock's management sub-clients: the same methods, argument checks and
 // result shapes as lib/manage.js, on the in-memory World and Vault.
 
-const { AllowlistModificationDenied, SecretNotFound } = require('../../errors.js')
-const { AUDIT_STATUS, TEAM_FIX, adminPassword, domains, lastOption, name, secretKey, secretValue, unsupported } = require('../manage.js')
-const { invalid } = require('../options.js')
+const { makeError } = require('../../errors.js')
+const { AUDIT_STATUS } = require('../manage.js')
+const { teamOnly } = require('../backends/engine.js')
+const { invalid, nonEmpty, adminPassword, domains, lastOption, secretKey, secretValue } = require('../arguments.js')
 
+/** @param {string} key */
 function secretNotFound(key) {
-  const fix = `store it with \`agentsecrets secrets set ${key}\` (the value is read from stdin)`
-  return new SecretNotFound(`secret ${key} does not exist in the scope used\nTo fix: ${fix}`, { code: 'SECRET_NOT_FOUND', fixHint: fix, key })
+  return makeError({
+    code: 'SECRET_NOT_FOUND',
+    message: `secret ${key} does not exist in the scope used`,
+    fix: `store it with \`agentsecrets secrets set ${key}\` (the value is read from stdin)`,
+    key,
+  })
 }
 
 class MockSecrets {
@@ -35,7 +41,7 @@ class MockSecrets {
   }
 
   async delete(key) {
-    name(key, 'key')
+    nonEmpty(key, 'key')
     const { world, scope, vault } = this.#ctx
     world.checkScope(scope.workspace, scope.project)
     if (!vault.delete(key)) throw secretNotFound(key)
@@ -43,15 +49,15 @@ class MockSecrets {
   }
 
   async diff() {
-    throw unsupported('secrets.diff()', TEAM_FIX)
+    throw teamOnly('secrets.diff()')
   }
 
   async sync() {
-    throw unsupported('secrets.sync()', TEAM_FIX)
+    throw teamOnly('secrets.sync()')
   }
 
   async push() {
-    throw unsupported('secrets.push()', TEAM_FIX)
+    throw teamOnly('secrets.push()')
   }
 }
 
@@ -67,13 +73,13 @@ class MockWorkspaces {
   }
 
   async create(workspace) {
-    name(workspace, 'workspace name')
+    nonEmpty(workspace, 'workspace name')
     this.#ctx.world.addWorkspace(workspace)
     return { name: workspace, projects: ['default'] }
   }
 
   async switch(workspace) {
-    name(workspace, 'workspace name')
+    nonEmpty(workspace, 'workspace name')
     const { world } = this.#ctx
     world.workspace(workspace)
     world.active = { workspace, project: 'default' }
@@ -81,7 +87,7 @@ class MockWorkspaces {
   }
 
   async invite(_email, _options) {
-    throw unsupported('workspaces.invite()', TEAM_FIX)
+    throw teamOnly('workspaces.invite()')
   }
 
   async members() {
@@ -112,13 +118,13 @@ class MockProjects {
   }
 
   async create(project) {
-    name(project, 'project name')
+    nonEmpty(project, 'project name')
     this.#ctx.world.addProject(this.#ws(), project)
     return { name: project, workspace: this.#ws() }
   }
 
   async delete(project) {
-    name(project, 'project name')
+    nonEmpty(project, 'project name')
     const { world } = this.#ctx
     const ws = this.#ws()
     world.checkScope(ws, project)
@@ -128,7 +134,7 @@ class MockProjects {
   }
 
   async use(project) {
-    name(project, 'project name')
+    nonEmpty(project, 'project name')
     const { world } = this.#ctx
     world.checkScope(world.active.workspace, project)
     world.active = { workspace: world.active.workspace, project }
@@ -137,8 +143,11 @@ class MockProjects {
 }
 
 function denied() {
-  const fix = 'pass { adminPassword } (the password chosen at `agentsecrets init`), or change the allowlist from a terminal'
-  return new AllowlistModificationDenied(`changing the allowlist needs the admin password\nTo fix: ${fix}`, { code: 'ALLOWLIST_MODIFICATION_DENIED', fixHint: fix })
+  return makeError({
+    code: 'ALLOWLIST_MODIFICATION_DENIED',
+    message: 'changing the allowlist needs the admin password',
+    fix: 'pass { adminPassword } (the password chosen at `agentsecrets init`), or change the allowlist from a terminal',
+  })
 }
 
 class MockAllowlist {
@@ -233,7 +242,7 @@ class MockProxy {
   async logs(options) {
     const last = lastOption(options, ['last', 'status', 'secret'])
     if (options?.status !== undefined && !AUDIT_STATUS.includes(options.status)) throw invalid(`status must be one of ${AUDIT_STATUS.join(', ')}`)
-    const secret = options?.secret === undefined ? undefined : name(options.secret, 'secret')
+    const secret = options?.secret === undefined ? undefined : nonEmpty(options.secret, 'secret')
     let rows = this.#ctx.audit.filter((e) => (options?.status === undefined || e.status === options.status) && (secret === undefined || e.secretKeys.includes(secret)))
     if (last !== undefined) rows = rows.slice(Math.max(0, rows.length - last))
     return rows.map((e) => ({ ...e, secretKeys: [...e.secretKeys], authStyles: [...e.authStyles], timestamp: new Date(e.timestamp) }))

@@ -4,7 +4,7 @@
 // they apply to. A matcher is a URL string (exact, or without its query), a
 // RegExp tested on the URL, `{ url?, method? }`, or a predicate of the record.
 
-const { invalid } = require('../options.js')
+const { invalid } = require('../arguments.js')
 
 const MATCHER_KEYS = ['url', 'method']
 

@@ -7,7 +7,7 @@
 
 const { normalizeCall } = require('../options.js')
 const { normalizeSpawn } = require('../spawn.js')
-const { abortError } = require('../abort.js')
+const { abortError } = require('../stopped.js')
 const { checkScopeArgs, runScoped } = require('../scoped.js')
 const { Vault } = require('./vault.js')
 const { World } = require('./world.js')

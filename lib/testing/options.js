@@ -3,16 +3,10 @@
 // Options of `new MockAgentSecrets()`: the real client's options (checked by
 // the real code) plus `secrets` (name → value) and `allowlist` (hosts).
 
-const { invalid, normalizeClientOptions } = require('../options.js')
-const { domains, secretKey, secretValue } = require('../manage.js')
+const { normalizeClientOptions } = require('../options.js')
+const { invalid, isPlainObject, domains, secretKey, secretValue } = require('../arguments.js')
 
 const MOCK_OPTIONS = ['secrets', 'allowlist']
-
-function isPlainObject(v) {
-  if (v === null || typeof v !== 'object') return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
 
 function mockSecrets(v) {
   if (v === undefined) return undefined

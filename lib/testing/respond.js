@@ -5,9 +5,9 @@
 // returns, after the redaction the engine applies, with the real client's
 // UpstreamError (status >= 400) and ResponseTooLarge behaviour.
 
-const { invalid } = require('../options.js')
+const { invalid } = require('../arguments.js')
 const { AgentSecretsResponse } = require('../response.js')
-const { ResponseTooLarge, UpstreamError } = require('../../errors.js')
+const { makeError } = require('../../errors.js')
 
 const SPEC_KEYS = ['statusCode', 'headers', 'body', 'delayMs']
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -76,18 +76,18 @@ function redactHeaders(headers, vault) {
 }
 
 function tooLarge(limit) {
-  const fix = 'pass a larger `maxResponseBytes` to call() or to new AgentSecrets() (at most 4 GiB), or ask the API for less (pagination, a smaller range)'
-  return new ResponseTooLarge(`the response is larger than maxResponseBytes (${limit} bytes); reading stopped there and the rest was discarded\nTo fix: ${fix}`, {
+  return makeError({
     code: 'RESPONSE_TOO_LARGE',
-    fixHint: fix,
+    message: `the response is larger than maxResponseBytes (${limit} bytes); reading stopped there and the rest was discarded`,
+    fix: 'pass a larger `maxResponseBytes` to call() or to new AgentSecrets() (at most 4 GiB), or ask the API for less (pagination, a smaller range)',
   })
 }
 
 function upstreamError(r) {
-  const fix = 'the credential was injected; check the upstream API\'s documentation for this status, or pass `throwOnHttpError: false` to get the response instead'
-  return new UpstreamError(`the upstream API answered ${r.statusCode} for ${r.url}\nTo fix: ${fix}`, {
+  return makeError({
     code: 'UPSTREAM_HTTP',
-    fixHint: fix,
+    message: `the upstream API answered ${r.statusCode} for ${r.url}`,
+    fix: "the credential was injected; check the upstream API's documentation for this status, or pass `throwOnHttpError: false` to get the response instead",
     statusCode: r.statusCode,
     body: r.body,
     headers: r.headers,

@@ -3,7 +3,7 @@
 // What the mock answers: scripted responses, simulated failures and spawn
 // outcomes, each kept with its matcher, first registered first used.
 
-const { invalid } = require('../options.js')
+const { invalid } = require('../arguments.js')
 const { AgentSecretsError } = require('../../errors.js')
 const { callMatcher, spawnMatcher } = require('./match.js')
 const { normalizeSpec, defaultSpec } = require('./respond.js')

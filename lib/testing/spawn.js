@@ -7,8 +7,8 @@
 
 const os = require('node:os')
 const { PassThrough, Writable } = require('node:stream')
-const { invalid } = require('../options.js')
-const { AbortError, TimeoutError } = require('../../errors.js')
+const { invalid } = require('../arguments.js')
+const { commandAborted, commandTimeout } = require('../stopped.js')
 
 const SPEC_KEYS = ['exitCode', 'signal', 'stdout', 'stderr', 'delayMs']
 let nextPid = 4_000_000
@@ -84,13 +84,13 @@ class MockSpawnedProcess {
   }
 
   #abort(n) {
-    const fix = 'the AbortSignal passed as `signal` fired; run the command again if it is still wanted'
-    this.#finish(killedResult('SIGTERM'), new AbortError(`the command was aborted and killed\nTo fix: ${fix}`, { code: 'ABORTED', fixHint: fix, cause: n.signal?.reason }))
+    const result = killedResult('SIGTERM')
+    this.#finish(result, commandAborted(n.signal?.reason, result))
   }
 
   #timeout(n) {
-    const fix = 'raise `timeoutMs`, or check why the command does not finish'
-    this.#finish(killedResult('SIGTERM'), new TimeoutError(`the command did not finish within ${n.timeoutMs} ms and was killed\nTo fix: ${fix}`, { code: 'TIMEOUT', fixHint: fix }))
+    const result = killedResult('SIGTERM')
+    this.#finish(result, commandTimeout(n.timeoutMs, result))
   }
 
   #end(n, out, result, error, resolve, reject) {
@@ -101,8 +101,7 @@ class MockSpawnedProcess {
     this.stdout?.end(result.signal ? '' : out.stdout)
     this.stderr?.end(result.signal ? '' : out.stderr)
     if (error === undefined) return resolve(result)
-    error.result = result
-    reject(error)
+    reject(Object.assign(error, { result }))
   }
 
   /** Resolves with `{ exitCode, signal, stdout?, stderr? }`; rejects like the real one. */

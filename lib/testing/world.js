@@ -4,19 +4,23 @@
 // and shared by a mock and its scoped clients. Missing names give the same
 // typed errors as the engine.
 
-const { EngineError, ProjectNotFound, WorkspaceNotFound } = require('../../errors.js')
+const { makeError } = require('../../errors.js')
 
-function notFound(Cls, what, name, fix) {
-  return new Cls(`${what} '${name}' does not exist\nTo fix: ${fix}`, {
-    code: `${what.toUpperCase()}_NOT_FOUND`,
-    fixHint: fix,
-    [what]: name,
-  })
+/**
+ * @param {'workspace' | 'project'} what
+ * @param {string} name
+ * @param {string} fix
+ */
+function notFound(what, name, fix) {
+  return makeError({ code: `${what.toUpperCase()}_NOT_FOUND`, message: `${what} '${name}' does not exist`, fix, [what]: name })
 }
 
+/**
+ * @param {string} what
+ * @param {string} name
+ */
 function exists(what, name) {
-  const fix = `choose another ${what} name`
-  return new EngineError(`${what} '${name}' already exists\nTo fix: ${fix}`, { code: 'ALREADY_EXISTS', fixHint: fix })
+  return makeError({ code: 'ALREADY_EXISTS', message: `${what} '${name}' already exists`, fix: `choose another ${what} name` })
 }
 
 class World {
@@ -38,7 +42,7 @@ class World {
 
   workspace(name = this.active.workspace) {
     const ws = this.workspaces.get(name)
-    if (ws === undefined) throw notFound(WorkspaceNotFound, 'workspace', name, 'list them with `agentsecrets workspace list`, or create it')
+    if (ws === undefined) throw notFound('workspace', name, 'list them with `agentsecrets workspace list`, or create it')
     return ws
   }
 
@@ -51,7 +55,7 @@ class World {
   /** Throws ProjectNotFound unless `project` is in `workspace` (defaults: the active ones). */
   checkScope(workspace = this.active.workspace, project = this.active.project) {
     const ws = this.workspace(workspace)
-    if (!ws.projects.has(project)) throw notFound(ProjectNotFound, 'project', project, 'list them with `agentsecrets project list`, or create it')
+    if (!ws.projects.has(project)) throw notFound('project', project, 'list them with `agentsecrets project list`, or create it')
   }
 
   /** Whether `host` is on the allowlist of `workspace` (exact, or `*.suffix`). */

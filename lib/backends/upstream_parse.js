@@ -14,13 +14,13 @@
 // * `ui.RenderTable(h, r)`  -> a lipgloss RoundedBorder table (╭ ┬ ╮ │ ├ ┼ ┤ ╰ ┴ ╯)
 // Colours are off when stdout is not a terminal; ANSI codes are stripped anyway.
 
-const { errorFromRecord } = require('../errors.js')
+const { makeError } = require('../../errors.js')
 
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g // eslint-disable-line no-control-regex
 const DIVIDER = /^\s*─{10,}\s*$/
 
 function malformed(what, why) {
-  return errorFromRecord({
+  return makeError({
     code: 'BAD_ENGINE_RESPONSE',
     message: `the upstream AgentSecrets CLI's \`${what}\` printed output this SDK cannot read (${why})`,
     fix: 'check the upstream CLI version (`agentsecrets --version`) against the formats listed in the SDK README, or use the bundled engine',

@@ -1,32 +1,31 @@
 'use strict'
 
-// Which CLI the client runs, and the upstream AgentSecrets CLI (github
-// The-17/agentsecrets, Go) as a backend for spawning and management.
+// The upstream AgentSecrets CLI (github The-17/agentsecrets, Go) as the CLI
+// backend (chosen in lib/backends/index.js), with the operations of
+// lib/backends/engine.js.
 //
-// Our engine prints `agentsecrets X.Y.Z (agentsecrets-engine)` for
-// `--version`; the upstream prints `agentsecrets version X.Y.Z` (cobra). Each
-// client asks once and keeps the answer; the bundled engine is not asked.
-//
-// Against the upstream, every engine command the SDK would run (`--json ARGS`)
-// is mapped to the upstream command and its text parsed (lib/upstream_parse.js)
-// into the JSON the engine would have printed. What the upstream cannot do
-// safely or at all rejects with BackendUnsupported before anything runs: a
+// Every engine command the SDK would run (`--json ARGS`) is mapped to the
+// upstream command and its text parsed (upstream_parse.js) into the JSON the
+// engine would have printed. What the upstream cannot do safely or at all is
+// refused by `unsupported()` (BackendUnsupported) before anything runs: a
 // value in argv (`secrets set KEY=VALUE`), a per-request workspace/project
 // (it has none), prompts that need a terminal, output that cannot be read
 // reliably.
 
-const { execFile, spawnSync } = require('node:child_process')
+const { execFile } = require('node:child_process')
 const os = require('node:os')
 const path = require('node:path')
-const { BackendUnsupported, CLIError, convertError, errorFromRecord } = require('../errors.js')
-const { invalid } = require('./options.js')
+const { makeError } = require('../../errors.js')
+const { invalid } = require('../arguments.js')
 const parse = require('./upstream_parse.js')
 
-const VERSION_TIMEOUT_MS = 10_000
+/** @typedef {import('../../binding').NativeClient} NativeClient */
+/** @typedef {import('../../binding').NativeEnvCommand} NativeEnvCommand */
+/** @typedef {import('../spawn.js').NormalizedSpawn} NormalizedSpawn */
+/** @typedef {import('./engine.js').Backend} Backend */
+
 const RUN_TIMEOUT_MS = 60_000
 const MAX_OUTPUT = 16 * 1024 * 1024
-const ENGINE_VERSION = /^agentsecrets (\S+) \(agentsecrets-engine\)$/
-const UPSTREAM_VERSION = /^agentsecrets version v?(\S+)$/
 const BUNDLED_FIX = 'use the bundled engine (unset AGENTSECRETS_CLI and the `cli` option), which supports it'
 
 /** The environment for upstream commands: no colours, no terminal. */
@@ -34,64 +33,14 @@ function quietEnv() {
   return { ...process.env, NO_COLOR: '1', TERM: 'dumb' }
 }
 
-const kinds = new WeakMap()
-// The bundled engine is released in the same package as this code.
-const BUNDLED_VERSION = require('../package.json').version
-
 /**
- * `{ kind: 'engine' | 'upstream', file, version }` of the CLI `native` runs,
- * found once per client with `CLI --version`. The bundled engine is not
- * asked: only an explicit or `PATH` binary can be the upstream CLI.
+ * The one refusal of what the upstream CLI cannot do.
+ * @param {string} what the operation
+ * @param {string} why why the upstream cannot do it
+ * @param {string} [fix]
  */
-function cliKind(native) {
-  const known = kinds.get(native)
-  if (known) return known
-  let found
-  try {
-    found = native.engineLocation()
-  } catch (e) {
-    throw convertError(e)
-  }
-  const { file } = found
-  if (found.bundled) {
-    const info = Object.freeze({ kind: 'engine', file, version: BUNDLED_VERSION })
-    kinds.set(native, info)
-    return info
-  }
-  const r = spawnSync(file, ['--version'], {
-    encoding: 'utf8',
-    env: quietEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: VERSION_TIMEOUT_MS,
-    maxBuffer: 64 * 1024,
-  })
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`
-    const fix = 'check that AGENTSECRETS_CLI (or the `cli` option) names an executable agentsecrets binary'
-    throw new CLIError(`\`${file} --version\` failed (${why})\nTo fix: ${fix}`, { code: 'CLI_ERROR', fixHint: fix, exitCode: r.status ?? null })
-  }
-  const first = parse.lines(r.stdout).find((l) => l.trim() !== '')?.trim() ?? ''
-  let kind
-  let m = ENGINE_VERSION.exec(first)
-  if (m) kind = 'engine'
-  else if ((m = UPSTREAM_VERSION.exec(first))) kind = 'upstream'
-  else {
-    const fix = 'point AGENTSECRETS_CLI (or the `cli` option) at the bundled agentsecrets engine or at the upstream AgentSecrets CLI, or unset it'
-    throw new BackendUnsupported(
-      `${file} is neither this SDK's agentsecrets engine nor the upstream AgentSecrets CLI: \`--version\` printed ${JSON.stringify(first.slice(0, 80))}\nTo fix: ${fix}`,
-      { code: 'BACKEND_UNSUPPORTED', fixHint: fix },
-    )
-  }
-  const info = Object.freeze({ kind, file, version: m[1] })
-  kinds.set(native, info)
-  return info
-}
-
 function unsupported(what, why, fix = BUNDLED_FIX) {
-  return new BackendUnsupported(`${what} is not supported with the upstream AgentSecrets CLI: ${why}\nTo fix: ${fix}`, {
-    code: 'BACKEND_UNSUPPORTED',
-    fixHint: fix,
-  })
+  return makeError({ code: 'BACKEND_UNSUPPORTED', message: `${what} is not supported with the upstream AgentSecrets CLI: ${why}`, fix })
 }
 
 const SCOPE_WHY = 'it has no per-request workspace or project (it uses the globally selected workspace and the project linked to the working directory), and using another one than asked would be wrong'
@@ -109,9 +58,9 @@ function failure(what, text, exitCode) {
   const line = parse.errorLine(parse.lines(text))
   const detail = line === null ? 'and printed no error' : line.replace(/^\[[A-Z0-9_-]+\] /, '').slice(0, 300)
   for (const [re, code, fix] of FAILURES) {
-    if (line !== null && re.test(line)) return errorFromRecord({ code, message: `upstream \`agentsecrets ${what}\`: ${detail}`, fix })
+    if (line !== null && re.test(line)) return makeError({ code, message: `upstream \`agentsecrets ${what}\`: ${detail}`, fix })
   }
-  return errorFromRecord({
+  return makeError({
     code: 'CLI_ERROR',
     message: `upstream \`agentsecrets ${what}\` failed (exit ${exitCode ?? 'signal'})${line === null ? ' ' : ': '}${detail}`,
     fix: `run \`agentsecrets ${what}\` by hand in a terminal to see the full error`,
@@ -130,7 +79,7 @@ function run(file, args, what) {
       if (err && typeof err.code !== 'number') {
         const fix = `run \`agentsecrets ${what}\` by hand to see what blocks it`
         const why = err.killed ? `did not finish within ${RUN_TIMEOUT_MS} ms` : `could not run: ${err.code ?? err.message}`
-        reject(errorFromRecord({ code: err.killed ? 'TIMEOUT' : 'CLI_ERROR', message: `upstream \`agentsecrets ${what}\` ${why}`, fix }))
+        reject(makeError({ code: err.killed ? 'TIMEOUT' : 'CLI_ERROR', message: `upstream \`agentsecrets ${what}\` ${why}`, fix }))
         return
       }
       const text = `${stdout}\n${stderr}`
@@ -186,7 +135,7 @@ async function upstreamJson(info, args) {
       const { loggedIn, ...s } = parse.parseStatus(await run(f, ['status'], 'status'))
       if (!loggedIn) {
         const fix = 'run `agentsecrets login` (or `agentsecrets init`) once, in a terminal'
-        throw errorFromRecord({ code: 'NOT_INITIALIZED', message: 'the upstream AgentSecrets CLI is not logged in', fix })
+        throw makeError({ code: 'NOT_INITIALIZED', message: 'the upstream AgentSecrets CLI is not logged in', fix })
       }
       const p = parse.parseProxyStatus(await run(f, ['proxy', 'status'], 'proxy status'))
       return { ...s, proxyRunning: p.running, storageMode: null, home: upstreamHome() }
@@ -213,7 +162,7 @@ async function upstreamJson(info, args) {
       const rows = parse.parseWorkspaceList(await run(f, ['workspace', 'list'], 'workspace list'))
       if (rows === null) {
         const fix = 'run `agentsecrets login` once, in a terminal, to sync the workspaces'
-        throw errorFromRecord({ code: 'NOT_INITIALIZED', message: 'the upstream AgentSecrets CLI has no workspaces (not logged in)', fix })
+        throw makeError({ code: 'NOT_INITIALIZED', message: 'the upstream AgentSecrets CLI has no workspaces (not logged in)', fix })
       }
       return rows
     }
@@ -295,7 +244,7 @@ function teamGap(what) {
  * what the child prints, so nothing the child prints may come back to this
  * process: only inherited or ignored stdio, no scope, no `only`.
  */
-function upstreamEnvCommand(info, normalized) {
+function upstreamEnvCommand(file, normalized) {
   const { request, capture, stdio } = normalized
   const what = 'spawning'
   if (capture || stdio === 'pipe') {
@@ -312,7 +261,50 @@ function upstreamEnvCommand(info, normalized) {
   if ([request.command, ...request.args].some((a) => a.includes('\0'))) {
     throw invalid('the command and its arguments must not contain NUL characters')
   }
-  return { file: info.file, args: ['env', '--', request.command, ...request.args] }
+  return { file, args: ['env', '--', request.command, ...request.args] }
 }
 
-module.exports = { cliKind, upstreamJson, upstreamEnvCommand, upstreamHome, teamGap }
+/** @implements {Backend} */
+class UpstreamCliBackend {
+  #native
+
+  /**
+   * @param {NativeClient} native
+   * @param {string} file
+   * @param {string} version
+   */
+  constructor(native, file, version) {
+    this.#native = native
+    /** @type {'upstream'} */
+    this.kind = 'upstream'
+    this.file = file
+    this.version = version
+  }
+
+  /**
+   * The upstream has no stdin input for any mapped command: `stdin` is never needed.
+   * @template T
+   * @param {string[]} args
+   * @returns {Promise<T>}
+   */
+  json(args) {
+    return upstreamJson(this, args)
+  }
+
+  /** @param {NormalizedSpawn} normalized */
+  envCommand(normalized) {
+    return { ...upstreamEnvCommand(this.file, normalized), home: this.#native.home }
+  }
+
+  /** The upstream has no scope or `only` to check (both are refused). */
+  precheck() {
+    return undefined
+  }
+
+  /** @param {string} what */
+  teamOnly(what) {
+    return teamGap(what)
+  }
+}
+
+module.exports = { UpstreamCliBackend, quietEnv }

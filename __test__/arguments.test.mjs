@@ -121,6 +121,16 @@ describe('bad input is refused before anything is sent', () => {
     await refused(upstream.url, { bearer: 'K', timeoutMs: Number.NaN }, /timeoutMs/)
     await refused(upstream.url, { bearer: 'K', timeoutMs: '100' }, /timeoutMs/)
     await refused(upstream.url, { bearer: 'K', signal: {} }, /AbortSignal/)
+    // Listening needs both listener methods: one without is refused up front, not a TypeError later.
+    await refused(upstream.url, { bearer: 'K', signal: { aborted: false, addEventListener() {} } }, /AbortSignal/)
+  })
+
+  it('spawn: a signal that cannot be listened to is refused before anything runs', async () => {
+    for (const signal of [{ aborted: false }, { aborted: false, addEventListener() {} }, null]) {
+      const invalidSignal = (e) => e instanceof InvalidArgument && e.code === 'INVALID_ARGUMENT' && /signal must be an AbortSignal/.test(e.message)
+      assert.throws(() => client.spawnAsync('true', [], { signal, stdio: 'ignore' }), invalidSignal)
+      await assert.rejects(client.spawn('true', [], { signal, stdio: 'ignore' }), invalidSignal)
+    }
     await refused(upstream.url, { bearer: 'K', throwOnHttpError: 'no' }, /boolean/)
   })
 

@@ -96,6 +96,73 @@ describe('the package exports', () => {
   })
 })
 
+describe('the code table (errors.js CLASS_BY_CODE)', () => {
+  const ROOT = path.join(path.dirname(new URL(import.meta.url).pathname), '..')
+  const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8')
+  const matches = (text, re) => [...text.matchAll(re)].map((m) => m[1])
+  const jsFiles = (dir) =>
+    fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((d) => {
+      const rel = path.join(dir, d.name)
+      if (d.isDirectory()) return jsFiles(rel)
+      return d.name.endsWith('.js') ? [rel] : []
+    })
+  // The engine's codes: the `("CODE", status, "legacy")` rows of the wire crate's codes! table.
+  const wireCodes = matches(read('crates/wire/src/error.rs'), /^\s*[A-Z][A-Za-z]* = \("([A-Z_]+)", \d{3}, "/gm)
+  // The addon's own codes: `pub const X: &str = "X"` in src/errors.rs's sdk_codes.
+  const addonCodes = matches(read('src/errors.rs'), /pub const [A-Z_]+: &str = "([A-Z_]+)";/g).filter((c) => c !== 'AGENTSECRETS_ERROR:')
+  // The JS layer's codes: every `code: 'X'` it builds an error with, and the
+  // upstream CLI's failure table (`[/re/, 'CODE', fix]`).
+  const jsText = ['errors.js', ...jsFiles('lib')].map(read).join('\n')
+  const jsCodes = [...matches(jsText, /code: '([A-Z][A-Z_]+)'/g), ...matches(jsText, /^\s*\[\/.*\/i, '([A-Z_]+)',/gm)]
+  // Kept for parity with the Python SDK; no backend produces it yet.
+  const PARITY_ONLY = ['SESSION_EXPIRED']
+
+  it('reads the codes from the sources', () => {
+    assert.ok(wireCodes.length >= 20 && wireCodes.includes('DOMAIN_NOT_ALLOWED'), wireCodes.join(','))
+    assert.ok(addonCodes.length >= 10 && addonCodes.includes('ENGINE_NOT_RUNNING'), addonCodes.join(','))
+    assert.ok(jsCodes.includes('INVALID_ARGUMENT') && jsCodes.includes('WORKSPACE_NOT_FOUND'), jsCodes.join(','))
+  })
+
+  it('maps every engine, addon and JS code to a class of its own, not the fallback for unknown codes', () => {
+    for (const code of new Set([...wireCodes, ...addonCodes, ...jsCodes])) {
+      assert.ok(Object.hasOwn(errors.CLASS_BY_CODE, code), `${code} has no class in errors.js CLASS_BY_CODE`)
+      const e = errors.makeError({ code, message: 'm', fix: 'f' })
+      assert.ok(e instanceof AgentSecretsError && e.code === code && e.fixHint === 'f', code)
+      assert.match(e.message, /^m\nTo fix: f$/)
+    }
+  })
+
+  it('has no code nothing produces', () => {
+    const produced = new Set([...wireCodes, ...addonCodes, ...jsCodes, ...PARITY_ONLY])
+    for (const code of Object.keys(errors.CLASS_BY_CODE)) assert.ok(produced.has(code), `${code} is produced by nothing`)
+  })
+
+  it('uses the prefix the addon encodes its errors with', () => {
+    const { binding } = require('../lib/native.js')
+    assert.equal(errors.ERROR_PREFIX, binding.ERROR_PREFIX)
+    const e = sdk.convertError(new Error(`${binding.ERROR_PREFIX}{"code":"TIMEOUT","message":"m","fix":"f"}`))
+    assert.ok(e instanceof TimeoutError)
+  })
+
+  it('exports every class from CommonJS, ESM and the typings', () => {
+    const dts = read('index.d.ts')
+    for (const [name, Cls] of Object.entries(errors.CLASSES)) {
+      assert.equal(cjs[name], Cls, name)
+      assert.equal(sdk[name], Cls, `index.mjs exports ${name}`)
+      assert.match(dts, new RegExp(`export declare class ${name} extends `), `index.d.ts declares ${name}`)
+    }
+    for (const Cls of Object.values(errors.CLASS_BY_CODE)) assert.ok(Object.values(errors.CLASSES).includes(Cls), Cls.name)
+  })
+
+  it('an unknown code is an EngineError that keeps its code', () => {
+    const e = errors.makeError({ code: 'FUTURE_CODE', message: 'm' })
+    assert.ok(e instanceof sdk.EngineError)
+    assert.equal(e.code, 'FUTURE_CODE')
+    assert.equal(e.message, 'm')
+    assert.equal(e.fixHint, null)
+  })
+})
+
 describe('errors from the real engine', () => {
   let up
   let home

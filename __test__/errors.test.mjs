@@ -110,10 +110,10 @@ describe('the code table (errors.js CLASS_BY_CODE)', () => {
   const wireCodes = matches(read('crates/wire/src/error.rs'), /^\s*[A-Z][A-Za-z]* = \("([A-Z_]+)", \d{3}, "/gm)
   // The addon's own codes: `pub const X: &str = "X"` in src/errors.rs's sdk_codes.
   const addonCodes = matches(read('src/errors.rs'), /pub const [A-Z_]+: &str = "([A-Z_]+)";/g).filter((c) => c !== 'AGENTSECRETS_ERROR:')
-  // The JS layer's codes: every `code: 'X'` it builds an error with, and the
-  // upstream CLI's failure table (`[/re/, 'CODE', fix]`).
+  // The JS layer's codes: every `makeError({ code: 'X'` and the upstream
+  // CLI's failure table (`[/re/, 'CODE', fix]`).
   const jsText = ['errors.js', ...jsFiles('lib')].map(read).join('\n')
-  const jsCodes = [...matches(jsText, /code: '([A-Z][A-Z_]+)'/g), ...matches(jsText, /^\s*\[\/.*\/i, '([A-Z_]+)',/gm)]
+  const jsCodes = [...matches(jsText, /makeError\(\{\s*code: '([A-Z][A-Z_]+)'/g), ...matches(jsText, /^\s*\[\/.*\/i, '([A-Z_]+)',/gm)]
   // Kept for parity with the Python SDK; no backend produces it yet.
   const PARITY_ONLY = ['SESSION_EXPIRED']
 

@@ -11,6 +11,7 @@ const os = require('node:os')
 const tty = require('node:tty')
 const { findEngine } = require('../lib/platform.js')
 
+/** @type {NodeJS.Signals[]} */
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 // Ctrl-C and Ctrl-\ on a terminal reach the whole foreground process group,
 // the engine included; forwarding them as well would deliver them twice. The
@@ -21,17 +22,20 @@ const onTerminal = tty.isatty(0)
 // the inspector) are reported as exit code 128 + N instead of re-raised.
 const FATAL_BY_DEFAULT = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGKILL', 'SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGALRM', 'SIGPIPE'])
 
+/** @param {string} message @returns {never} */
 function fail(message) {
   process.stderr.write(`${message}\n`)
   process.exit(1)
 }
 
-const engine = findEngine()
-if (!engine.path) fail(engine.error)
+const found = findEngine()
+if ('error' in found) fail(found.error)
+const engine = found
 
 // Handlers first, so that a signal arriving while the engine starts is not
 // fatal to the launcher alone; they run from the event loop, so after the
 // synchronous spawn below has set `child`.
+/** @type {import('node:child_process').ChildProcess | null} */
 let child = null
 const handlers = new Map()
 for (const sig of FORWARDED) {

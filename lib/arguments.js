@@ -104,6 +104,19 @@ function optSignal(v) {
 }
 
 /**
+ * `obj` without its undefined properties (the addon's option structs take
+ * absent, not undefined, fields).
+ * @template {object} T
+ * @param {T} obj
+ * @returns {T}
+ */
+function dropUndefined(obj) {
+  const o = /** @type {Record<string, unknown>} */ (obj)
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k]
+  return obj
+}
+
+/**
  * A non-empty string.
  * @param {unknown} v
  * @param {string} what
@@ -197,6 +210,7 @@ module.exports = {
   optTimeout,
   optSignal,
   nonEmpty,
+  dropUndefined,
   secretKey,
   secretValue,
   domains,

@@ -5,19 +5,29 @@
 
 const { binding, engineCandidates } = require('./native.js')
 const { normalizeClientOptions, normalizeCall } = require('./options.js')
-const { invalid } = require('./arguments.js')
+const { invalid, dropUndefined } = require('./arguments.js')
 const { AgentSecretsResponse } = require('./response.js')
 const { AbortError, convertError } = require('../errors.js')
 const { abortError } = require('./stopped.js')
-const { checkScopeArgs } = require('./scoped.js')
+const { checkScopeArgs, runScoped } = require('./scoped.js')
 const { normalizeSpawn, startSpawn } = require('./spawn.js')
 const { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy } = require('./manage.js')
+
+/** @typedef {import('../binding').NativeClient} NativeClient */
+/** @typedef {import('./options.js').CallDefaults} CallDefaults */
+/** @typedef {import('./backends/engine.js').Scope} Scope */
+/**
+ * What a scoped client shares with the client it was derived from.
+ * @typedef {{ native: NativeClient, defaults: CallDefaults, scope: Readonly<Scope>, port: number | undefined }} Parent
+ */
 
 // Lets `workspace()` / `project()` build a scoped client on the same native
 // client (one pooled transport) without a public constructor form.
 const SCOPED = Symbol('scoped')
+/** @typedef {typeof SCOPED} ScopedMarker */
 
 let nextCallId = 1
+/** A fresh id for `native.cancel()`, wrapping before 2^32. */
 function callId() {
   const id = nextCallId
   nextCallId = nextCallId >= 0xfffffff0 ? 1 : nextCallId + 1
@@ -25,18 +35,25 @@ function callId() {
 }
 
 class AgentSecrets {
+  /** @type {NativeClient} */
   #native
+  /** @type {CallDefaults} */
   #defaults
+  /** @type {Readonly<Scope>} */
   #scope
+  /** @type {Runner} */
   #runner
   #scoped = false
+  /** @type {{ secrets: Secrets, workspaces: Workspaces, projects: Projects, allowlist: Allowlist, proxy: Proxy } | null} */
   #subs = null
 
   /**
-   * @param {import('../index').AgentSecretsOptions} [options]
+   * @param {import('../index').AgentSecretsOptions | ScopedMarker} [options]
+   * @param {Parent} [from] with SCOPED only: the client this one is derived from
    */
-  constructor(options, parent) {
+  constructor(options, from) {
     if (options === SCOPED) {
+      const parent = /** @type {Parent} */ (from)
       this.#native = parent.native
       this.#defaults = parent.defaults
       this.#scope = parent.scope
@@ -45,7 +62,7 @@ class AgentSecrets {
       return
     }
     const { native, defaults } = normalizeClientOptions(options)
-    for (const k of Object.keys(native)) if (native[k] === undefined) delete native[k]
+    dropUndefined(native)
     try {
       this.#native = new binding.NativeClient({ ...native, engineCandidates: engineCandidates() })
     } catch (e) {
@@ -106,7 +123,11 @@ class AgentSecrets {
     }
   }
 
-  /** Same as `call()`; kept for parity with the Python SDK's `async_call`. */
+  /**
+   * Same as `call()`; kept for parity with the Python SDK's `async_call`.
+   * @param {string | URL} url
+   * @param {import('../index').CallOptions} [options]
+   */
   asyncCall(url, options) {
     return this.call(url, options)
   }
@@ -118,7 +139,8 @@ class AgentSecrets {
    */
   async connect() {
     try {
-      return await this.#native.connect()
+      // The addon types `kind` and `auth` as strings; their values are the ones index.d.ts lists (src/client.rs).
+      return /** @type {import('../index').BackendInfo} */ (await this.#native.connect())
     } catch (e) {
       throw convertError(e)
     }
@@ -211,17 +233,30 @@ class AgentSecrets {
     return this.#sub().proxy
   }
 
-  /** Makes `name` the active workspace for every program using this home. */
+  /**
+   * Makes `name` the active workspace for every program using this home.
+   * @param {string} name
+   */
   async setWorkspace(name) {
     await this.workspaces.switch(name)
   }
 
-  /** Makes `name` (of the active workspace) the active project for every program using this home. */
+  /**
+   * Makes `name` (of the active workspace) the active project for every program using this home.
+   * @param {string} name
+   */
   async setProject(name) {
     await this.projects.use(name)
   }
 
-  #derive(scope, fn, what) {
+  /**
+   * A client on the same native client with `scope`; with `fn`, the promise of `fn(scoped)`.
+   * @template T
+   * @param {Scope} scope
+   * @param {((scoped: AgentSecrets) => T | Promise<T>) | undefined} fn
+   */
+  #derive(scope, fn) {
+    // The inherited half may come from an empty option (workspace: '').
     if (typeof scope.workspace === 'string' && scope.workspace.length === 0) throw invalid('workspace name must be a non-empty string')
     if (typeof scope.project === 'string' && scope.project.length === 0) throw invalid('project name must be a non-empty string')
     const scoped = new AgentSecrets(SCOPED, {
@@ -230,27 +265,31 @@ class AgentSecrets {
       scope: Object.freeze(scope),
       port: this.#runner.port,
     })
-    if (fn === undefined) return scoped
-    if (typeof fn !== 'function') throw invalid(`the second argument of ${what}() must be a function`)
-    return Promise.resolve().then(() => fn(scoped))
+    return runScoped(scoped, fn)
   }
 
   /**
    * A client scoped to workspace `name` (same connection pool; nothing is
    * switched globally). It keeps this client's project, if one was set. With `fn`, runs `fn(scoped)` and returns its result.
+   * @template T
+   * @param {string} name
+   * @param {(scoped: AgentSecrets) => T | Promise<T>} [fn]
    */
   workspace(name, fn) {
     checkScopeArgs('workspace', name, fn)
-    return this.#derive({ workspace: name, project: this.#scope.project }, fn, 'workspace')
+    return this.#derive({ workspace: name, project: this.#scope.project }, fn)
   }
 
   /**
    * A client scoped to project `name` of this client's workspace. With `fn`,
    * runs `fn(scoped)` and returns its result.
+   * @template T
+   * @param {string} name
+   * @param {(scoped: AgentSecrets) => T | Promise<T>} [fn]
    */
   project(name, fn) {
     checkScopeArgs('project', name, fn)
-    return this.#derive({ workspace: this.#scope.workspace, project: name }, fn, 'project')
+    return this.#derive({ workspace: this.#scope.workspace, project: name }, fn)
   }
 
   /** Releases pooled connections. Calls made afterwards are refused. A scoped client shares its parent's pool: closing it does nothing. */

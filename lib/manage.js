@@ -11,6 +11,15 @@ const { scopeFlags, teamOnly } = require('./backends/engine.js')
 
 /** @typedef {import('../binding').NativeClient} NativeClient */
 /** @typedef {import('./backends/engine.js').Scope} Scope */
+/** @typedef {import('../index').SecretsClient} SecretsClient */
+/** @typedef {import('../index').WorkspacesClient} WorkspacesClient */
+/** @typedef {import('../index').ProjectsClient} ProjectsClient */
+/** @typedef {import('../index').AllowlistClient} AllowlistClient */
+/** @typedef {import('../index').ProxyClient} ProxyClient */
+/** @typedef {string | null | undefined} JsonDate an ISO date in the engine's JSON */
+/** @typedef {{ workspace: string, project: string }} ScopeJson */
+/** @typedef {{ workspaceName: string | null, projectName: string | null }} ActiveJson */
+/** @typedef {{ timestamp: JsonDate, method: string, target_url: string, domain: string, secret_keys?: string[], auth_styles?: string[], status_code?: number | null, status: string, reason?: string | null, redacted?: boolean, duration_ms?: number | null, agent_id?: string | null, workspace?: string | null, project?: string | null }} AuditJson */
 
 /**
  * Runs the operations of one client and scope on its CLI backend (chosen
@@ -68,19 +77,24 @@ class Runner {
   }
 }
 
+/** @param {JsonDate} v */
 function date(v) {
   return v === null || v === undefined ? null : new Date(v)
 }
 
-/** `client.secrets`: names and metadata only, never values. */
+/**
+ * `client.secrets`: names and metadata only, never values.
+ * @implements {SecretsClient}
+ */
 class Secrets {
   #r
+  /** @param {Runner} runner */
   constructor(runner) {
     this.#r = runner
   }
 
-  /** @returns {Promise<Array<{ key: string, createdAt: Date | null, updatedAt: Date | null }>>} */
   async list() {
+    /** @type {Array<{ key: string, createdAt: JsonDate, updatedAt: JsonDate }>} */
     const rows = await this.#r.json(['secrets', 'list', ...this.#r.scopeFlags()])
     return rows.map((r) => ({ key: r.key, createdAt: date(r.createdAt), updatedAt: date(r.updatedAt) }))
   }
@@ -88,6 +102,8 @@ class Secrets {
   /**
    * Stores `value` under `key`. The value goes to the engine on stdin, never
    * in argv, and is not kept by the SDK.
+   * @param {string} key
+   * @param {string | Uint8Array} value
    */
   async set(key, value) {
     secretKey(key)
@@ -96,6 +112,7 @@ class Secrets {
     const stdin = Buffer.concat([bytes, Buffer.from('\n')])
     bytes.fill(0)
     try {
+      /** @type {ScopeJson} */
       const r = await this.#r.json(['secrets', 'set', ...this.#r.scopeFlags(), '--', key], stdin)
       return { key, workspace: r.workspace, project: r.project }
     } finally {
@@ -103,90 +120,121 @@ class Secrets {
     }
   }
 
+  /** @param {string} key */
   async delete(key) {
     nonEmpty(key, 'key')
+    /** @type {{ workspace: string | null, project: string | null }} */
     const r = await this.#r.json(['secrets', 'delete', ...this.#r.scopeFlags(), '--', key])
     return { key, workspace: r.workspace, project: r.project }
   }
 
+  /** @returns {Promise<import('../index').SecretsDiff>} */
   async diff() {
     throw this.#r.teamOnly('secrets.diff()')
   }
 
+  /** @returns {Promise<import('../index').SecretsDiff>} */
   async sync() {
     throw this.#r.teamOnly('secrets.sync()')
   }
 
+  /** @returns {Promise<import('../index').SecretsDiff>} */
   async push() {
     throw this.#r.teamOnly('secrets.push()')
   }
 }
 
-/** `client.workspaces`. */
+/**
+ * `client.workspaces`.
+ * @implements {WorkspacesClient}
+ */
 class Workspaces {
   #r
+  /** @param {Runner} runner */
   constructor(runner) {
     this.#r = runner
   }
 
   async list() {
+    /** @type {Array<{ name: string, active: boolean, projects: string[] | null, createdAt: JsonDate }>} */
     const rows = await this.#r.json(['workspace', 'list'])
     return rows.map((r) => ({ name: r.name, active: r.active, projects: r.projects, createdAt: date(r.createdAt) }))
   }
 
   /** Creates a workspace (with a project `default`); the active one is unchanged. */
+  /** @param {string} workspace */
   async create(workspace) {
     nonEmpty(workspace, 'workspace name')
+    /** @type {{ workspace: string, projects: string[] | null }} */
     const r = await this.#r.json(['workspace', 'create', '--', workspace])
     return { name: r.workspace, projects: r.projects }
   }
 
   /** Makes `workspace` the active one for every program using this home. */
+  /** @param {string} workspace */
   async switch(workspace) {
     nonEmpty(workspace, 'workspace name')
+    /** @type {ActiveJson} */
     const r = await this.#r.json(['workspace', 'switch', '--', workspace])
     return { workspaceName: r.workspaceName, projectName: r.projectName }
   }
 
+  /**
+   * @param {string} _email
+   * @param {{ role?: string }} [_options]
+   * @returns {Promise<void>}
+   */
   async invite(_email, _options) {
     throw this.#r.teamOnly('workspaces.invite()')
   }
 
   /** Members of the scoped (else active) workspace; locally, you as owner. */
   async members() {
+    /** @type {Array<{ user: string, email?: string | null, role: string }>} */
     const rows = await this.#r.json(['workspace', 'members', ...this.#r.workspaceFlag()])
     return rows.map((r) => ({ user: r.user, email: r.email ?? null, role: r.role }))
   }
 }
 
-/** `client.projects` (of the scoped, else active, workspace). */
+/**
+ * `client.projects` (of the scoped, else active, workspace).
+ * @implements {ProjectsClient}
+ */
 class Projects {
   #r
+  /** @param {Runner} runner */
   constructor(runner) {
     this.#r = runner
   }
 
   async list() {
+    /** @type {Array<{ name: string, active: boolean | null, secretCount: number | null, createdAt: JsonDate }>} */
     const rows = await this.#r.json(['project', 'list', ...this.#r.workspaceFlag()])
     return rows.map((r) => ({ name: r.name, active: r.active, secretCount: r.secretCount, createdAt: date(r.createdAt) }))
   }
 
+  /** @param {string} project */
   async create(project) {
     nonEmpty(project, 'project name')
+    /** @type {ScopeJson} */
     const r = await this.#r.json(['project', 'create', ...this.#r.workspaceFlag(), '--', project])
     return { name: r.project, workspace: r.workspace }
   }
 
   /** Deletes a project and its secrets (never the active one). */
+  /** @param {string} project */
   async delete(project) {
     nonEmpty(project, 'project name')
+    /** @type {ScopeJson & { deletedSecrets: number }} */
     const r = await this.#r.json(['project', 'delete', ...this.#r.workspaceFlag(), '--', project])
     return { name: r.project, workspace: r.workspace, deletedSecrets: r.deletedSecrets }
   }
 
   /** Makes `project` (of the active workspace) the active one for every program using this home. */
+  /** @param {string} project */
   async use(project) {
     nonEmpty(project, 'project name')
+    /** @type {ActiveJson} */
     const r = await this.#r.json(['project', 'use', '--', project])
     return { workspaceName: r.workspaceName, projectName: r.projectName }
   }
@@ -196,18 +244,28 @@ class Projects {
  * `client.allowlist`: reading is free; changes need the admin password a
  * human chose at `agentsecrets init`, given explicitly as `{ adminPassword }`.
  * Without it the engine refuses (`AllowlistModificationDenied`).
+ * @implements {AllowlistClient}
  */
 class Allowlist {
   #r
+  /** @param {Runner} runner */
   constructor(runner) {
     this.#r = runner
   }
 
   async list() {
+    /** @type {Array<{ entry: string, addedAt: JsonDate }>} */
     const rows = await this.#r.json(['workspace', 'allowlist', 'list', ...this.#r.workspaceFlag()])
     return rows.map((r) => ({ entry: r.entry, addedAt: date(r.addedAt) }))
   }
 
+  /**
+   * @template T
+   * @param {'add' | 'remove'} action
+   * @param {unknown} list
+   * @param {unknown} options
+   * @returns {Promise<T>}
+   */
   async #change(action, list, options) {
     const d = domains(list)
     const pw = adminPassword(options)
@@ -225,29 +283,45 @@ class Allowlist {
     }
   }
 
-  /** @returns {Promise<{ added: string[], alreadyPresent: string[], workspace: string }>} */
+  /**
+   * @param {string | string[]} list
+   * @param {import('../index').AllowlistChangeOptions} [options]
+   */
   async add(list, options) {
+    /** @type {{ added?: string[], alreadyPresent?: string[], workspace: string }} */
     const r = await this.#change('add', list, options)
     return { added: r.added ?? [], alreadyPresent: r.alreadyPresent ?? [], workspace: r.workspace }
   }
 
-  /** @returns {Promise<{ removed: string[], notPresent: string[], workspace: string }>} */
+  /**
+   * @param {string | string[]} list
+   * @param {import('../index').AllowlistChangeOptions} [options]
+   */
   async remove(list, options) {
+    /** @type {{ removed?: string[], notPresent?: string[], workspace: string }} */
     const r = await this.#change('remove', list, options)
     return { removed: r.removed ?? [], notPresent: r.notPresent ?? [], workspace: r.workspace }
   }
 
-  /** History of allowlist changes, oldest first. */
+  /**
+   * History of allowlist changes, oldest first.
+   * @param {{ last?: number }} [options]
+   */
   async log(options) {
     const args = ['workspace', 'allowlist', 'log', ...this.#r.workspaceFlag()]
     const last = lastOption(options, ['last'])
     if (last !== undefined) args.push(`--last=${last}`)
+    /** @type {Array<{ timestamp: JsonDate, action: string, entry: string }>} */
     const rows = await this.#r.json(args)
     return rows.map((r) => ({ timestamp: date(r.timestamp), action: r.action, entry: r.entry }))
   }
 }
 
-/** An audit record: names, never values. */
+/**
+ * An audit record: names, never values.
+ * @param {AuditJson} e
+ * @returns {import('../index').AuditEvent}
+ */
 function auditEvent(e) {
   return {
     timestamp: date(e.timestamp),
@@ -267,11 +341,16 @@ function auditEvent(e) {
   }
 }
 
+/** @type {readonly string[]} */
 const AUDIT_STATUS = ['OK', 'BLOCKED', 'ERROR']
 
-/** `client.proxy`: the engine's lifecycle and audit log. */
+/**
+ * `client.proxy`: the engine's lifecycle and audit log.
+ * @implements {ProxyClient}
+ */
 class Proxy {
   #r
+  /** @param {Runner} runner */
   constructor(runner) {
     this.#r = runner
   }
@@ -280,16 +359,19 @@ class Proxy {
   async start() {
     const args = ['proxy', 'start', '--detach']
     if (this.#r.port !== undefined) args.push(`--port=${this.#r.port}`)
+    /** @type {{ pid: number, port: number, socket?: string | null, alreadyRunning?: boolean }} */
     const r = await this.#r.json(args)
     return { pid: r.pid, port: r.port, socket: r.socket ?? null, alreadyRunning: r.alreadyRunning === true }
   }
 
   async stop() {
+    /** @type {{ stopped?: boolean, pid?: number | null }} */
     const r = await this.#r.json(['proxy', 'stop'])
     return { stopped: r.stopped === true, pid: r.pid ?? null }
   }
 
   async status() {
+    /** @type {{ running?: boolean, pid?: number | null, port?: number | null, socket?: string | null, uptimeSeconds?: number | null, sessionValid?: boolean, version?: string | null }} */
     const r = await this.#r.json(['proxy', 'status'])
     return {
       running: r.running === true,
@@ -302,7 +384,10 @@ class Proxy {
     }
   }
 
-  /** Audit events, oldest first; filter by `last`, `status`, `secret`. */
+  /**
+   * Audit events, oldest first; filter by `last`, `status`, `secret`.
+   * @param {{ last?: number, status?: 'OK' | 'BLOCKED' | 'ERROR', secret?: string }} [options]
+   */
   async logs(options) {
     const last = lastOption(options, ['last', 'status', 'secret'])
     const args = ['proxy', 'logs']
@@ -312,6 +397,7 @@ class Proxy {
       args.push(`--status=${options.status}`)
     }
     if (options?.secret !== undefined) args.push(`--secret=${nonEmpty(options.secret, 'secret')}`)
+    /** @type {AuditJson[]} */
     const rows = await this.#r.json(args)
     return rows.map(auditEvent)
   }

@@ -5,6 +5,7 @@
 
 const { engineCandidates, noEngineMessage, platformSuffix } = require('./platform.js')
 
+/** @type {typeof import('../binding')} */
 let binding
 try {
   binding = require('../binding.js')
@@ -14,8 +15,7 @@ try {
   const err = new Error(`${noEngineMessage({ what: 'Node addon' })} (napi-rs's load errors are in this error's cause.)`, {
     cause: e,
   })
-  err.code = 'AGENTSECRETS_NO_BINDING'
-  throw err
+  throw Object.assign(err, { code: 'AGENTSECRETS_NO_BINDING' })
 }
 
 module.exports = { binding, engineCandidates, platformSuffix }

@@ -4,7 +4,15 @@
 // into the plain shapes the addon takes. Anything wrong is an
 // InvalidArgument thrown before a byte is sent.
 
-const { invalid, isPlainObject, describe, checkKeys, optString, optBool, optTimeout, optSignal } = require('./arguments.js')
+const { invalid, isPlainObject, describe, checkKeys, optString, optBool, optTimeout, optSignal, dropUndefined } = require('./arguments.js')
+
+/** @typedef {import('../binding').NameValue} NameValue */
+/** @typedef {import('../binding').NativeCallRequest} NativeCallRequest */
+/** @typedef {import('../binding').NativeClientOptions} NativeClientOptions */
+/**
+ * Client options that become the defaults of each call.
+ * @typedef {{ agentId?: string, timeoutMs?: number, throwOnHttpError?: boolean, maxResponseBytes?: number }} CallDefaults
+ */
 
 const CLIENT_OPTIONS = ['port', 'backend', 'workspace', 'project', 'autoStart', 'home', 'cli', 'agentId', 'timeoutMs', 'throwOnHttpError', 'maxResponseBytes']
 
@@ -30,15 +38,24 @@ const CALL_OPTIONS = [
 /** Upper bound of `maxResponseBytes`: 4 GiB. */
 const MAX_RESPONSE_BYTES = 2 ** 32
 
+/**
+ * @param {unknown} v
+ * @returns {number | undefined}
+ */
 function optResponseLimit(v) {
   if (v === undefined) return undefined
-  if (!Number.isInteger(v) || v < 1 || v > MAX_RESPONSE_BYTES) {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_RESPONSE_BYTES) {
     throw invalid(`maxResponseBytes must be an integer number of bytes from 1 to ${MAX_RESPONSE_BYTES} (4 GiB), got ${typeof v === 'number' ? v : describe(v)}`)
   }
   return v
 }
 
-/** `{ name: secretName }` → `[{ name, value }]`, checking every secret name is a string. */
+/**
+ * `{ name: secretName }` → `[{ name, value }]`, checking every secret name is a string.
+ * @param {unknown} v
+ * @param {string} option
+ * @returns {NameValue[] | undefined}
+ */
 function secretMap(v, option) {
   if (v === undefined) return undefined
   if (!isPlainObject(v)) throw invalid(`${option} must be an object mapping names to secret names, got ${describe(v)}`)
@@ -52,6 +69,11 @@ function secretMap(v, option) {
   return out
 }
 
+/**
+ * @param {unknown} v
+ * @param {string} option
+ * @returns {string | undefined}
+ */
 function secretName(v, option) {
   if (v === undefined) return undefined
   if (typeof v !== 'string') {
@@ -60,12 +82,18 @@ function secretName(v, option) {
   return v
 }
 
-/** Plain headers: object, Headers, Map or [name, value] pairs. */
+/**
+ * Plain headers: object, Headers, Map or [name, value] pairs.
+ * @param {unknown} v
+ * @returns {NameValue[]}
+ */
 function plainHeaders(v) {
   if (v === undefined) return []
+  /** @type {unknown[]} */
   let entries
   if (isPlainObject(v)) entries = Object.entries(v)
-  else if (v instanceof Map || (typeof Headers !== 'undefined' && v instanceof Headers)) entries = [...v.entries()]
+  else if (v instanceof Map) entries = [...v.entries()]
+  else if (typeof Headers !== 'undefined' && v instanceof Headers) entries = [...v.entries()]
   else if (Array.isArray(v)) entries = v
   else throw invalid(`headers must be an object, a Headers or [name, value] pairs, got ${describe(v)}`)
   const out = []
@@ -82,12 +110,22 @@ function plainHeaders(v) {
   return out
 }
 
+/**
+ * @param {NameValue[]} headers
+ * @param {string} name
+ */
 function hasHeader(headers, name) {
   const lower = name.toLowerCase()
   return headers.some((h) => h.name.toLowerCase() === lower)
 }
 
-/** A plain object as a urlencoded form (for `formField` calls). */
+/** @typedef {{ bytes: Buffer | undefined, type: string | undefined }} EncodedBody */
+
+/**
+ * A plain object as a urlencoded form (for `formField` calls).
+ * @param {Record<string, unknown>} body
+ * @returns {EncodedBody}
+ */
 function encodeForm(body) {
   const form = new URLSearchParams()
   for (const [k, v] of Object.entries(body)) {
@@ -100,7 +138,12 @@ function encodeForm(body) {
   return { bytes: Buffer.from(form.toString(), 'utf8'), type: 'application/x-www-form-urlencoded' }
 }
 
-/** The request body as bytes, and the content type it implies. */
+/**
+ * The request body as bytes, and the content type it implies.
+ * @param {unknown} body
+ * @param {boolean} [asForm]
+ * @returns {EncodedBody}
+ */
 function encodeBody(body, asForm = false) {
   if (body === undefined || body === null) return { bytes: undefined, type: undefined }
   if (asForm && isPlainObject(body)) return encodeForm(body)
@@ -128,14 +171,15 @@ function encodeBody(body, asForm = false) {
 
 /**
  * Client options → the addon's options plus call defaults.
- * @returns {{ native: object, defaults: { agentId?: string, timeoutMs?: number, throwOnHttpError?: boolean, maxResponseBytes?: number } }}
+ * @param {unknown} options
+ * @returns {{ native: NativeClientOptions, defaults: CallDefaults }}
  */
 function normalizeClientOptions(options) {
   if (options === undefined || options === null) options = {}
   if (!isPlainObject(options)) throw invalid(`AgentSecrets options must be an object, got ${describe(options)}`)
   checkKeys(options, CLIENT_OPTIONS, 'AgentSecrets')
   const { port } = options
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) {
     throw invalid('port must be an integer between 0 and 65535')
   }
   return {
@@ -160,7 +204,10 @@ function normalizeClientOptions(options) {
 
 /**
  * `call(url, options)` → the addon's request and the abort signal.
- * @returns {{ request: object, signal: AbortSignal | undefined }}
+ * @param {unknown} url
+ * @param {unknown} options
+ * @param {CallDefaults} [defaults]
+ * @returns {{ request: NativeCallRequest, signal: AbortSignal | undefined }}
  */
 function normalizeCall(url, options, defaults = {}) {
   let target
@@ -186,6 +233,7 @@ function normalizeCall(url, options, defaults = {}) {
 
   const signal = optSignal(options.signal)
 
+  /** @type {NativeCallRequest} */
   const request = {
     url: target,
     method,
@@ -204,8 +252,7 @@ function normalizeCall(url, options, defaults = {}) {
     project: optString(options.project, 'project'),
     maxResponseBytes: optResponseLimit(options.maxResponseBytes) ?? defaults.maxResponseBytes,
   }
-  for (const k of Object.keys(request)) if (request[k] === undefined) delete request[k]
-  return { request, signal }
+  return { request: dropUndefined(request), signal }
 }
 
 module.exports = { CLIENT_OPTIONS, CALL_OPTIONS, normalizeClientOptions, normalizeCall }

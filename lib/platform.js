@@ -19,7 +19,8 @@ const PREBUILT = ['linux-x64-gnu', 'linux-arm64-gnu', 'linux-x64-musl', 'linux-a
 function platformSuffix() {
   const { platform, arch } = process
   if (platform === 'linux') {
-    const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null
+    // The report's header is not in @types/node's type of it.
+    const report = /** @type {{ header?: { glibcVersionRuntime?: string } } | null} */ (typeof process.report?.getReport === 'function' ? process.report.getReport() : null)
     const glibc = report?.header?.glibcVersionRuntime
     return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
   }
@@ -34,6 +35,7 @@ function platformSuffix() {
  * the `cli` option) first, then these, then `PATH`.
  * @returns {string[]}
  */
+/** @type {string[] | null} */
 let cached = null
 function engineCandidates() {
   if (cached) return cached.slice()
@@ -52,6 +54,7 @@ function engineCandidates() {
   return out.slice()
 }
 
+/** @param {string} p */
 function isExecutable(p) {
   try {
     const st = fs.statSync(p)

@@ -5,6 +5,7 @@
 
 class AgentSecretsResponse {
   #bytes
+  /** @type {string | undefined} */
   #text
 
   /** @param {import('../binding').NativeResponse} native */

@@ -11,9 +11,29 @@ const { spawn: nodeSpawn } = require('node:child_process')
 const os = require('node:os')
 const { makeError } = require('../errors.js')
 const { commandAborted, commandTimeout } = require('./stopped.js')
-const { invalid, isPlainObject, describe, checkKeys, optString, optTimeout, optSignal } = require('./arguments.js')
+const { invalid, isPlainObject, describe, checkKeys, optString, optTimeout, optSignal, dropUndefined } = require('./arguments.js')
+
+/** @typedef {import('../binding').NativeEnvRequest} NativeEnvRequest */
+/** @typedef {import('../index').SpawnResult} SpawnResult */
+/** @typedef {import('./backends/engine.js').Backend} Backend */
+/** @typedef {import('./backends/engine.js').Scope} Scope */
+/** @typedef {'inherit' | 'pipe' | 'ignore'} Stdio */
+
+/**
+ * A checked `spawn()`: what the engine's `env` needs, and how to run it here.
+ * @typedef {object} NormalizedSpawn
+ * @property {NativeEnvRequest} request
+ * @property {boolean} capture
+ * @property {Stdio} stdio
+ * @property {Record<string, string> | undefined} env
+ * @property {string | undefined} cwd
+ * @property {number} timeoutMs 0: none
+ * @property {string | Uint8Array | undefined} input
+ * @property {AbortSignal | undefined} signal
+ */
 
 const SPAWN_OPTIONS = ['project', 'workspace', 'only', 'capture', 'stdio', 'env', 'cwd', 'timeoutMs', 'input', 'signal']
+/** @type {readonly Stdio[]} */
 const STDIO = ['inherit', 'pipe', 'ignore']
 /** Time between SIGTERM and SIGKILL when a timeout or abort stops the tree. */
 const KILL_GRACE_MS = 1000
@@ -23,6 +43,11 @@ const REFUSALS = ['NOT_INITIALIZED', 'WORKSPACE_NOT_FOUND', 'PROJECT_NOT_FOUND',
 /**
  * Checks `spawn(command, args, options)`; throws InvalidArgument before
  * anything runs.
+ * @param {unknown} command
+ * @param {unknown} args
+ * @param {unknown} options
+ * @param {Scope} [scope] the client's
+ * @returns {NormalizedSpawn}
  */
 function normalizeSpawn(command, args, options, scope) {
   if (typeof command !== 'string' || command.length === 0) {
@@ -45,9 +70,10 @@ function normalizeSpawn(command, args, options, scope) {
     throw invalid(`capture must be a boolean, got ${describe(options.capture)}`)
   }
   const capture = options.capture === true
-  const stdio = options.stdio ?? (capture ? 'pipe' : 'inherit')
+  const stdio = /** @type {Stdio} */ (options.stdio ?? (capture ? 'pipe' : 'inherit'))
   if (!STDIO.includes(stdio)) throw invalid(`stdio must be one of ${STDIO.join(', ')}, got ${JSON.stringify(stdio)}`)
   if (capture && stdio !== 'pipe') throw invalid("capture: true needs stdio 'pipe' (or leave stdio out)")
+  /** @type {Record<string, string> | undefined} */
   let env
   if (options.env !== undefined) {
     if (!isPlainObject(options.env)) throw invalid(`env must be an object of plain variables, got ${describe(options.env)}`)
@@ -60,10 +86,11 @@ function normalizeSpawn(command, args, options, scope) {
   }
   const timeoutMs = optTimeout(options.timeoutMs) ?? 0
   const input = options.input
-  if (input !== undefined && typeof input !== 'string' && !Buffer.isBuffer(input) && !(input instanceof Uint8Array)) {
+  if (input !== undefined && typeof input !== 'string' && !(input instanceof Uint8Array)) {
     throw invalid(`input must be a string, a Buffer or a Uint8Array, got ${describe(input)}`)
   }
   const signal = optSignal(options.signal)
+  /** @type {NativeEnvRequest} */
   const request = {
     command,
     args: args.slice(),
@@ -71,9 +98,8 @@ function normalizeSpawn(command, args, options, scope) {
     project: optString(options.project, 'project') ?? scope?.project,
     only,
   }
-  for (const k of Object.keys(request)) if (request[k] === undefined) delete request[k]
   return {
-    request,
+    request: dropUndefined(request),
     capture,
     stdio,
     env,
@@ -90,6 +116,11 @@ function normalizeSpawn(command, args, options, scope) {
  * an exit code (a command may exit 130 by itself). `exitCode` is 128+N
  * whenever signal N ended the command (shell convention).
  */
+/**
+ * @param {number | null} code
+ * @param {NodeJS.Signals | null} signal
+ * @returns {SpawnResult}
+ */
 function outcomeOf(code, signal) {
   if (!signal) return { exitCode: code, signal: null }
   const n = os.constants.signals[signal]
@@ -102,12 +133,18 @@ function outcomeOf(code, signal) {
 // QUIT to the terminal, which no longer reaches the child (it is in its own
 // session), so those go to the child's whole group instead. One delivery
 // each: a second Ctrl-C means "force quit" to many programs.
+/** @type {Set<SpawnedProcess>} */
 const live = new Set()
+/** @type {readonly NodeJS.Signals[]} */
 const FORWARD = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2']
+/** @type {Map<NodeJS.Signals, () => void>} */
 const handlers = new Map()
 
+/** @param {NodeJS.Signals} sig */
 function forward(sig) {
   for (const p of live) {
+    // Only started processes (with a pid) are live.
+    if (p.pid === undefined) continue
     const group = p.ttyStdin && (sig === 'SIGINT' || sig === 'SIGQUIT')
     try {
       process.kill(group ? -p.pid : p.pid, sig)
@@ -141,7 +178,12 @@ function uninstall() {
   handlers.clear()
 }
 
+/**
+ * @param {number | undefined} pid the group's leader (undefined: it never started)
+ * @param {NodeJS.Signals | number} sig
+ */
 function killGroup(pid, sig) {
+  if (pid === undefined) return false
   try {
     process.kill(-pid, sig)
     return true
@@ -158,10 +200,17 @@ process.on('exit', () => {
 /** A running spawned command (see `AgentSecrets.spawnAsync`). */
 class SpawnedProcess {
   #child
+  /** @type {Promise<SpawnResult>} */
   #done
+  /** @type {NodeJS.Timeout | null} */
   #stopping = null
+  /** @type {'timeout' | 'abort' | null} */
   #reason = null
 
+  /**
+   * @param {import('node:child_process').ChildProcess} child the engine's `env`
+   * @param {{ capture: boolean, timeoutMs: number, signal?: AbortSignal, input?: string | Uint8Array, ttyStdin: boolean, check?: Promise<void> }} how
+   */
   constructor(child, { capture, timeoutMs, signal, input, ttyStdin, check }) {
     this.#child = child
     /** Whether the engine's stdin is a terminal (it then leaves INT/QUIT to the terminal). */
@@ -172,11 +221,13 @@ class SpawnedProcess {
     this.stdin = child.stdin
     this.stdout = capture ? null : child.stdout
     this.stderr = capture ? null : child.stderr
+    /** @type {Buffer[]} */
     const out = []
+    /** @type {Buffer[]} */
     const err = []
     if (capture) {
-      child.stdout.on('data', (c) => out.push(c))
-      child.stderr.on('data', (c) => err.push(c))
+      child.stdout?.on('data', (c) => out.push(c))
+      child.stderr?.on('data', (c) => err.push(c))
     }
     if (input !== undefined && child.stdin) {
       child.stdin.on('error', () => {
@@ -184,8 +235,9 @@ class SpawnedProcess {
       })
       child.stdin.end(input)
     }
+    /** @type {NodeJS.Timeout | null} */
     let timer = null
-    const onAbort = () => this.#stop('abort', signal?.reason)
+    const onAbort = () => this.#stop('abort')
     this.#done = new Promise((resolve, reject) => {
       child.once('error', (e) => {
         cleanup()
@@ -246,6 +298,7 @@ class SpawnedProcess {
   }
 
   /** Terminates the whole tree: SIGTERM to the group, SIGKILL after a grace period. */
+  /** @param {'timeout' | 'abort'} reason */
   #stop(reason) {
     if (this.#reason || this.#child.exitCode !== null || this.#child.signalCode !== null) return
     this.#reason = reason
@@ -264,9 +317,11 @@ class SpawnedProcess {
     return this.#done
   }
 
-  /** Sends `sig` (default SIGTERM) to the whole process tree. Returns false if it is gone. */
+  /**
+   * Sends `sig` (default SIGTERM) to the whole process tree. Returns false if it is gone.
+   * @param {NodeJS.Signals | number} [sig]
+   */
   kill(sig = 'SIGTERM') {
-    if (this.pid === undefined) return false
     return killGroup(this.pid, sig)
   }
 }

@@ -46,7 +46,10 @@ function unsupported(what, why, fix = BUNDLED_FIX) {
 const SCOPE_WHY = 'it has no per-request workspace or project (it uses the globally selected workspace and the project linked to the working directory), and using another one than asked would be wrong'
 const SCOPE_FIX = 'drop the workspace/project (scoped client, option, AGENTSECRETS_WORKSPACE/AGENTSECRETS_PROJECT) and switch globally with `agentsecrets workspace switch` / `agentsecrets project use`, or use the bundled engine'
 
-/** Known upstream failures, by their message, to the SDK's codes. */
+/**
+ * Known upstream failures, by their message, to the SDK's codes.
+ * @type {Array<[RegExp, string, string]>}
+ */
 const FAILURES = [
   [/workspace .* not found/i, 'WORKSPACE_NOT_FOUND', 'check the name with `workspaces.list()`'],
   [/secret .* does not exist|secret .* not found/i, 'SECRET_NOT_FOUND', 'check the name with `secrets.list()`'],
@@ -54,6 +57,11 @@ const FAILURES = [
   [/not logged in|no workspace selected/i, 'NOT_INITIALIZED', 'run `agentsecrets login` (or `agentsecrets init`) once, in a terminal'],
 ]
 
+/**
+ * @param {string} what
+ * @param {string} text
+ * @param {number | null} exitCode
+ */
 function failure(what, text, exitCode) {
   const line = parse.errorLine(parse.lines(text))
   const detail = line === null ? 'and printed no error' : line.replace(/^\[[A-Z0-9_-]+\] /, '').slice(0, 300)
@@ -72,6 +80,10 @@ function failure(what, text, exitCode) {
  * Runs `file args` (no stdin: a prompt fails at once instead of hanging) and
  * resolves with its stdout. Non-zero exit, or a `x ...` error line on exit 0
  * (several upstream commands print an error and exit 0), rejects.
+ * @param {string} file
+ * @param {string[]} args
+ * @param {string} what
+ * @returns {Promise<string>}
  */
 function run(file, args, what) {
   return new Promise((resolve, reject) => {
@@ -83,7 +95,8 @@ function run(file, args, what) {
         return
       }
       const text = `${stdout}\n${stderr}`
-      if (err) return reject(failure(what, text, err.code))
+      // A number: the exit code of a run that failed.
+      if (err) return reject(failure(what, text, typeof err.code === 'number' ? err.code : null))
       if (parse.errorLine(parse.lines(stdout)) !== null) return reject(failure(what, text, 0))
       resolve(stdout)
     })
@@ -91,9 +104,13 @@ function run(file, args, what) {
   })
 }
 
-/** Splits engine argv into words, `--flag[=value]`s and operands after `--`. */
+/**
+ * Splits engine argv into words, `--flag[=value]`s and operands after `--`.
+ * @param {string[]} args
+ */
 function splitArgs(args) {
   const words = []
+  /** @type {Record<string, string | true | undefined>} */
   const flags = {}
   const operands = []
   for (let i = 0; i < args.length; i++) {
@@ -111,7 +128,11 @@ function splitArgs(args) {
   return { op: words.join(' '), flags, operands }
 }
 
-/** One operand that the upstream's cobra must not take for a flag. */
+/**
+ * One operand that the upstream's cobra must not take for a flag.
+ * @param {string[]} operands
+ * @param {string} what
+ */
 function operand(operands, what) {
   if (operands.length !== 1 || operands[0].startsWith('-')) throw invalid(`${what} takes one name that does not start with '-'`)
   return operands[0]
@@ -125,6 +146,8 @@ function upstreamHome() {
 /**
  * The JSON our engine prints for `--json ARGS`, produced by the upstream CLI
  * `info.file`. Rejects with BackendUnsupported for what it cannot do.
+ * @param {{ file: string, version: string }} info
+ * @param {string[]} args
  */
 async function upstreamJson(info, args) {
   const { op, flags, operands } = splitArgs(args)
@@ -225,6 +248,7 @@ async function upstreamJson(info, args) {
 }
 
 /** Why the operations the engine leaves to a team backend are not offered on the upstream CLI either, and what to run instead. */
+/** @type {Record<string, [string, string]>} */
 const TEAM_GAPS = {
   'secrets.diff()': ['its `secrets diff` text (secrets and allowlist sections named after environments) is not parsed by this SDK', 'secrets diff'],
   'secrets.sync()': ['its `secrets pull` asks how to resolve conflicts on a terminal', 'secrets pull'],
@@ -232,7 +256,10 @@ const TEAM_GAPS = {
   'workspaces.invite()': ['its `workspace invite` asks for the role and the account password on a terminal', 'workspace invite EMAIL'],
 }
 
-/** BackendUnsupported for `what` (a key of TEAM_GAPS) on the upstream CLI. */
+/**
+ * BackendUnsupported for `what` (a key of TEAM_GAPS) on the upstream CLI.
+ * @param {string} what
+ */
 function teamGap(what) {
   const [why, command] = TEAM_GAPS[what]
   return unsupported(what, why, `run \`agentsecrets ${command}\` by hand in a terminal`)
@@ -243,6 +270,8 @@ function teamGap(what) {
  * That `env` injects every secret of the linked project and does not mask
  * what the child prints, so nothing the child prints may come back to this
  * process: only inherited or ignored stdio, no scope, no `only`.
+ * @param {string} file
+ * @param {NormalizedSpawn} normalized
  */
 function upstreamEnvCommand(file, normalized) {
   const { request, capture, stdio } = normalized
@@ -288,7 +317,8 @@ class UpstreamCliBackend {
    * @returns {Promise<T>}
    */
   json(args) {
-    return upstreamJson(this, args)
+    // Each operation's JSON is the shape the engine prints for it, which the caller names as T.
+    return /** @type {Promise<T>} */ (/** @type {Promise<unknown>} */ (upstreamJson(this, args)))
   }
 
   /** @param {NormalizedSpawn} normalized */

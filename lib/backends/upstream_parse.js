@@ -19,6 +19,10 @@ const { makeError } = require('../../errors.js')
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g // eslint-disable-line no-control-regex
 const DIVIDER = /^\s*─{10,}\s*$/
 
+/**
+ * @param {string} what
+ * @param {string} why
+ */
 function malformed(what, why) {
   return makeError({
     code: 'BAD_ENGINE_RESPONSE',
@@ -30,6 +34,7 @@ function malformed(what, why) {
 /**
  * Lines without colours and without the update banner the upstream prints
  * before most commands ("Update Available: a → b", two hints, a divider).
+ * @param {string} text
  */
 function lines(text) {
   const out = text
@@ -48,13 +53,19 @@ function lines(text) {
   return out
 }
 
-/** The message of the first `ui.Error` line ("x ..."), if any. */
+/**
+ * The message of the first `ui.Error` line ("x ..."), if any.
+ * @param {string[]} ls
+ */
 function errorLine(ls) {
   const l = ls.find((x) => /^x \S/.test(x.trim()))
   return l === undefined ? null : l.trim().slice(2)
 }
 
-/** `ui.StatusRow` lines: `{ 'Logged in as:': 'a@b.c', ... }`. */
+/**
+ * `ui.StatusRow` lines: `{ 'Logged in as:': 'a@b.c', ... }`.
+ * @param {string[]} ls
+ */
 function statusRows(ls) {
   const rows = new Map()
   for (const l of ls) {
@@ -64,6 +75,10 @@ function statusRows(ls) {
   return rows
 }
 
+/**
+ * @param {string[]} ls
+ * @param {string} title
+ */
 function hasBanner(ls, title) {
   return ls.some((l) => l.trim() === title)
 }
@@ -71,8 +86,13 @@ function hasBanner(ls, title) {
 /**
  * The rows of the lipgloss table whose header row is exactly `headers`, as
  * arrays of trimmed cells. Null when there is no such table.
+ * @param {string[]} ls
+ * @param {string[]} headers
+ * @param {string} what
+ * @returns {string[][] | null}
  */
 function table(ls, headers, what) {
+  /** @param {string} l @returns {string[] | null} */
   const cells = (l) => {
     const t = l.trim()
     if (!t.startsWith('│') || !t.endsWith('│')) return null
@@ -95,7 +115,12 @@ function table(ls, headers, what) {
   throw malformed(what, 'the table is not closed')
 }
 
-/** The lines of a `Banner(title)` + `Divider()` section, up to the next empty line. */
+/**
+ * The lines of a `Banner(title)` + `Divider()` section, up to the next empty line.
+ * @param {string[]} ls
+ * @param {string} title
+ * @param {string} what
+ */
 function section(ls, title, what) {
   const b = ls.findIndex((l) => l.trim() === title || l.trim().endsWith(` ${title}`))
   if (b < 0) return null
@@ -109,7 +134,11 @@ function section(ls, title, what) {
 
 const NONE = '—'
 
-/** `2025-01-15 09:30` (the upstream cuts the server's UTC ISO time to minutes). */
+/**
+ * `2025-01-15 09:30` (the upstream cuts the server's UTC ISO time to minutes).
+ * @param {string} s
+ * @param {string} what
+ */
 function minuteDate(s, what) {
   if (s === '' || s === NONE) return null
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})$/.exec(s)
@@ -117,12 +146,18 @@ function minuteDate(s, what) {
   return `${m[1]}T${m[2]}:00Z`
 }
 
-/** "personal-ws (personal)" -> "personal-ws". */
+/**
+ * "personal-ws (personal)" -> "personal-ws".
+ * @param {string} v
+ */
 function withoutKind(v) {
   return v.replace(/ \((?:personal|shared)\)$/, '')
 }
 
-/** `status` (status.go) -> the engine's status fields this output carries. */
+/**
+ * `status` (status.go) -> the engine's status fields this output carries.
+ * @param {string} text
+ */
 function parseStatus(text) {
   const what = 'status'
   const ls = lines(text)
@@ -153,6 +188,10 @@ function parseStatus(text) {
   }
 }
 
+/**
+ * @param {string} s
+ * @param {string} what
+ */
 function parseUptime(s, what) {
   const m = /^(?:(\d+)h (\d+)m|(\d+)m (\d+)s|(\d+)s)$/.exec(s)
   if (!m) throw malformed(what, `unexpected uptime ${JSON.stringify(s.slice(0, 40))}`)
@@ -161,12 +200,20 @@ function parseUptime(s, what) {
   return Number(m[5])
 }
 
+/**
+ * @param {string} s
+ * @param {string} what
+ * @param {string} field
+ */
 function int(s, what, field) {
   if (!/^\d+$/.test(s ?? '')) throw malformed(what, `"${field}" is not a number`)
   return Number(s)
 }
 
-/** `proxy status` (proxy.go runProxyStatus). */
+/**
+ * `proxy status` (proxy.go runProxyStatus).
+ * @param {string} text
+ */
 function parseProxyStatus(text) {
   const what = 'proxy status'
   const ls = lines(text)
@@ -183,7 +230,10 @@ function parseProxyStatus(text) {
   }
 }
 
-/** `proxy stop` (proxy.go runProxyStop). */
+/**
+ * `proxy stop` (proxy.go runProxyStop).
+ * @param {string} text
+ */
 function parseProxyStop(text) {
   const what = 'proxy stop'
   const ls = lines(text).map((l) => l.trim())
@@ -197,7 +247,10 @@ function parseProxyStop(text) {
   throw malformed(what, 'no recognised outcome line')
 }
 
-/** The column label `secrets list` uses for an environment (envColumnLabel). */
+/**
+ * The column label `secrets list` uses for an environment (envColumnLabel).
+ * @param {string} env
+ */
 function envLabel(env) {
   if (env === 'development') return 'DEV'
   if (env === 'production') return 'PROD'
@@ -208,6 +261,7 @@ function envLabel(env) {
  * `secrets list` (secrets.go runSecretsList): a Key | DEV | STAGING | PROD
  * presence table under "Environment: <env>". Returns the keys present in the
  * active environment, the ones `env --` would inject.
+ * @param {string} text
  */
 function parseSecretsList(text) {
   const what = 'secrets list'
@@ -223,6 +277,7 @@ function parseSecretsList(text) {
   const col = headers.indexOf(envLabel(envLine[1]))
   if (col < 1) throw malformed(what, `no column for environment ${envLine[1]}`)
   const rows = table(ls, headers, what)
+  if (rows === null) throw malformed(what, 'no Key table')
   return rows
     .filter((r) => {
       if (!r.slice(1).every((c) => c === '*' || c === '-')) throw malformed(what, 'a presence cell is neither * nor -')
@@ -232,7 +287,10 @@ function parseSecretsList(text) {
     .map((r) => ({ key: r[0], createdAt: null, updatedAt: null }))
 }
 
-/** `workspace list` (workspace.go runWorkspaceList): "→  Name (type)" lines. */
+/**
+ * `workspace list` (workspace.go runWorkspaceList): "→  Name (type)" lines.
+ * @param {string} text
+ */
 function parseWorkspaceList(text) {
   const what = 'workspace list'
   const ls = lines(text)
@@ -248,7 +306,10 @@ function parseWorkspaceList(text) {
   })
 }
 
-/** `workspace members`: "email (role) status" lines under "👥 Workspace Members". */
+/**
+ * `workspace members`: "email (role) status" lines under "👥 Workspace Members".
+ * @param {string} text
+ */
 function parseMembers(text) {
   const what = 'workspace members'
   const entries = section(lines(text), 'Workspace Members', what)
@@ -263,6 +324,10 @@ function parseMembers(text) {
 /**
  * The rows of a command that prints either `empty` (an info line: no rows)
  * or a table with exactly `headers`.
+ * @param {string} text
+ * @param {string} what
+ * @param {string} empty
+ * @param {string[]} headers
  */
 function listTable(text, what, empty, headers) {
   const ls = lines(text)
@@ -272,7 +337,10 @@ function listTable(text, what, empty, headers) {
   return rows
 }
 
-/** `project list` (project.go runProjectList): Project | Workspace | Description. */
+/**
+ * `project list` (project.go runProjectList): Project | Workspace | Description.
+ * @param {string} text
+ */
 function parseProjectList(text) {
   return listTable(text, 'project list', 'No projects found.', ['Project', 'Workspace', 'Description']).map((r) => ({
     name: r[0],
@@ -282,15 +350,22 @@ function parseProjectList(text) {
   }))
 }
 
-/** `workspace allowlist list` (allowlist.go): Domain | Added By | Added At. */
+/**
+ * `workspace allowlist list` (allowlist.go): Domain | Added By | Added At.
+ * @param {string} text
+ */
 function parseAllowlist(text) {
   const what = 'workspace allowlist list'
   return listTable(text, what, 'No domains in allowlist.', ['Domain', 'Added By', 'Added At']).map((r) => ({ entry: r[0], addedAt: minuteDate(r[2], what) }))
 }
 
+/** @type {Record<string, string | undefined>} */
 const LOG_ACTIONS = { ADDED: 'add', REMOVED: 'remove' }
 
-/** `workspace allowlist log` (allowlist.go): Time | Domain | User | Action, as listed. */
+/**
+ * `workspace allowlist log` (allowlist.go): Time | Domain | User | Action, as listed.
+ * @param {string} text
+ */
 function parseAllowlistLog(text) {
   const what = 'workspace allowlist log'
   return listTable(text, what, 'No allowlist activity found.', ['Time', 'Domain', 'User', 'Action']).map((r) => {
@@ -305,6 +380,7 @@ const AUDIT_FIELDS = ['timestamp', 'method', 'target_url', 'status']
 /**
  * `logs --json` (log.go): one JSON audit event per line, newest first.
  * Returns them oldest first, in the engine's field names.
+ * @param {string} text
  */
 function parseAuditJsonl(text) {
   const what = 'logs --json'
@@ -326,8 +402,8 @@ function parseAuditJsonl(text) {
       method: e.method,
       target_url: e.target_url,
       domain: typeof e.domain === 'string' ? e.domain : null,
-      secret_keys: Array.isArray(e.secret_keys) ? e.secret_keys.filter((k) => typeof k === 'string') : [],
-      auth_styles: Array.isArray(e.auth_styles) ? e.auth_styles.filter((k) => typeof k === 'string') : [],
+      secret_keys: Array.isArray(e.secret_keys) ? e.secret_keys.filter((/** @type {unknown} */ k) => typeof k === 'string') : [],
+      auth_styles: Array.isArray(e.auth_styles) ? e.auth_styles.filter((/** @type {unknown} */ k) => typeof k === 'string') : [],
       status_code: Number.isInteger(e.status_code) ? e.status_code : null,
       status: e.status,
       reason: typeof e.reason === 'string' ? e.reason : null,
@@ -341,7 +417,12 @@ function parseAuditJsonl(text) {
   return out.reverse()
 }
 
-/** The first capture of `re` on a "* ..." success line, else BAD_ENGINE_RESPONSE. */
+/**
+ * The first capture of `re` on a "* ..." success line, else BAD_ENGINE_RESPONSE.
+ * @param {string} text
+ * @param {RegExp} re
+ * @param {string} what
+ */
 function successLine(text, re, what) {
   for (const l of lines(text)) {
     const m = re.exec(l.trim())

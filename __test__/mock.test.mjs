@@ -301,6 +301,24 @@ describe('MockAgentSecrets: spawns', () => {
     assert.ok(e instanceof SecretNotFound)
   })
 
+  it('an abort after the command ended changes nothing', async () => {
+    const mock = new MockAgentSecrets()
+    const ac = new AbortController()
+    const p = mock.spawnAsync('true', [], { signal: ac.signal })
+    assert.deepEqual(await p.wait(), { exitCode: 0, signal: null })
+    const uncaught = []
+    const onUncaught = (e) => uncaught.push(e)
+    process.on('uncaughtException', onUncaught)
+    try {
+      ac.abort()
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.removeListener('uncaughtException', onUncaught)
+    }
+    assert.deepEqual(uncaught, [])
+    assert.deepEqual(await p.wait(), { exitCode: 0, signal: null })
+  })
+
   it('spawnAsync returns a process with pid, streams, wait() and kill()', async () => {
     const mock = new MockAgentSecrets().respondSpawn(/^node$/, { stdout: 'hello\n', delayMs: 10 })
     const p = mock.spawnAsync('node', ['-v'], { stdio: 'pipe' })

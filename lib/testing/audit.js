@@ -2,17 +2,24 @@
 
 // The audit event the engine would log for a mock call: names, never values.
 
+/** @typedef {import('../../testing').MockCallRecord} MockCallRecord */
+/** @typedef {import('../response.js').AgentSecretsResponse} AgentSecretsResponse */
+
+/** @type {ReadonlyArray<'bearer' | 'basic' | 'header' | 'query' | 'bodyField' | 'formField'>} */
 const STYLES = ['bearer', 'basic', 'header', 'query', 'bodyField', 'formField']
 const BLOCKED = ['DOMAIN_NOT_ALLOWED', 'INSECURE_SCHEME', 'ADDRESS_REFUSED']
 
 /**
- * @param {object} record the call record
- * @param {{ response?: object, error?: Error, durationMs: number }} outcome
+ * @param {MockCallRecord} record the call record
+ * @param {{ response?: AgentSecretsResponse, error?: unknown, durationMs: number }} outcome
+ * @returns {import('../../index').AuditEvent}
  */
 function auditEvent(record, { response, error, durationMs }) {
-  const statusCode = response?.statusCode ?? error?.statusCode ?? null
+  // The mock only throws AgentSecretsErrors; an UpstreamError carries a status.
+  const failed = /** @type {{ code?: string, statusCode?: number } | undefined} */ (error)
+  const statusCode = response?.statusCode ?? failed?.statusCode ?? null
   let status = 'OK'
-  if (error && !(statusCode > 0)) status = BLOCKED.includes(error.code) ? 'BLOCKED' : 'ERROR'
+  if (failed && !(statusCode !== null && statusCode > 0)) status = BLOCKED.includes(failed.code ?? '') ? 'BLOCKED' : 'ERROR'
   return Object.freeze({
     timestamp: new Date(),
     method: record.method,
@@ -22,7 +29,7 @@ function auditEvent(record, { response, error, durationMs }) {
     authStyles: STYLES.filter((s) => record[s] !== undefined),
     statusCode,
     status,
-    reason: status === 'OK' ? null : error.code,
+    reason: status === 'OK' ? null : (failed?.code ?? null),
     redacted: response?.redacted === true,
     durationMs,
     agentId: record.agentId ?? null,

@@ -11,7 +11,10 @@ const { secretNotFound } = require('./manage.js')
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
 
-/** The call's target as a URL; InvalidArgument unless it is an absolute http(s) URL. */
+/**
+ * The call's target as a URL; InvalidArgument unless it is an absolute http(s) URL.
+ * @param {string} url
+ */
 function parseTarget(url) {
   let target
   try {
@@ -23,7 +26,12 @@ function parseTarget(url) {
   return target
 }
 
-/** The refusal of the engine for `record` (which injects secrets), or undefined. */
+/**
+ * The refusal of the engine for `record` (which injects secrets), or undefined.
+ * @param {URL} target
+ * @param {import('../../testing').MockCallRecord} record
+ * @param {{ vault: import('./vault.js').Vault, world: import('./world.js').World, checkSecrets: boolean }} state
+ */
 function refusal(target, record, { vault, world, checkSecrets }) {
   if (record.secretKeys.length === 0) return undefined
   if (target.protocol === 'http:' && !LOOPBACK.includes(target.hostname)) {
@@ -53,23 +61,28 @@ function closedError() {
 /**
  * Waits `ms` (a scripted delay). Rejects with TimeoutError when `timeoutMs`
  * (> 0) runs out first, and with AbortError when `signal` fires.
+ * @param {number} ms
+ * @param {number} timeoutMs
+ * @param {AbortSignal | undefined} signal
  */
 function delay(ms, timeoutMs, signal) {
   if (signal?.aborted) return Promise.reject(abortError(signal))
   const late = timeoutMs > 0 && ms >= timeoutMs
   if (ms === 0) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(abortError(signal))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      if (late) reject(callTimeout(timeoutMs))
-      else resolve()
-    }, late ? timeoutMs : ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
+  return /** @type {Promise<void>} */ (
+    new Promise((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer)
+        if (signal) reject(abortError(signal))
+      }
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort)
+        if (late) reject(callTimeout(timeoutMs))
+        else resolve(undefined)
+      }, late ? timeoutMs : ms)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  )
 }
 
 module.exports = { parseTarget, refusal, closedError, delay }

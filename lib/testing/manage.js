@@ -8,6 +8,16 @@ const { AUDIT_STATUS } = require('../manage.js')
 const { teamOnly } = require('../backends/engine.js')
 const { invalid, nonEmpty, adminPassword, domains, lastOption, secretKey, secretValue } = require('../arguments.js')
 
+/** @typedef {import('../../index').SecretsClient} SecretsClient */
+/** @typedef {import('../../index').WorkspacesClient} WorkspacesClient */
+/** @typedef {import('../../index').ProjectsClient} ProjectsClient */
+/** @typedef {import('../../index').AllowlistClient} AllowlistClient */
+/** @typedef {import('../../index').ProxyClient} ProxyClient */
+/**
+ * What the sub-clients of a mock work on.
+ * @typedef {{ vault: import('./vault.js').Vault, world: import('./world.js').World, audit: import('../../index').AuditEvent[], scope: Readonly<import('../backends/engine.js').Scope> }} MockContext
+ */
+
 /** @param {string} key */
 function secretNotFound(key) {
   return makeError({
@@ -18,8 +28,10 @@ function secretNotFound(key) {
   })
 }
 
+/** @implements {SecretsClient} */
 class MockSecrets {
   #ctx
+  /** @param {MockContext} ctx */
   constructor(ctx) {
     this.#ctx = ctx
   }
@@ -29,7 +41,11 @@ class MockSecrets {
     return this.#ctx.vault.list()
   }
 
-  /** Keeps the value in the mock's vault; nothing the mock returns shows it. */
+  /**
+   * Keeps the value in the mock's vault; nothing the mock returns shows it.
+   * @param {string} key
+   * @param {string | Uint8Array} value
+   */
   async set(key, value) {
     secretKey(key)
     const bytes = secretValue(value)
@@ -40,6 +56,7 @@ class MockSecrets {
     return { key, workspace: scope.workspace ?? world.active.workspace, project: scope.project ?? world.active.project }
   }
 
+  /** @param {string} key */
   async delete(key) {
     nonEmpty(key, 'key')
     const { world, scope, vault } = this.#ctx
@@ -48,21 +65,26 @@ class MockSecrets {
     return { key, workspace: scope.workspace ?? world.active.workspace, project: scope.project ?? world.active.project }
   }
 
+  /** @returns {Promise<import('../../index').SecretsDiff>} */
   async diff() {
     throw teamOnly('secrets.diff()')
   }
 
+  /** @returns {Promise<import('../../index').SecretsDiff>} */
   async sync() {
     throw teamOnly('secrets.sync()')
   }
 
+  /** @returns {Promise<import('../../index').SecretsDiff>} */
   async push() {
     throw teamOnly('secrets.push()')
   }
 }
 
+/** @implements {WorkspacesClient} */
 class MockWorkspaces {
   #ctx
+  /** @param {MockContext} ctx */
   constructor(ctx) {
     this.#ctx = ctx
   }
@@ -72,12 +94,14 @@ class MockWorkspaces {
     return [...world.workspaces].map(([n, ws]) => ({ name: n, active: n === world.active.workspace, projects: [...ws.projects.keys()], createdAt: new Date(ws.createdAt) }))
   }
 
+  /** @param {string} workspace */
   async create(workspace) {
     nonEmpty(workspace, 'workspace name')
     this.#ctx.world.addWorkspace(workspace)
     return { name: workspace, projects: ['default'] }
   }
 
+  /** @param {string} workspace */
   async switch(workspace) {
     nonEmpty(workspace, 'workspace name')
     const { world } = this.#ctx
@@ -86,6 +110,11 @@ class MockWorkspaces {
     return { workspaceName: workspace, projectName: 'default' }
   }
 
+  /**
+   * @param {string} _email
+   * @param {{ role?: string }} [_options]
+   * @returns {Promise<void>}
+   */
   async invite(_email, _options) {
     throw teamOnly('workspaces.invite()')
   }
@@ -96,8 +125,10 @@ class MockWorkspaces {
   }
 }
 
+/** @implements {ProjectsClient} */
 class MockProjects {
   #ctx
+  /** @param {MockContext} ctx */
   constructor(ctx) {
     this.#ctx = ctx
   }
@@ -117,12 +148,14 @@ class MockProjects {
     }))
   }
 
+  /** @param {string} project */
   async create(project) {
     nonEmpty(project, 'project name')
     this.#ctx.world.addProject(this.#ws(), project)
     return { name: project, workspace: this.#ws() }
   }
 
+  /** @param {string} project */
   async delete(project) {
     nonEmpty(project, 'project name')
     const { world } = this.#ctx
@@ -133,6 +166,7 @@ class MockProjects {
     return { name: project, workspace: ws, deletedSecrets: 0 }
   }
 
+  /** @param {string} project */
   async use(project) {
     nonEmpty(project, 'project name')
     const { world } = this.#ctx
@@ -150,8 +184,10 @@ function denied() {
   })
 }
 
+/** @implements {AllowlistClient} */
 class MockAllowlist {
   #ctx
+  /** @param {MockContext} ctx */
   constructor(ctx) {
     this.#ctx = ctx
   }
@@ -168,11 +204,18 @@ class MockAllowlist {
     return [...this.#ws().allowlist].map(([entry, addedAt]) => ({ entry, addedAt: new Date(addedAt) }))
   }
 
+  /**
+   * @param {'add' | 'remove'} action
+   * @param {unknown} list
+   * @param {unknown} options
+   */
   #change(action, list, options) {
     const d = domains(list)
     if (adminPassword(options) === undefined) throw denied()
     const ws = this.#ws()
+    /** @type {string[]} */
     const done = []
+    /** @type {string[]} */
     const skipped = []
     for (const entry of d) {
       const present = ws.allowlist.has(entry)
@@ -187,16 +230,25 @@ class MockAllowlist {
     return { done, skipped }
   }
 
+  /**
+   * @param {string | string[]} list
+   * @param {import('../../index').AllowlistChangeOptions} [options]
+   */
   async add(list, options) {
     const r = this.#change('add', list, options)
     return { added: r.done, alreadyPresent: r.skipped, workspace: this.#wsName() }
   }
 
+  /**
+   * @param {string | string[]} list
+   * @param {import('../../index').AllowlistChangeOptions} [options]
+   */
   async remove(list, options) {
     const r = this.#change('remove', list, options)
     return { removed: r.done, notPresent: r.skipped, workspace: this.#wsName() }
   }
 
+  /** @param {{ last?: number }} [options] */
   async log(options) {
     const last = lastOption(options, ['last'])
     const rows = this.#ws().log.map((e) => ({ ...e, timestamp: new Date(e.timestamp) }))
@@ -204,8 +256,10 @@ class MockAllowlist {
   }
 }
 
+/** @implements {ProxyClient} */
 class MockProxy {
   #ctx
+  /** @param {MockContext} ctx */
   constructor(ctx) {
     this.#ctx = ctx
   }
@@ -232,20 +286,23 @@ class MockProxy {
       pid: running ? process.pid : null,
       port: running ? 0 : null,
       socket: null,
-      uptimeSeconds: running ? Math.floor((Date.now() - started) / 1000) : null,
+      uptimeSeconds: started !== null ? Math.floor((Date.now() - started) / 1000) : null,
       sessionValid: running,
       version: null,
     }
   }
 
-  /** The mock's audit events (one per call), oldest first. */
+  /**
+   * The mock's audit events (one per call), oldest first.
+   * @param {{ last?: number, status?: 'OK' | 'BLOCKED' | 'ERROR', secret?: string }} [options]
+   */
   async logs(options) {
     const last = lastOption(options, ['last', 'status', 'secret'])
     if (options?.status !== undefined && !AUDIT_STATUS.includes(options.status)) throw invalid(`status must be one of ${AUDIT_STATUS.join(', ')}`)
     const secret = options?.secret === undefined ? undefined : nonEmpty(options.secret, 'secret')
     let rows = this.#ctx.audit.filter((e) => (options?.status === undefined || e.status === options.status) && (secret === undefined || e.secretKeys.includes(secret)))
     if (last !== undefined) rows = rows.slice(Math.max(0, rows.length - last))
-    return rows.map((e) => ({ ...e, secretKeys: [...e.secretKeys], authStyles: [...e.authStyles], timestamp: new Date(e.timestamp) }))
+    return rows.map((e) => ({ ...e, secretKeys: [...e.secretKeys], authStyles: [...e.authStyles], timestamp: e.timestamp === null ? null : new Date(e.timestamp) }))
   }
 }
 

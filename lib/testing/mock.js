@@ -20,11 +20,29 @@ const { auditEvent } = require('./audit.js')
 const { MockSpawnedProcess } = require('./spawn.js')
 const { MockSecrets, MockWorkspaces, MockProjects, MockAllowlist, MockProxy, secretNotFound } = require('./manage.js')
 
+/** @typedef {import('../../testing').MockCallRecord} MockCallRecord */
+/** @typedef {import('../../testing').MockSpawnRecord} MockSpawnRecord */
+/** @typedef {import('../../index').CallOptions} CallOptions */
+/** @typedef {import('../../index').SpawnOptions} SpawnOptions */
+/** @typedef {import('../../index').AuditEvent} AuditEvent */
+/** @typedef {import('../../binding').NativeCallRequest} NativeCallRequest */
+/** @typedef {import('../spawn.js').NormalizedSpawn} NormalizedSpawn */
+/** @typedef {import('../backends/engine.js').Scope} Scope */
+/** @typedef {import('./record.js').ScopedCall} ScopedCall */
+/** @typedef {import('./record.js').ScopedSpawn} ScopedSpawn */
+/** @typedef {import('../response.js').AgentSecretsResponse} AgentSecretsResponse */
+/** @typedef {ReturnType<typeof sharedState>} SharedState */
+/** @typedef {{ state: SharedState, scope: Readonly<Scope> }} Parent */
+
 const SCOPED = Symbol('scoped')
+/** @typedef {typeof SCOPED} ScopedMarker */
 const DEFAULT_TIMEOUT_MS = 30000
 const MOCK_HOME = '<mock>'
 
-/** The state a mock shares with its scoped clients. */
+/**
+ * The state a mock shares with its scoped clients.
+ * @param {ReturnType<typeof normalizeMockOptions>} o
+ */
 function sharedState(o) {
   const vault = new Vault()
   for (const [key, bytes] of o.secrets ?? []) {
@@ -38,24 +56,32 @@ function sharedState(o) {
     checkSecrets: o.secrets !== undefined,
     home: o.native.home ?? MOCK_HOME,
     defaults: o.defaults,
+    /** @type {MockCallRecord[]} */
     calls: [],
+    /** @type {MockSpawnRecord[]} */
     spawns: [],
+    /** @type {AuditEvent[]} */
     audit: [],
     closed: false,
   }
 }
 
 class MockAgentSecrets {
+  /** @type {SharedState} */
   #s
+  /** @type {Readonly<Scope>} */
   #scope
   #scoped = false
+  /** @type {{ secrets: MockSecrets, workspaces: MockWorkspaces, projects: MockProjects, allowlist: MockAllowlist, proxy: MockProxy } | null} */
   #subs = null
 
   /**
-   * @param {import('../../testing').MockAgentSecretsOptions} [options]
+   * @param {import('../../testing').MockAgentSecretsOptions | ScopedMarker} [options]
+   * @param {Parent} [from] with SCOPED only: the mock this one is derived from
    */
-  constructor(options, parent) {
+  constructor(options, from) {
     if (options === SCOPED) {
+      const parent = /** @type {Parent} */ (from)
       this.#s = parent.state
       this.#scope = parent.scope
       this.#scoped = true
@@ -77,6 +103,7 @@ class MockAgentSecrets {
   }
 
   get scope() {
+    /** @type {Scope} */
     const out = {}
     if (this.#scope.workspace !== undefined) out.workspace = this.#scope.workspace
     if (this.#scope.project !== undefined) out.project = this.#scope.project
@@ -92,25 +119,43 @@ class MockAgentSecrets {
     return MOCK_BACKEND
   }
 
-  /** Answers calls matching `matcher` with `response` (an object, or a function of the record). */
+  /**
+   * Answers calls matching `matcher` with `response` (an object, or a function of the record).
+   * @param {import('../../testing').MockCallMatcher} matcher
+   * @param {import('../../testing').MockResponder} response
+   * @param {import('../../testing').MockScriptOptions} [options]
+   */
   respond(matcher, response, options) {
     this.#s.script.respond(matcher, response, options)
     return this
   }
 
-  /** The next call rejects with `error` (an AgentSecretsError). */
+  /**
+   * The next call rejects with `error` (an AgentSecretsError).
+   * @param {Error} error
+   */
   failNext(error) {
     this.#s.script.failNext(error)
     return this
   }
 
-  /** Calls matching `matcher` reject with `error`. */
+  /**
+   * Calls matching `matcher` reject with `error`.
+   * @param {import('../../testing').MockCallMatcher} matcher
+   * @param {Error} error
+   * @param {import('../../testing').MockScriptOptions} [options]
+   */
   failWhen(matcher, error, options) {
     this.#s.script.failWhen(matcher, error, options)
     return this
   }
 
-  /** Spawns whose command matches end as `result` (`{ exitCode, signal, stdout, stderr, delayMs }`). */
+  /**
+   * Spawns whose command matches end as `result` (`{ exitCode, signal, stdout, stderr, delayMs }`).
+   * @param {import('../../testing').MockSpawnMatcher} matcher
+   * @param {import('../../testing').MockSpawnSpec} result
+   * @param {import('../../testing').MockScriptOptions} [options]
+   */
   respondSpawn(matcher, result, options) {
     this.#s.script.respondSpawn(matcher, result, options)
     return this
@@ -124,22 +169,32 @@ class MockAgentSecrets {
     this.#s.script.reset()
   }
 
+  /**
+   * `request` with the workspace and project it uses: its own, the client's, else the active ones.
+   * @param {NativeCallRequest} request
+   * @returns {ScopedCall}
+   */
   #effective(request) {
     const { world } = this.#s
-    request.workspace ??= this.#scope.workspace ?? world.active.workspace
-    request.project ??= this.#scope.project ?? world.active.project
+    return { ...request, workspace: request.workspace ?? this.#scope.workspace ?? world.active.workspace, project: request.project ?? this.#scope.project ?? world.active.project }
   }
 
+  /**
+   * @param {string | URL} url
+   * @param {CallOptions} [options]
+   */
   async call(url, options) {
-    const { request, signal } = normalizeCall(url, options, this.#s.defaults)
+    const normalized = normalizeCall(url, options, this.#s.defaults)
+    const { signal } = normalized
     if (this.#s.closed) throw closedError()
     if (signal?.aborted) throw abortError(signal)
-    const target = parseTarget(request.url)
-    this.#effective(request)
+    const target = parseTarget(normalized.request.url)
+    const request = this.#effective(normalized.request)
     const record = callRecord(request, this.#s.vault)
     this.#s.calls.push(record)
     const started = Date.now()
-    const outcome = {}
+    /** @type {{ response?: AgentSecretsResponse, error?: unknown, durationMs: number }} */
+    const outcome = { durationMs: 0 }
     try {
       outcome.response = await this.#answer(target, record, request, signal, started)
       return outcome.response
@@ -152,6 +207,13 @@ class MockAgentSecrets {
     }
   }
 
+  /**
+   * @param {URL} target
+   * @param {MockCallRecord} record
+   * @param {ScopedCall} request
+   * @param {AbortSignal | undefined} signal
+   * @param {number} started
+   */
   async #answer(target, record, request, signal, started) {
     const s = this.#s
     const failure = s.script.failure(record) ?? this.#refusal(target, record)
@@ -161,15 +223,24 @@ class MockAgentSecrets {
     return buildResponse(spec, request, s.vault, Date.now() - started)
   }
 
+  /**
+   * @param {URL} target
+   * @param {MockCallRecord} record
+   */
   #refusal(target, record) {
     if (record.secretKeys.length > 0) this.#s.world.checkScope(record.workspace, record.project)
     return refusal(target, record, this.#s)
   }
 
+  /**
+   * @param {string | URL} url
+   * @param {CallOptions} [options]
+   */
   asyncCall(url, options) {
     return this.call(url, options)
   }
 
+  /** @returns {Promise<import('../../index').MockBackendInfo>} */
   async connect() {
     if (this.#s.closed) throw closedError()
     return { kind: MOCK_BACKEND, viaSocket: false, auth: 'none', baseUrl: 'mock:', features: [] }
@@ -179,35 +250,54 @@ class MockAgentSecrets {
     if (!this.#scoped) this.#s.closed = true
   }
 
+  /**
+   * @param {string} command
+   * @param {string[]} [args]
+   * @param {SpawnOptions} [options]
+   */
   async spawn(command, args, options) {
     const n = normalizeSpawn(command, args, options, this.#scope)
     if (n.signal?.aborted) throw abortError(n.signal)
     return this.#start(n).wait()
   }
 
+  /**
+   * @param {string} command
+   * @param {string[]} [args]
+   * @param {SpawnOptions} [options]
+   */
   spawnAsync(command, args, options) {
     return this.#start(normalizeSpawn(command, args, options, this.#scope))
   }
 
-  #start(n) {
+  /** @param {NormalizedSpawn} normalized */
+  #start(normalized) {
     const s = this.#s
-    n.request.workspace ??= s.world.active.workspace
-    n.request.project ??= s.world.active.project
+    const { request } = normalized
+    /** @type {ScopedSpawn} */
+    const n = { ...normalized, request: { ...request, workspace: request.workspace ?? s.world.active.workspace, project: request.project ?? s.world.active.project } }
     const record = spawnRecord(n, s.vault)
     s.spawns.push(record)
     return new MockSpawnedProcess(n, s.script.spawnResult(record), s.vault, this.#spawnRefusal(n.request))
   }
 
+  /**
+   * Why the engine would refuse to run `request`, if it would.
+   * @param {ScopedSpawn['request']} request
+   * @returns {Error | undefined}
+   */
   #spawnRefusal(request) {
     try {
       this.#s.world.checkScope(request.workspace, request.project)
     } catch (e) {
-      return e
+      // checkScope throws only the SDK's errors.
+      return /** @type {Error} */ (e)
     }
     const missing = this.#s.checkSecrets ? (request.only ?? []).find((k) => !this.#s.vault.has(k)) : undefined
     return missing === undefined ? undefined : secretNotFound(missing)
   }
 
+  /** @returns {Promise<import('../../index').Status>} */
   async status() {
     const { world } = this.#s
     return {
@@ -257,24 +347,41 @@ class MockAgentSecrets {
     return this.#sub().proxy
   }
 
+  /** @param {string} name */
   async setWorkspace(name) {
     await this.workspaces.switch(name)
   }
 
+  /** @param {string} name */
   async setProject(name) {
     await this.projects.use(name)
   }
 
+  /**
+   * @template T
+   * @param {Scope} scope
+   * @param {((scoped: MockAgentSecrets) => T | Promise<T>) | undefined} fn
+   */
   #derive(scope, fn) {
     const scoped = new MockAgentSecrets(SCOPED, { state: this.#s, scope: Object.freeze(scope) })
     return runScoped(scoped, fn)
   }
 
+  /**
+   * @template T
+   * @param {string} name
+   * @param {(scoped: MockAgentSecrets) => T | Promise<T>} [fn]
+   */
   workspace(name, fn) {
     checkScopeArgs('workspace', name, fn)
     return this.#derive({ workspace: name, project: this.#scope.project }, fn)
   }
 
+  /**
+   * @template T
+   * @param {string} name
+   * @param {(scoped: MockAgentSecrets) => T | Promise<T>} [fn]
+   */
   project(name, fn) {
     checkScopeArgs('project', name, fn)
     return this.#derive({ workspace: this.#scope.workspace, project: name }, fn)

@@ -8,12 +8,18 @@ const { invalid, isPlainObject, domains, secretKey, secretValue } = require('../
 
 const MOCK_OPTIONS = ['secrets', 'allowlist']
 
+/**
+ * @param {unknown} v
+ */
 function mockSecrets(v) {
   if (v === undefined) return undefined
   if (!isPlainObject(v)) throw invalid('secrets must be an object mapping secret names to values')
-  return Object.entries(v).map(([key, value]) => [secretKey(key), secretValue(value)])
+  return Object.entries(v).map(([key, value]) => /** @type {[string, Buffer]} */ ([secretKey(key), secretValue(value)]))
 }
 
+/**
+ * @param {unknown} v
+ */
 function mockAllowlist(v) {
   if (v === undefined) return undefined
   if (Array.isArray(v) && v.length === 0) return []
@@ -21,7 +27,8 @@ function mockAllowlist(v) {
 }
 
 /**
- * @returns {{ native: object, defaults: object, secrets?: Array<[string, Buffer]>, allowlist?: string[] }}
+ * @param {unknown} options
+ * @returns {{ native: import('../../binding').NativeClientOptions, defaults: import('../options.js').CallDefaults, secrets?: Array<[string, Buffer]>, allowlist?: string[] }}
  */
 function normalizeMockOptions(options) {
   if (options === undefined || options === null) options = {}

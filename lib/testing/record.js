@@ -4,30 +4,55 @@
 // receive it, with secret NAMES only. There is no value field, and text the
 // caller sent is passed through the vault's redaction all the same.
 
+/** @typedef {import('../../binding').NameValue} NameValue */
+/** @typedef {import('../../binding').NativeCallRequest} NativeCallRequest */
+/** @typedef {import('../../testing').MockCallRecord} MockCallRecord */
+/** @typedef {import('../../testing').MockSpawnRecord} MockSpawnRecord */
+/** @typedef {import('../spawn.js').NormalizedSpawn} NormalizedSpawn */
+/** @typedef {import('./vault.js').Vault} Vault */
+/**
+ * A normalised call with the workspace and project it uses filled in.
+ * @typedef {NativeCallRequest & { workspace: string, project: string }} ScopedCall
+ */
+/**
+ * A normalised spawn with the workspace and project it uses filled in.
+ * @typedef {NormalizedSpawn & { request: NormalizedSpawn['request'] & { workspace: string, project: string } }} ScopedSpawn
+ */
+
+/**
+ * @param {NameValue[] | undefined} pairs
+ * @returns {Readonly<Record<string, string>> | undefined}
+ */
 function namesOf(pairs) {
   if (pairs === undefined) return undefined
   return Object.freeze(Object.fromEntries(pairs.map((p) => [p.name, p.value])))
 }
 
-/** Every secret name a normalised call injects, in option order, without repeats. */
+/**
+ * Every secret name a normalised call injects, in option order, without repeats.
+ * @param {NativeCallRequest} request
+ * @returns {string[]}
+ */
 function secretKeysOf(request) {
   const keys = []
   if (request.bearer !== undefined) keys.push(request.bearer)
   if (request.basic !== undefined) keys.push(request.basic)
-  for (const option of ['header', 'query', 'bodyField', 'formField']) {
-    for (const p of request[option] ?? []) keys.push(p.value)
+  for (const pairs of [request.header, request.query, request.bodyField, request.formField]) {
+    for (const p of pairs ?? []) keys.push(p.value)
   }
   return [...new Set(keys)]
 }
 
 /**
  * The frozen record of a normalised call (`normalizeCall().request`).
- * @param {object} request
- * @param {import('./vault').Vault} vault
+ * @param {ScopedCall} request
+ * @param {Vault} vault
+ * @returns {MockCallRecord}
  */
 function callRecord(request, vault) {
+  /** @type {Record<string, string>} */
   const headers = {}
-  for (const h of request.headers) headers[h.name] = vault.redact(h.value).text
+  for (const h of request.headers ?? []) headers[h.name] = vault.redact(h.value).text
   return Object.freeze({
     url: request.url,
     method: (request.method ?? 'GET').toUpperCase(),
@@ -47,7 +72,12 @@ function callRecord(request, vault) {
   })
 }
 
-/** The frozen record of a normalised spawn (`normalizeSpawn()`). */
+/**
+ * The frozen record of a normalised spawn (`normalizeSpawn()`).
+ * @param {ScopedSpawn} n
+ * @param {Vault} vault
+ * @returns {MockSpawnRecord}
+ */
 function spawnRecord(n, vault) {
   const env = n.env === undefined ? undefined : Object.fromEntries(Object.entries(n.env).map(([k, v]) => [k, vault.redact(v).text]))
   return Object.freeze({

@@ -5,24 +5,29 @@
 // returns, after the redaction the engine applies, with the real client's
 // UpstreamError (status >= 400) and ResponseTooLarge behaviour.
 
-const { invalid } = require('../arguments.js')
+const { invalid, isPlainObject } = require('../arguments.js')
 const { AgentSecretsResponse } = require('../response.js')
 const { makeError } = require('../../errors.js')
+
+/** @typedef {import('./vault.js').Vault} Vault */
+/**
+ * A checked response spec.
+ * @typedef {{ statusCode: number, headers: Record<string, string>, body: Buffer, delayMs: number }} ResponseSpec
+ */
 
 const SPEC_KEYS = ['statusCode', 'headers', 'body', 'delayMs']
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 /** The `backend` of every mock response. */
 const MOCK_BACKEND = 'mock'
 
-function isPlainObject(v) {
-  if (v === null || typeof v !== 'object') return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
-
+/**
+ * @param {unknown} h
+ * @returns {Record<string, string>}
+ */
 function specHeaders(h) {
   if (h === undefined) return {}
   if (!isPlainObject(h)) throw invalid('a scripted response\'s headers must be an object of strings')
+  /** @type {Record<string, string>} */
   const out = {}
   for (const [k, v] of Object.entries(h)) {
     if (typeof v !== 'string' && typeof v !== 'number') throw invalid(`scripted response header '${k}' must be a string`)
@@ -32,10 +37,14 @@ function specHeaders(h) {
   return out
 }
 
+/**
+ * @param {unknown} body
+ * @param {Record<string, string>} headers gets the content type JSON implies
+ */
 function specBody(body, headers) {
   if (body === undefined || body === null) return Buffer.alloc(0)
   if (typeof body === 'string') return Buffer.from(body, 'utf8')
-  if (Buffer.isBuffer(body) || body instanceof Uint8Array) return Buffer.from(body)
+  if (body instanceof Uint8Array) return Buffer.from(body)
   if (isPlainObject(body) || Array.isArray(body)) {
     headers['content-type'] ??= 'application/json'
     return Buffer.from(JSON.stringify(body), 'utf8')
@@ -44,14 +53,15 @@ function specBody(body, headers) {
 }
 
 /**
- * Checks a response spec; returns `{ statusCode, headers, body: Buffer, delayMs }`.
+ * Checks a response spec.
  * @param {unknown} spec
+ * @returns {ResponseSpec}
  */
 function normalizeSpec(spec) {
   if (!isPlainObject(spec)) throw invalid('a scripted response must be an object like { statusCode, headers, body }')
   for (const k of Object.keys(spec)) if (!SPEC_KEYS.includes(k)) throw invalid(`unknown scripted response key '${k}'; known: ${SPEC_KEYS.join(', ')}`)
   const statusCode = spec.statusCode ?? 200
-  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) throw invalid('a scripted statusCode must be an integer from 100 to 599')
+  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) throw invalid('a scripted statusCode must be an integer from 100 to 599')
   const delayMs = spec.delayMs ?? 0
   if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw invalid('a scripted delayMs must be a non-negative number')
   const headers = specHeaders(spec.headers)
@@ -64,8 +74,13 @@ function defaultSpec() {
   return normalizeSpec({ statusCode: 200, body: { ok: true } })
 }
 
+/**
+ * @param {Record<string, string>} headers
+ * @param {Vault} vault
+ */
 function redactHeaders(headers, vault) {
   let redacted = false
+  /** @type {Record<string, string>} */
   const out = {}
   for (const [k, v] of Object.entries(headers)) {
     const r = vault.redact(v)
@@ -75,6 +90,7 @@ function redactHeaders(headers, vault) {
   return { headers: out, redacted }
 }
 
+/** @param {number} limit */
 function tooLarge(limit) {
   return makeError({
     code: 'RESPONSE_TOO_LARGE',
@@ -83,6 +99,7 @@ function tooLarge(limit) {
   })
 }
 
+/** @param {AgentSecretsResponse} r */
 function upstreamError(r) {
   return makeError({
     code: 'UPSTREAM_HTTP',
@@ -97,7 +114,7 @@ function upstreamError(r) {
 
 /**
  * The response (or the error) the real client would give for `spec`.
- * @param {{ statusCode: number, headers: object, body: Buffer }} spec
+ * @param {ResponseSpec} spec
  * @param {{ url: string, throwOnHttpError?: boolean, maxResponseBytes?: number }} request
  * @param {import('./vault').Vault} vault
  * @param {number} durationMs

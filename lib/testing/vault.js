@@ -8,6 +8,10 @@
 const MARKER = '[REDACTED_BY_AGENTSECRETS]'
 
 /** The forms an echoed value may take: raw, base64, base64url, URL-, form- and JSON-escaped, hex. */
+/**
+ * @param {string} value
+ * @returns {string[]}
+ */
 function forms(value) {
   const buf = Buffer.from(value, 'utf8')
   const hex = buf.toString('hex')
@@ -16,6 +20,11 @@ function forms(value) {
   return [...new Set(out)].filter((f) => f.length > 0)
 }
 
+/**
+ * @param {Buffer} buf
+ * @param {Buffer} pattern
+ * @param {Buffer} marker
+ */
 function replaceBytes(buf, pattern, marker) {
   const parts = []
   let from = 0
@@ -30,7 +39,9 @@ function replaceBytes(buf, pattern, marker) {
 }
 
 class Vault {
+  /** @type {Map<string, string>} */
   #values = new Map()
+  /** @type {Map<string, { createdAt: Date, updatedAt: Date }>} */
   #dates = new Map()
 
   /** @param {string} key @param {Buffer} bytes */
@@ -40,10 +51,12 @@ class Vault {
     this.#dates.set(key, { createdAt: this.#dates.get(key)?.createdAt ?? now, updatedAt: now })
   }
 
+  /** @param {string} key */
   has(key) {
     return this.#values.has(key)
   }
 
+  /** @param {string} key */
   delete(key) {
     this.#dates.delete(key)
     return this.#values.delete(key)
@@ -61,14 +74,20 @@ class Vault {
     return [...new Set(all)].sort((a, b) => b.length - a.length)
   }
 
-  /** `text` with every stored value replaced by the marker; `redacted` says whether one was found. */
+  /**
+   * `text` with every stored value replaced by the marker; `redacted` says whether one was found.
+   * @param {string} text
+   */
   redact(text) {
     let out = text
     for (const p of this.#patterns()) out = out.split(p).join(MARKER)
     return { text: out, redacted: out !== text }
   }
 
-  /** `bytes` (a Buffer) with every stored value replaced by the marker, byte for byte. */
+  /**
+   * `bytes` with every stored value replaced by the marker, byte for byte.
+   * @param {Buffer} bytes
+   */
   redactBytes(bytes) {
     const marker = Buffer.from(MARKER)
     let out = bytes
@@ -76,7 +95,10 @@ class Vault {
     return { bytes: out, redacted: out !== bytes }
   }
 
-  /** Whether `text` shows a stored value in any form. */
+  /**
+   * Whether `text` shows a stored value in any form.
+   * @param {string} text
+   */
   reveals(text) {
     return this.#patterns().some((p) => text.includes(p))
   }

@@ -23,11 +23,21 @@ function exists(what, name) {
   return makeError({ code: 'ALREADY_EXISTS', message: `${what} '${name}' already exists`, fix: `choose another ${what} name` })
 }
 
+/**
+ * @typedef {object} MockWorkspace
+ * @property {Date} createdAt
+ * @property {Map<string, Date>} projects project name → created at
+ * @property {Map<string, Date>} allowlist entry → added at
+ * @property {Array<{ timestamp: Date, action: string, entry: string }>} log allowlist changes
+ */
+
 class World {
+  /** @param {{ workspace?: string, project?: string, allowlist?: string[] }} [options] */
   constructor({ workspace = 'default', project = 'default', allowlist } = {}) {
-    /** workspace name → { createdAt, projects: Map<name, createdAt>, allowlist: Map<entry, addedAt>, log: [] } */
+    /** @type {Map<string, MockWorkspace>} */
     this.workspaces = new Map()
     this.active = { workspace, project }
+    /** @type {number | null} when `proxy.start()` ran (ms since the epoch) */
     this.proxyStartedAt = null
     this.enforceAllowlist = allowlist !== undefined
     this.addWorkspace(workspace)
@@ -35,6 +45,7 @@ class World {
     for (const d of allowlist ?? []) this.workspace(workspace).allowlist.set(d, new Date())
   }
 
+  /** @param {string} name */
   addWorkspace(name) {
     if (this.workspaces.has(name)) throw exists('workspace', name)
     this.workspaces.set(name, { createdAt: new Date(), projects: new Map([['default', new Date()]]), allowlist: new Map(), log: [] })
@@ -46,6 +57,10 @@ class World {
     return ws
   }
 
+  /**
+   * @param {string} workspace
+   * @param {string} name
+   */
   addProject(workspace, name) {
     const ws = this.workspace(workspace)
     if (ws.projects.has(name) && name !== 'default') throw exists('project', name)
@@ -58,7 +73,11 @@ class World {
     if (!ws.projects.has(project)) throw notFound('project', project, 'list them with `agentsecrets project list`, or create it')
   }
 
-  /** Whether `host` is on the allowlist of `workspace` (exact, or `*.suffix`). */
+  /**
+   * Whether `host` is on the allowlist of `workspace` (exact, or `*.suffix`).
+   * @param {string} host
+   * @param {string} [workspace]
+   */
   allows(host, workspace) {
     if (!this.enforceAllowlist) return true
     for (const entry of this.workspace(workspace).allowlist.keys()) {

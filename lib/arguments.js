@@ -200,7 +200,6 @@ function lastOption(options, allowed) {
 }
 
 module.exports = {
-  MAX_TIMEOUT_MS,
   invalid,
   isPlainObject,
   describe,

@@ -93,7 +93,7 @@ function plainHeaders(v) {
   let entries
   if (isPlainObject(v)) entries = Object.entries(v)
   else if (v instanceof Map) entries = [...v.entries()]
-  else if (typeof Headers !== 'undefined' && v instanceof Headers) entries = [...v.entries()]
+  else if (v instanceof Headers) entries = [...v.entries()]
   else if (Array.isArray(v)) entries = v
   else throw invalid(`headers must be an object, a Headers or [name, value] pairs, got ${describe(v)}`)
   const out = []
@@ -255,4 +255,4 @@ function normalizeCall(url, options, defaults = {}) {
   return { request: dropUndefined(request), signal }
 }
 
-module.exports = { CLIENT_OPTIONS, CALL_OPTIONS, normalizeClientOptions, normalizeCall }
+module.exports = { normalizeClientOptions, normalizeCall }

@@ -304,7 +304,7 @@ class SpawnedProcess {
     this.#reason = reason
     killGroup(this.pid, 'SIGTERM')
     this.#stopping = setTimeout(() => killGroup(this.pid, 'SIGKILL'), KILL_GRACE_MS)
-    this.#stopping.unref?.()
+    this.#stopping.unref()
   }
 
   /**
@@ -348,4 +348,4 @@ function startSpawn(backend, normalized, check) {
   return new SpawnedProcess(child, { capture, timeoutMs, signal, input, ttyStdin, check })
 }
 
-module.exports = { SPAWN_OPTIONS, normalizeSpawn, startSpawn, SpawnedProcess }
+module.exports = { normalizeSpawn, startSpawn, SpawnedProcess }

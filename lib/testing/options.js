@@ -39,4 +39,4 @@ function normalizeMockOptions(options) {
   return { native, defaults, secrets: mockSecrets(options.secrets), allowlist: mockAllowlist(options.allowlist) }
 }
 
-module.exports = { normalizeMockOptions, MOCK_OPTIONS }
+module.exports = { normalizeMockOptions }

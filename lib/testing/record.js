@@ -94,4 +94,4 @@ function spawnRecord(n, vault) {
   })
 }
 
-module.exports = { callRecord, spawnRecord, secretKeysOf }
+module.exports = { callRecord, spawnRecord }

@@ -165,4 +165,4 @@ class Script {
   }
 }
 
-module.exports = { Script, checkError }
+module.exports = { Script }

@@ -2,39 +2,11 @@
 //! `/health` challenge with a proof that verifies with its home's token and
 //! its own port, and with nothing else.
 
-mod common;
+mod support;
 
 use agentsecrets_wire::{headers as h, proof};
-use common::TestHome;
 use serde_json::Value;
-
-/// A detached engine for `home`, stopped on drop.
-struct Engine<'a> {
-    home: &'a TestHome,
-    port: u16,
-    token: String,
-}
-
-impl<'a> Engine<'a> {
-    fn start(home: &'a TestHome) -> Engine<'a> {
-        let out = home
-            .cli(&["--json", "proxy", "start", "--detach", "--port", "0"])
-            .expect_ok();
-        let ready: Value = serde_json::from_str(out.stdout.trim()).unwrap();
-        let token = std::fs::read_to_string(home.path().join("run/proxy.token")).unwrap();
-        Engine {
-            home,
-            port: u16::try_from(ready["port"].as_u64().unwrap()).unwrap(),
-            token: token.trim().to_owned(),
-        }
-    }
-}
-
-impl Drop for Engine<'_> {
-    fn drop(&mut self) {
-        let _ = self.home.cli(&["proxy", "stop"]);
-    }
-}
+use support::Home;
 
 /// `GET /health` with `challenge`: (status, proof header, body).
 fn health(port: u16, challenge: Option<&str>) -> (u16, Option<String>, Value) {
@@ -67,8 +39,8 @@ fn health(port: u16, challenge: Option<&str>) -> (u16, Option<String>, Value) {
 
 #[test]
 fn s18_health_answers_a_challenge_with_a_proof_of_this_homes_token_and_port() {
-    let home = TestHome::new();
-    let engine = Engine::start(&home);
+    let home = Home::new();
+    let engine = home.start_proxy();
     let challenge = proof::new_challenge().unwrap();
     let (status, given, body) = health(engine.port, Some(&challenge));
     assert_eq!(status, 200);
@@ -85,8 +57,8 @@ fn s18_health_answers_a_challenge_with_a_proof_of_this_homes_token_and_port() {
     ));
     // The proof of another token (another home's engine) does not verify,
     // nor does it for another port (a relay) or a replayed challenge.
-    let other = TestHome::new();
-    let other_engine = Engine::start(&other);
+    let other = Home::new();
+    let other_engine = other.start_proxy();
     let (_, other_proof, _) = health(other_engine.port, Some(&challenge));
     let other_proof = other_proof.unwrap();
     assert!(proof::verify(
@@ -122,8 +94,8 @@ fn s18_health_answers_a_challenge_with_a_proof_of_this_homes_token_and_port() {
 
 #[test]
 fn s18_health_without_a_challenge_has_no_proof_and_a_malformed_one_is_refused() {
-    let home = TestHome::new();
-    let engine = Engine::start(&home);
+    let home = Home::new();
+    let engine = home.start_proxy();
     let (status, given, _) = health(engine.port, None);
     assert_eq!(status, 200);
     assert_eq!(given, None);

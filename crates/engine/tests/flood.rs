@@ -3,13 +3,12 @@
 //! engine runs with a low descriptor limit; the flood comes from a forked
 //! process running as a second OS user when the test runs as root.
 
-mod common;
-use common::*;
+mod support;
 use std::io::Read;
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::*;
 
 const CANARY: &str = "canary-s20-flood-91c4be20d7";
 /// The engine's descriptor limit (soft and hard) in this test.
@@ -153,33 +152,22 @@ unsafe fn flood_child(
 }
 
 /// Starts the real engine, detached, with a descriptor limit of `fds`.
-fn start_engine(home: &TestHome, fds: libc::rlim_t) -> (u16, String) {
-    let mut cmd = home.command(&["--json", "proxy", "start", "--detach", "--port", "0"]);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    // SAFETY: setrlimit is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(move || {
-            let lim = libc::rlimit {
-                rlim_cur: fds,
-                rlim_max: fds,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ready: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        ready["port"].as_u64().unwrap() as u16,
-        ready["socket"].as_str().unwrap().to_owned(),
-    )
+fn start_engine(home: &Home, fds: libc::rlim_t) -> Detached {
+    home.start_proxy_with(|cmd| {
+        // SAFETY: setrlimit is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = libc::rlimit {
+                    rlim_cur: fds,
+                    rlim_max: fds,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    })
 }
 
 /// One proxied call with a deadline: the status and body, or what failed.
@@ -233,14 +221,13 @@ fn s20_a_flood_of_idle_tcp_connections_does_not_stop_the_owner() {
         eprintln!("note: not root, so the flood runs as this user instead of a second OS user (the engine cannot tell them apart: neither has the token)");
         None
     };
-    let home = TestHome::new();
+    let home = Home::new();
     home.set_secret("FLOOD_KEY", CANARY);
     home.allow(&["127.0.0.1"]);
     let up = Upstream::start(|_| Reply::ok("served"));
     let target = up.url("/ok");
-    let (port, socket) = start_engine(&home, ENGINE_FDS);
-    let token = std::fs::read_to_string(home.path().join("run/proxy.token")).unwrap();
-    let stop = Stop(&home);
+    let engine = start_engine(&home, ENGINE_FDS);
+    let (port, socket, token) = (engine.port, engine.socket, engine.token);
 
     // Idle connections opened before the flood, to time their closing.
     let idle: Vec<TcpStream> = (0..5)
@@ -256,7 +243,7 @@ fn s20_a_flood_of_idle_tcp_connections_does_not_stop_the_owner() {
 
     // The owner's call over the Unix socket succeeds during the flood.
     let unix = reqwest::Client::builder()
-        .unix_socket(socket.as_str())
+        .unix_socket(socket.as_path())
         .no_proxy()
         .build()
         .unwrap();
@@ -299,14 +286,4 @@ fn s20_a_flood_of_idle_tcp_connections_does_not_stop_the_owner() {
         "the caps must keep the engine within its descriptors:\n{err}"
     );
     assert!(!err.contains(CANARY));
-    drop(stop);
-}
-
-/// Stops the engine when the test ends, pass or fail.
-struct Stop<'a>(&'a TestHome);
-
-impl Drop for Stop<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.command(&["proxy", "stop"]).output();
-    }
 }

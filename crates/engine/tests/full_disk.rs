@@ -3,12 +3,12 @@
 //! that clear error instead of a panic. Needs root (a small tmpfs is mounted
 //! as the home's file system); skipped with a note otherwise.
 
-mod common;
-use common::*;
+mod support;
 use reqwest::Method;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+use support::*;
 
 const CANARY: &str = "canary-full-disk-5be81d02a4";
 
@@ -62,21 +62,6 @@ impl Drop for SmallDisk {
     }
 }
 
-fn home_on(disk: &Path) -> TestHome {
-    let home = TestHome {
-        dir: tempfile::Builder::new()
-            .prefix("as-")
-            .tempdir_in(disk)
-            .unwrap(),
-    };
-    home.cli_stdin(
-        &["init", "--admin-password-stdin"],
-        &format!("{ADMIN_PASSWORD}\n"),
-    )
-    .expect_ok();
-    home
-}
-
 fn assert_says_disk_full(what: &str, out: &CliOutput) {
     assert!(
         out.code != 0 && out.code != 101,
@@ -103,22 +88,20 @@ fn a_full_disk_is_named_as_such_reads_keep_working_and_nothing_panics() {
         return;
     }
     let disk = SmallDisk::mount("4m");
-    let home = home_on(&disk.mnt);
+    let home = Home::new_in(&disk.mnt);
     home.set_secret("SMALL", CANARY);
     home.allow(&["127.0.0.1"]);
     let up = Upstream::start(|_| Reply::ok("served"));
-    home.cli(&["proxy", "start", "--detach", "--port", "0"])
-        .expect_ok();
-    let stop = Stop(&home);
+    home.start_proxy();
     disk.fill("filler");
 
     // A write says the disk is full.
     let big = "v".repeat(600 * 1024);
-    let out = home.cli_stdin(&["secrets", "set", "BIG"], &big);
+    let out = home.run_stdin(&["secrets", "set", "BIG"], &big);
     assert_says_disk_full("secrets set", &out);
 
     // Reads keep working.
-    let out = home.cli(&["secrets", "list"]).expect_ok();
+    let out = home.run(&["secrets", "list"]).ok();
     assert!(out.stdout.contains("SMALL"), "{}", out.stdout);
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(home.path().join("run/proxy.json")).unwrap())
@@ -147,22 +130,12 @@ fn a_full_disk_is_named_as_such_reads_keep_working_and_nothing_panics() {
     );
 
     // Starting a proxy on a full disk fails clearly, without a panic.
-    home.cli(&["proxy", "stop"]).expect_ok();
+    home.stop_proxy();
     disk.fill("filler-2");
-    let out = home.cli(&["proxy", "start", "--detach", "--port", "0"]);
+    let out = home.run(&["proxy", "start", "--detach", "--port", "0"]);
     assert_says_disk_full("proxy start --detach", &out);
-    let out = home.cli(&["--json", "proxy", "start", "--detach", "--port", "0"]);
+    let out = home.run(&["--json", "proxy", "start", "--detach", "--port", "0"]);
     assert_says_disk_full("proxy start --detach --json", &out);
     let err: serde_json::Value = serde_json::from_str(out.stderr.trim()).unwrap();
     assert_eq!(err["error"]["code"], "VAULT_ERROR");
-    drop(stop);
-}
-
-/// Stops the engine when the test ends, pass or fail.
-struct Stop<'a>(&'a TestHome);
-
-impl Drop for Stop<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.command(&["proxy", "stop"]).output();
-    }
 }

@@ -2,17 +2,17 @@
 //! caller: an `X-AS-Engine-Error` trailer when the caller asked for
 //! trailers. And content encodings the engine will not half-decode.
 
-mod common;
-use common::*;
+mod support;
 use http_body_util::BodyExt;
 use reqwest::Method;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
+use support::*;
 
 const CANARY: &str = "canary-limits-4f1d9e77c2ab";
 
-fn home_with_canary() -> TestHome {
-    let home = TestHome::new();
+fn home_with_canary() -> Home {
+    let home = Home::new();
     home.set_secret("CANARY", CANARY);
     home.allow(&["127.0.0.1"]);
     home

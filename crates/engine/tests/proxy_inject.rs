@@ -1,12 +1,12 @@
 //! Each injection style reaches the upstream exactly as named, through the
 //! extension protocol and the upstream protocol's legacy headers.
 
-mod common;
-use common::*;
+mod support;
 use reqwest::Method;
+use support::*;
 
-fn setup() -> (TestHome, Upstream, Proxy) {
-    let home = TestHome::new();
+fn setup() -> (Home, Upstream, Proxy) {
+    let home = Home::new();
     home.set_secret("BEARER_KEY", "bearer-value-1");
     home.set_secret("BASIC_CREDS", "user@example.com:pa55");
     home.set_secret("ORG_SECRET", "org-value-2");
@@ -171,7 +171,7 @@ fn legacy_headers_work_and_keep_lower_case_targets() {
 #[test]
 fn per_request_scope_picks_the_project() {
     let (home, up, proxy) = setup();
-    home.cli(&["project", "create", "payments"]).expect_ok();
+    home.run(&["project", "create", "payments"]).ok();
     home.set_secret_in("payments", "BEARER_KEY", "payments-bearer");
     let send = |project: Option<&str>| {
         let mut rb = proxy
@@ -267,7 +267,7 @@ fn engine_errors_are_typed_and_never_reach_upstream() {
 
 #[test]
 fn upstream_errors_pass_through_without_engine_header() {
-    let home = TestHome::new();
+    let home = Home::new();
     home.set_secret("K", "v-1");
     home.allow(&["127.0.0.1"]);
     let up = Upstream::start(|_| Reply::Full {
@@ -295,7 +295,7 @@ fn upstream_errors_pass_through_without_engine_header() {
 
 #[test]
 fn health_identifies_the_engine() {
-    let home = TestHome::new();
+    let home = Home::new();
     let proxy = Proxy::start(&home);
     let a = proxy.send(
         proxy
@@ -334,7 +334,7 @@ fn raw_proxy(proxy: &Proxy, method: &str, target: &str, extra: &str) -> String {
 
 #[test]
 fn a_streamed_body_says_redacted_in_a_trailer_when_asked_and_the_call_is_audited_ok() {
-    let home = TestHome::new();
+    let home = Home::new();
     home.set_secret("K", "trailer-canary-77");
     home.allow(&["127.0.0.1"]);
     // No Content-Length: the body is streamed.
@@ -357,7 +357,7 @@ fn a_streamed_body_says_redacted_in_a_trailer_when_asked_and_the_call_is_audited
 
 #[test]
 fn a_small_body_of_known_length_comes_whole_with_its_length_and_redacted_header() {
-    let home = TestHome::new();
+    let home = Home::new();
     home.set_secret("K", "small-canary-31");
     home.allow(&["127.0.0.1"]);
     let up = Upstream::start(|r| {
@@ -399,7 +399,7 @@ fn a_small_body_of_known_length_comes_whole_with_its_length_and_redacted_header(
 
 #[test]
 fn a_body_over_64_kib_or_a_head_answer_is_streamed() {
-    let home = TestHome::new();
+    let home = Home::new();
     home.set_secret("K", "big-canary-58");
     home.allow(&["127.0.0.1"]);
     let up = Upstream::start(|_| {

@@ -2,16 +2,16 @@
 //! value stored on an API by one call, or held in another workspace or
 //! project, never comes back in plain text from another call.
 
-mod common;
-use common::*;
+mod support;
 use reqwest::Method;
 use std::sync::{Arc, Mutex};
+use support::*;
 
 const CANARY: &str = "sk_live_readback_CANARY_7f3a9c";
 const OTHER: &str = "other-bearer-canary-5d2e8b";
 
-fn home() -> TestHome {
-    let home = TestHome::new();
+fn home() -> Home {
+    let home = Home::new();
     home.set_secret("CANARY", CANARY);
     home.set_secret("OTHER", OTHER);
     home.allow(&["127.0.0.1"]);
@@ -88,14 +88,14 @@ fn s17_a_value_stored_by_one_call_is_redacted_when_read_back() {
 #[test]
 fn s17_values_of_every_workspace_and_project_are_redacted() {
     let home = home();
-    home.cli(&["project", "create", "billing"]).expect_ok();
+    home.run(&["project", "create", "billing"]).ok();
     home.set_secret_in("billing", "BILLING_KEY", "billing-canary-value-31337");
-    home.cli(&["workspace", "create", "Client B"]).expect_ok();
-    home.cli_stdin(
+    home.run(&["workspace", "create", "Client B"]).ok();
+    home.run_stdin(
         &["secrets", "set", "B_KEY", "--workspace", "Client B"],
         "client-b-canary-value-4242",
     )
-    .expect_ok();
+    .ok();
     let up = Upstream::start(|_| {
         Reply::ok("billing-canary-value-31337 client-b-canary-value-4242 Y2xpZW50LWItY2FuYXJ5LXZhbHVlLTQyNDI=")
     });

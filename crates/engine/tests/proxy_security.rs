@@ -1,18 +1,18 @@
 //! The rows of security.md the proxy owns, each attacked with a canary value.
 
-mod common;
+mod support;
 use base64::Engine as _;
-use common::*;
 use reqwest::Method;
 use std::io::Write;
 use std::time::Duration;
+use support::*;
 
 /// A value with characters that every encoding changes.
 const CANARY: &str = "cAnary+/7Q=?&é \"k\"\\x-S1";
 const CANARY_B: &str = "canary-bearer-9f8e7d6c5b4a";
 
-fn home_with_canary() -> TestHome {
-    let home = TestHome::new();
+fn home_with_canary() -> Home {
+    let home = Home::new();
     home.set_secret("CANARY", CANARY);
     home.set_secret("CANARY_B", CANARY_B);
     home.set_secret("CREDS", "alice:canary-pass-0192");
@@ -34,7 +34,7 @@ fn echo_everything(v: &str) -> Vec<u8> {
     body
 }
 
-fn assert_clean(home: &TestHome, what: &str, bytes: &[u8]) {
+fn assert_clean(home: &Home, what: &str, bytes: &[u8]) {
     for v in [CANARY, CANARY_B, "alice:canary-pass-0192"] {
         assert_no_leak(what, bytes, v);
     }
@@ -295,7 +295,7 @@ fn a_body_that_pauses_longer_than_the_timeout_is_cut_and_audited_incomplete() {
 
 #[test]
 fn s6_allowlist_is_exact_and_not_bypassed() {
-    let home = TestHome::new();
+    let home = Home::new();
     home.set_secret("K", CANARY_B);
     let up = Upstream::start(|_| Reply::ok("reached"));
     let proxy = Proxy::start(&home);
@@ -352,7 +352,7 @@ fn s6_allowlist_is_exact_and_not_bypassed() {
 
 #[test]
 fn s7_scheme_and_metadata_addresses() {
-    let home = TestHome::new();
+    let home = Home::new();
     home.set_secret("K", CANARY_B);
     home.allow(&[
         "api.example.test",

@@ -1,14 +1,14 @@
 //! `agentsecrets env -- CMD` through the real binary: masking (S10), `--only`,
 //! exit codes and signals, promptness, argv exposure (S9) and the audit event.
 
-mod env_support;
+mod support;
 
 use base64::Engine as _;
-use env_support::*;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::*;
 
 const MARKER: &str = "[REDACTED_BY_AGENTSECRETS]";
 
@@ -34,8 +34,8 @@ fn assert_no_value(haystack: &str, value: &str, what: &str) {
     }
 }
 
-fn home_with(secrets: &[(&str, &str)]) -> TestHome {
-    let h = TestHome::new();
+fn home_with(secrets: &[(&str, &str)]) -> Home {
+    let h = Home::new();
     for (k, v) in secrets {
         h.set_secret(k, v);
     }
@@ -104,7 +104,7 @@ fn s10_only_injects_the_named_secrets() {
 #[test]
 fn only_with_an_unknown_name_fails_and_starts_nothing() {
     let h = home_with(&[("A", "value-of-A-123456")]);
-    let marker = h.path.join("started");
+    let marker = h.path().join("started");
     let out = h.run(&[
         "env",
         "--only",
@@ -170,7 +170,7 @@ fn exit_codes_signals_and_start_failures() {
     );
     assert!(stderr.contains("fix:"), "{stderr}");
 
-    let script = h.path.join("not-executable.sh");
+    let script = h.path().join("not-executable.sh");
     std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
     let out = h.run(&["env", "--", script.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(126));
@@ -200,12 +200,11 @@ fn signals_sent_to_the_engine_reach_the_child() {
         let script = format!(
             "trap 'echo got-{sig}; exit {code}' {sig}; echo ready; while :; do sleep 0.02; done"
         );
-        let mut child = h
-            .cmd()
-            .args(["env", "--", "sh", "-c", &script])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(
+            h.cmd()
+                .args(["env", "--", "sh", "-c", &script])
+                .stdout(Stdio::piped()),
+        );
         let lines = line_reader(child.stdout.take().unwrap());
         assert_eq!(next_line(&lines, "ready"), "ready");
         signal(child.id(), sig);
@@ -222,19 +221,18 @@ fn signals_sent_to_the_engine_reach_the_child() {
 #[test]
 fn a_line_by_line_child_answers_each_line_before_stdin_closes() {
     let h = home_with(&[("KEY", CANARY)]);
-    let mut child = h
-        .cmd()
-        .args([
-            "env",
-            "--",
-            "sh",
-            "-c",
-            r#"while IFS= read -r l; do echo "echo:$l"; done"#,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(
+        h.cmd()
+            .args([
+                "env",
+                "--",
+                "sh",
+                "-c",
+                r#"while IFS= read -r l; do echo "echo:$l"; done"#,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped()),
+    );
     let mut stdin = child.stdin.take().unwrap();
     let lines = line_reader(child.stdout.take().unwrap());
     let start = Instant::now();
@@ -263,7 +261,7 @@ fn stdin_passes_through_byte_exact() {
     let input: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
     let out = h.run_stdin(&["env", "--no-mask", "--", "cat"], input.clone());
     assert!(out.status.success());
-    assert_eq!(out.stdout, input);
+    assert_eq!(out.stdout_bytes, input);
 }
 
 #[test]
@@ -284,11 +282,10 @@ fn s9_the_value_is_in_no_process_argv_and_the_audit_has_names_only() {
     // A canary of its own: other tests running in parallel never use it.
     const S9: &str = "s9-canary-VALUE-4kq8Lm2";
     let h = home_with(&[("S9_KEY", S9), ("OTHER", "other-value-9911")]);
-    let mut child = h
-        .cmd()
-        .args(["env", "--only", "S9_KEY", "--", "sleep", "2"])
-        .spawn()
-        .unwrap();
+    let mut child = spawn(
+        h.cmd()
+            .args(["env", "--only", "S9_KEY", "--", "sleep", "2"]),
+    );
     let deadline = Instant::now() + Duration::from_millis(1500);
     let mut scans = 0;
     while Instant::now() < deadline {
@@ -341,19 +338,18 @@ fn the_audited_command_line_is_scrubbed_and_redaction_is_recorded() {
 fn the_child_stays_in_the_engine_s_process_group_so_killing_the_group_kills_the_tree() {
     use std::os::unix::process::CommandExt;
     let h = home_with(&[("KEY", CANARY)]);
-    let mut engine = h
-        .cmd()
-        .args([
-            "env",
-            "--",
-            "sh",
-            "-c",
-            "cut -d' ' -f5 /proc/$$/stat; sleep 30 & echo $!; wait",
-        ])
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut engine = spawn(
+        h.cmd()
+            .args([
+                "env",
+                "--",
+                "sh",
+                "-c",
+                "cut -d' ' -f5 /proc/$$/stat; sleep 30 & echo $!; wait",
+            ])
+            .process_group(0)
+            .stdout(Stdio::piped()),
+    );
     let lines = line_reader(engine.stdout.take().unwrap());
     let group: u32 = next_line(&lines, "pgid").trim().parse().unwrap();
     let grandchild: u32 = next_line(&lines, "grandchild pid").trim().parse().unwrap();
@@ -382,7 +378,7 @@ fn the_child_stays_in_the_engine_s_process_group_so_killing_the_group_kills_the_
 
 #[test]
 fn an_environment_too_large_for_exec_is_a_clear_error_without_the_value() {
-    let h = TestHome::new();
+    let h = Home::new();
     let huge: String = "canary-huge-".repeat(200_000 / 12);
     h.set_secret("HUGE", &huge);
     let out = h.run(&["env", "--only", "HUGE", "--", "true"]);

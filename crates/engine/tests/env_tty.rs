@@ -2,10 +2,11 @@
 //! (nothing to capture, so nothing is piped or masked). Uses util-linux
 //! `script` for a pseudo-terminal; skipped where it is missing.
 
-mod env_support;
+mod support;
 
-use env_support::*;
+use std::path::Path;
 use std::process::Command;
+use support::*;
 
 fn script_available() -> bool {
     Command::new("script")
@@ -20,14 +21,13 @@ fn on_a_terminal_the_child_inherits_it() {
         eprintln!("skipped: util-linux `script` is not installed");
         return;
     }
-    let h = TestHome::new();
+    let h = Home::new();
     h.set_secret("KEY", "tty-canary-31ab");
     let probe = "test -t 0 && echo in-tty; test -t 1 && echo out-tty; test -t 2 && echo err-tty";
     let inner = format!("{BIN} env -- sh -c '{probe}'");
-    let out = Command::new("script")
+    let out = h
+        .cmd_of(Path::new("script"))
         .args(["-qec", &inner, "/dev/null"])
-        .env("AGENTSECRETS_HOME", &h.path)
-        .env("AGENTSECRETS_KEY_STORE", "file")
         .env("TERM", "dumb")
         .stdin(std::process::Stdio::null())
         .output()
@@ -48,21 +48,19 @@ fn with_stdin_on_a_terminal_sigint_is_left_to_the_terminal() {
         eprintln!("skipped: util-linux `script` is not installed");
         return;
     }
-    let h = TestHome::new();
+    let h = Home::new();
     h.set_secret("KEY", "tty-canary-31ab");
     // The terminal sends ^C to the whole foreground group itself; an INT
     // sent to the engine alone must neither kill it nor be passed on twice.
     let child = r#"trap "echo got-int" INT; echo engine=$PPID; sleep 1; echo done"#;
     let inner = format!("{BIN} env -- sh -c '{child}'");
-    let mut script = Command::new("script")
-        .args(["-qec", &inner, "/dev/null"])
-        .env("AGENTSECRETS_HOME", &h.path)
-        .env("AGENTSECRETS_KEY_STORE", "file")
-        .env("TERM", "dumb")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut script = spawn(
+        h.cmd_of(Path::new("script"))
+            .args(["-qec", &inner, "/dev/null"])
+            .env("TERM", "dumb")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped()),
+    );
     let lines = line_reader(script.stdout.take().unwrap());
     let first = next_line(&lines, "engine pid");
     let pid: u32 = first

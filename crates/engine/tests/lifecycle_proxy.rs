@@ -1,33 +1,18 @@
 //! `agentsecrets proxy start|stop|status|logs` through the real binary.
 
-mod env_support;
+mod support;
 
 use agentsecrets_engine::audit::{now_rfc3339, AuditLog};
 use agentsecrets_engine::home::Home;
 use agentsecrets_wire::{AuditEvent, AuditStatus};
-use env_support::*;
 use serde_json::Value;
 use std::os::unix::ffi::OsStrExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::*;
 
-fn json(out: &std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
-}
-
-fn start_detached(h: &TestHome) -> Value {
-    json(&h.run(&["--json", "proxy", "start", "--detach", "--port", "0"]))
-}
-
-fn status(h: &TestHome) -> Value {
-    json(&h.run(&["--json", "proxy", "status"]))
+fn status(h: &support::Home) -> Value {
+    h.json(&["proxy", "status"])
 }
 
 fn alive(pid: u64) -> bool {
@@ -56,9 +41,9 @@ fn connects(port: u64) -> bool {
 
 #[test]
 fn detach_status_stop_round_trip() {
-    let h = TestHome::new();
+    let h = support::Home::new();
     let t = Instant::now();
-    let ready = start_detached(&h);
+    let ready = h.start_proxy().ready;
     let took = t.elapsed();
     eprintln!("proxy start --detach: ready after {took:?}");
     let port = ready["port"].as_u64().unwrap();
@@ -83,7 +68,7 @@ fn detach_status_stop_round_trip() {
     assert!(human.contains(&format!("127.0.0.1:{port}")), "{human}");
 
     // A second start is idempotent: same proxy.
-    let again = start_detached(&h);
+    let again = h.start_proxy().ready;
     assert_eq!(again["pid"].as_u64(), Some(pid));
     assert_eq!(again["alreadyRunning"], true);
 
@@ -104,21 +89,21 @@ fn detach_status_stop_round_trip() {
 
 #[test]
 fn concurrent_detached_starts_make_exactly_one_proxy() {
-    let h = TestHome::new();
+    let h = support::Home::new();
     let bin = h.own_binary();
     let children: Vec<_> = (0..5)
         .map(|_| {
-            h.cmd_of(&bin)
-                .args(["--json", "proxy", "start", "--detach", "--port", "0"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            spawn(
+                h.cmd_of(&bin)
+                    .args(["--json", "proxy", "start", "--detach", "--port", "0"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped()),
+            )
         })
         .collect();
     let answers: Vec<Value> = children
         .into_iter()
-        .map(|c| json(&c.wait_with_output().unwrap()))
+        .map(|c| CliOutput::from(c.wait_with_output().unwrap()).ok().json())
         .collect();
     let pid = answers[0]["pid"].as_u64().unwrap();
     let port = answers[0]["port"].as_u64().unwrap();
@@ -160,8 +145,8 @@ fn concurrent_detached_starts_make_exactly_one_proxy() {
 
 #[test]
 fn a_proxy_killed_with_sigkill_leaves_a_stale_state_that_counts_as_stopped() {
-    let h = TestHome::new();
-    let first = start_detached(&h);
+    let h = support::Home::new();
+    let first = h.start_proxy().ready;
     let pid = first["pid"].as_u64().unwrap();
     signal(pid as u32, "KILL");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -176,7 +161,7 @@ fn a_proxy_killed_with_sigkill_leaves_a_stale_state_that_counts_as_stopped() {
     let s = status(&h);
     assert_eq!(s["running"], false, "{s}");
 
-    let second = start_detached(&h);
+    let second = h.start_proxy().ready;
     assert_ne!(second["pid"].as_u64(), Some(pid));
     assert_eq!(second["alreadyRunning"], false);
     assert!(connects(second["port"].as_u64().unwrap()));
@@ -187,15 +172,15 @@ fn a_proxy_killed_with_sigkill_leaves_a_stale_state_that_counts_as_stopped() {
 #[test]
 fn a_state_file_naming_a_live_process_that_is_no_proxy_counts_as_stopped_everywhere() {
     // A crash left the state file and the pid was reused: here, by this test.
-    let h = TestHome::new();
-    start_detached(&h);
+    let h = support::Home::new();
+    h.start_proxy();
     let path = h.run_dir().join("proxy.json");
     let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert!(h.run(&["proxy", "stop"]).status.success());
     state["pid"] = serde_json::json!(std::process::id());
     std::fs::write(&path, state.to_string()).unwrap();
     assert_eq!(status(&h)["running"], false);
-    let top = json(&h.run(&["--json", "status"]));
+    let top = h.json(&["status"]);
     assert_eq!(top["proxyRunning"], false, "{top}");
 }
 
@@ -213,18 +198,18 @@ fn threads_of(pid: u64) -> usize {
 
 #[test]
 fn stop_when_not_running_is_a_success() {
-    let h = TestHome::new();
+    let h = support::Home::new();
     let out = h.run(&["proxy", "stop"]);
     assert!(out.status.success());
     assert_eq!(text(&out.stdout).trim(), "proxy is not running");
-    let v = json(&h.run(&["--json", "proxy", "stop"]));
+    let v = h.json(&["proxy", "stop"]);
     assert_eq!(v["running"], false);
     assert_eq!(v["stopped"], false);
 }
 
 #[test]
 fn start_on_an_uninitialised_home_fails_with_a_fix() {
-    let h = TestHome::empty();
+    let h = support::Home::empty();
     let out = h.run(&["proxy", "start", "--detach", "--port", "0"]);
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
@@ -233,14 +218,13 @@ fn start_on_an_uninitialised_home_fails_with_a_fix() {
 
 #[test]
 fn foreground_start_serves_until_sigterm_and_a_second_start_reports_it() {
-    let h = TestHome::new();
-    let mut fg = h
-        .cmd()
-        .args(["proxy", "start", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let h = support::Home::new();
+    let mut fg = spawn(
+        h.cmd()
+            .args(["proxy", "start", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let lines = line_reader(fg.stdout.take().unwrap());
     let line = next_line(&lines, "ready line");
     assert!(line.starts_with("proxy ready on 127.0.0.1:"), "{line}");
@@ -285,21 +269,18 @@ fn event(key: &str, status: AuditStatus, method: &str) -> AuditEvent {
 
 #[test]
 fn logs_filters_and_formats() {
-    let h = TestHome::empty();
+    let h = support::Home::empty();
     // No log yet: an empty list, not an error.
-    assert_eq!(
-        json(&h.run(&["--json", "proxy", "logs"])),
-        Value::Array(vec![])
-    );
-    std::fs::create_dir_all(&h.path).unwrap();
-    let log = AuditLog::open(&Home::at(&h.path)).unwrap();
+    assert_eq!(h.json(&["proxy", "logs"]), Value::Array(vec![]));
+    std::fs::create_dir_all(h.path()).unwrap();
+    let log = AuditLog::open(&Home::at(h.path())).unwrap();
     log.append(&event("A", AuditStatus::Ok, "GET")).unwrap();
     log.append(&event("B", AuditStatus::Blocked, "POST"))
         .unwrap();
     log.append(&event("A", AuditStatus::Error, "PUT")).unwrap();
     log.append(&event("C", AuditStatus::Ok, "ENV")).unwrap();
 
-    let all = json(&h.run(&["--json", "proxy", "logs"]));
+    let all = h.json(&["proxy", "logs"]);
     assert_eq!(all.as_array().unwrap().len(), 4);
     // Stored shape: snake_case upstream names.
     assert_eq!(all[0]["secret_keys"], serde_json::json!(["A"]));
@@ -309,7 +290,9 @@ fn logs_filters_and_formats() {
     let methods = |args: &[&str]| -> Vec<String> {
         let mut a = vec!["--json", "proxy", "logs"];
         a.extend_from_slice(args);
-        json(&h.run(&a))
+        h.run(&a)
+            .ok()
+            .json()
             .as_array()
             .unwrap()
             .iter()
@@ -339,7 +322,7 @@ fn logs_filters_and_formats() {
 
 #[test]
 fn a_detached_start_that_fails_reports_the_proxy_s_own_error() {
-    let h = TestHome::new();
+    let h = support::Home::new();
     // Occupy a port so the detached proxy cannot bind it.
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port().to_string();
@@ -360,7 +343,7 @@ fn a_detached_start_that_fails_reports_the_proxy_s_own_error() {
 
     // The same, machine-readable.
     let out = h.run(&["--json", "proxy", "start", "--detach", "--port", &port]);
-    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    let err: Value = serde_json::from_str(&out.stderr).unwrap();
     assert_eq!(err["error"]["code"], "INTERNAL");
     assert!(err["error"]["fix"].as_str().unwrap().contains("--port"));
     drop(busy);
@@ -368,7 +351,7 @@ fn a_detached_start_that_fails_reports_the_proxy_s_own_error() {
 
 #[test]
 fn start_limits_are_checked_and_reach_the_detached_proxy() {
-    let h = TestHome::new();
+    let h = support::Home::new();
     for bad in [
         ["--timeout-secs", "0"],
         ["--threads", "0"],
@@ -378,10 +361,9 @@ fn start_limits_are_checked_and_reach_the_detached_proxy() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", text(&out.stderr));
     }
     // The default proxy's threads, to compare with one given more workers.
-    let base = threads_of(start_detached(&h)["pid"].as_u64().unwrap());
+    let base = threads_of(h.start_proxy().ready["pid"].as_u64().unwrap());
     assert!(h.run(&["proxy", "stop"]).status.success());
-    let ready = json(&h.run(&[
-        "--json",
+    let ready = h.json(&[
         "proxy",
         "start",
         "--detach",
@@ -393,7 +375,7 @@ fn start_limits_are_checked_and_reach_the_detached_proxy() {
         "3",
         "--threads",
         "3",
-    ]));
+    ]);
     let pid = ready["pid"].as_u64().unwrap();
     assert_eq!(
         threads_of(pid),

@@ -3,11 +3,11 @@
 //! `env` runs stays dumpable (`execve` resets the flag).
 #![cfg(target_os = "linux")]
 
-mod env_support;
+mod support;
 
-use env_support::*;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use support::*;
 
 const SECRET: &str = "cnry-dumpable-4Rk8sW";
 
@@ -67,15 +67,13 @@ fn environ_readable(pid: u32) -> bool {
 
 #[test]
 fn the_proxy_is_not_dumpable() {
-    let h = TestHome::new();
+    let h = Home::new();
     h.set_secret("KEY", SECRET);
-    let out = unprivileged(&mut h.cmd())
-        .args(["--json", "proxy", "start", "--detach", "--port", "0"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let ready: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let pid = u32::try_from(ready["pid"].as_u64().unwrap()).unwrap();
+    let pid = h
+        .start_proxy_with(|cmd| {
+            unprivileged(cmd);
+        })
+        .pid;
     let readable = environ_readable(pid);
     assert!(h.run(&["proxy", "stop"]).status.success());
     assert!(
@@ -86,15 +84,15 @@ fn the_proxy_is_not_dumpable() {
 
 #[test]
 fn env_is_not_dumpable_and_the_command_it_runs_is() {
-    let h = TestHome::new();
+    let h = Home::new();
     h.set_secret("KEY", SECRET);
-    let mut engine = unprivileged(&mut h.cmd())
-        .args(["env", "--", "sh", "-c", "echo $$; exec sleep 30"])
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut engine = spawn(
+        unprivileged(&mut h.cmd())
+            .args(["env", "--", "sh", "-c", "echo $$; exec sleep 30"])
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let lines = line_reader(engine.stdout.take().unwrap());
     let command: u32 = next_line(&lines, "the command's pid")
         .trim()

@@ -3,6 +3,8 @@
 //! argv), S13 (allowlist changes need the admin password), S14 (vault at
 //! rest); reliability: concurrent writers and a writer killed mid-write.
 
+mod support;
+
 use agentsecrets_engine::home::Home;
 use agentsecrets_engine::vault::Vault;
 use serde_json::Value;
@@ -11,107 +13,19 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{spawn, Running, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-const ADMIN: &str = "correct horse battery";
 const CANARY: &str = "canary-S14-9f86d081884c7d659a2feaa0c55ad015";
 
-struct Env {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
+/// A test home's vault, read through the library.
+trait VaultOf {
+    fn vault(&self) -> Vault;
+    fn value(&self, workspace: Option<&str>, project: Option<&str>, key: &str) -> String;
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-    fn error(&self) -> Value {
-        let v: Value = serde_json::from_str(self.stderr.trim())
-            .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", self.stderr));
-        v["error"].clone()
-    }
-    fn ok(self) -> Out {
-        assert_eq!(
-            self.code, 0,
-            "stdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        Env { _dir: dir, home }
-    }
-
-    fn initialised() -> Env {
-        let e = Env::new();
-        e.run(
-            &[
-                "init",
-                "--admin-password-stdin",
-                "--email",
-                "me@example.com",
-            ],
-            Some(&format!("{ADMIN}\n")),
-        )
-        .ok();
-        e
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_agentsecrets"));
-        c.env("AGENTSECRETS_HOME", &self.home)
-            .env("AGENTSECRETS_KEY_STORE", "file")
-            // Never reach a real keychain from a test.
-            .env(
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/agentsecrets-test-bus",
-            )
-            .env_remove("XDG_RUNTIME_DIR")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
-    }
-
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Out {
-        let mut c = self.cmd();
-        c.args(args);
-        if stdin.is_some() {
-            c.stdin(Stdio::piped());
-        }
-        let mut child = c.spawn().unwrap();
-        if let Some(input) = stdin {
-            let mut si = child.stdin.take().unwrap();
-            // The command may exit before reading (an error): ignore EPIPE.
-            let _ = si.write_all(input.as_bytes());
-        }
-        let o = child.wait_with_output().unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = vec!["--json"];
-        a.extend_from_slice(args);
-        self.run(&a, None).ok().json()
-    }
-
+impl VaultOf for support::Home {
     fn vault(&self) -> Vault {
-        Vault::open(&Home::at(&self.home)).unwrap()
+        Vault::open(&Home::at(self.path())).unwrap()
     }
 
     fn value(&self, workspace: Option<&str>, project: Option<&str>, key: &str) -> String {
@@ -143,7 +57,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn version_names_the_engine_so_the_sdk_can_tell_it_from_the_upstream_cli() {
-    let out = Env::new().run(&["--version"], None).ok();
+    let out = support::Home::empty().run(&["--version"]).ok();
     assert_eq!(
         out.stdout,
         format!(
@@ -155,10 +69,10 @@ fn version_names_the_engine_so_the_sdk_can_tell_it_from_the_upstream_cli() {
 
 #[test]
 fn init_creates_a_private_home_and_status_reports_it() {
-    let env = Env::initialised();
-    assert_eq!(mode(&env.home), 0o700);
+    let env = support::Home::new();
+    assert_eq!(mode(env.path()), 0o700);
     for f in ["vault.db", "config.json", "master.key"] {
-        assert_eq!(mode(&env.home.join(f)), 0o600, "{f}");
+        assert_eq!(mode(&env.path().join(f)), 0o600, "{f}");
     }
     let s = env.json(&["status"]);
     let keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
@@ -176,18 +90,18 @@ fn init_creates_a_private_home_and_status_reports_it() {
             "workspaceName"
         ]
     );
-    assert_eq!(s["userEmail"], "me@example.com");
+    assert_eq!(s["userEmail"], ADMIN_EMAIL);
     assert_eq!(s["workspaceName"], "Personal");
     assert_eq!(s["projectName"], "default");
     assert_eq!(s["lastPull"], Value::Null);
     assert_eq!(s["proxyRunning"], false);
     assert_eq!(s["storageMode"], "file");
-    assert_eq!(s["home"], env.home.display().to_string());
-    let human = env.run(&["status"], None).ok();
+    assert_eq!(s["home"], env.path().display().to_string());
+    let human = env.run(&["status"]).ok();
     assert!(human.stdout.contains("Personal") && human.stdout.contains("file"));
 
     // A live proxy's state file (this test process stands in for it).
-    let home = Home::at(&env.home);
+    let home = Home::at(env.path());
     let state = agentsecrets_engine::proxy::state::ProxyState {
         pid: std::process::id(),
         port: 8765,
@@ -203,65 +117,62 @@ fn init_creates_a_private_home_and_status_reports_it() {
 
 #[test]
 fn init_twice_is_already_exists_and_changes_nothing() {
-    let env = Env::initialised();
+    let env = support::Home::new();
     let before: Vec<_> = ["vault.db", "master.key", "config.json"]
         .iter()
-        .map(|f| std::fs::read(env.home.join(f)).unwrap())
+        .map(|f| std::fs::read(env.path().join(f)).unwrap())
         .collect();
-    let o = env.run(
+    let o = env.run_stdin(
         &["--json", "init", "--admin-password-stdin"],
-        Some("another password\n"),
+        "another password\n",
     );
     assert_eq!(o.code, 1);
     assert_eq!(o.error()["code"], "ALREADY_EXISTS");
     assert!(o.error()["fix"].as_str().unwrap().contains("status"));
     let after: Vec<_> = ["vault.db", "master.key", "config.json"]
         .iter()
-        .map(|f| std::fs::read(env.home.join(f)).unwrap())
+        .map(|f| std::fs::read(env.path().join(f)).unwrap())
         .collect();
     assert_eq!(before, after);
 }
 
 #[test]
 fn init_needs_a_password_source_and_a_long_enough_password() {
-    let env = Env::new();
+    let env = support::Home::empty();
     // No TTY, no flag.
-    let o = env.run(&["--json", "init"], None);
+    let o = env.run(&["--json", "init"]);
     assert_eq!(o.code, 2);
     let fix = o.error()["fix"].as_str().unwrap().to_owned();
     assert!(
         fix.contains("--admin-password-stdin") && fix.contains("terminal"),
         "{fix}"
     );
-    assert!(!env.home.join("vault.db").exists());
+    assert!(!env.path().join("vault.db").exists());
     // Too short.
-    let o = env.run(
-        &["--json", "init", "--admin-password-stdin"],
-        Some("short\n"),
-    );
+    let o = env.run_stdin(&["--json", "init", "--admin-password-stdin"], "short\n");
     assert_eq!(
         (o.code, o.error()["code"].as_str()),
         (2, Some("INVALID_REQUEST"))
     );
-    assert!(!env.home.join("vault.db").exists());
+    assert!(!env.path().join("vault.db").exists());
     // Empty stdin.
-    let o = env.run(&["init", "--admin-password-stdin"], Some(""));
+    let o = env.run_stdin(&["init", "--admin-password-stdin"], "");
     assert_eq!(o.code, 2);
     // Bad email.
-    let o = env.run(
+    let o = env.run_stdin(
         &["init", "--admin-password-stdin", "--email", "nope"],
-        Some("long enough\n"),
+        "long enough\n",
     );
     assert_eq!(o.code, 2);
-    assert!(!env.home.join("vault.db").exists());
-    env.run(&["init", "--admin-password-stdin"], Some("long enough\n"))
+    assert!(!env.path().join("vault.db").exists());
+    env.run_stdin(&["init", "--admin-password-stdin"], "long enough\n")
         .ok();
     assert_eq!(env.json(&["status"])["userEmail"], Value::Null);
 }
 
 #[test]
 fn commands_before_init_say_to_run_init() {
-    let env = Env::new();
+    let env = support::Home::empty();
     for args in [
         vec!["--json", "status"],
         vec!["--json", "secrets", "list"],
@@ -269,7 +180,7 @@ fn commands_before_init_say_to_run_init() {
         vec!["--json", "project", "list"],
         vec!["--json", "workspace", "allowlist", "list"],
     ] {
-        let o = env.run(&args, None);
+        let o = env.run(&args);
         assert_eq!(o.code, 1, "{args:?}");
         assert_eq!(o.error()["code"], "NOT_INITIALIZED");
         assert!(o.error()["fix"]
@@ -281,13 +192,15 @@ fn commands_before_init_say_to_run_init() {
 
 #[test]
 fn keychain_probe_fails_fast_without_a_session_bus() {
-    let env = Env::new();
+    let env = support::Home::empty();
     let start = Instant::now();
     let mut c = env.cmd();
     c.env("AGENTSECRETS_KEY_STORE", "keychain")
         .args(["--json", "init", "--admin-password-stdin"])
-        .stdin(Stdio::piped());
-    let mut child = c.spawn().unwrap();
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = spawn(&mut c);
     child
         .stdin
         .take()
@@ -307,14 +220,16 @@ fn keychain_probe_fails_fast_without_a_session_bus() {
         .as_str()
         .unwrap()
         .contains("AGENTSECRETS_KEY_STORE=file"));
-    assert!(!env.home.join("vault.db").exists());
+    assert!(!env.path().join("vault.db").exists());
 
     // Without a forced store, an unusable keychain means the key file.
     let mut c = env.cmd();
     c.env_remove("AGENTSECRETS_KEY_STORE")
         .args(["init", "--admin-password-stdin"])
-        .stdin(Stdio::piped());
-    let mut child = c.spawn().unwrap();
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = spawn(&mut c);
     child
         .stdin
         .take()
@@ -325,7 +240,7 @@ fn keychain_probe_fails_fast_without_a_session_bus() {
     assert!(start.elapsed() < Duration::from_secs(20));
     assert_eq!(env.json(&["status"])["storageMode"], "file");
 
-    let o = env.run(&["status"], None);
+    let o = env.run(&["status"]);
     assert_eq!(o.code, 0);
     let mut c = env.cmd();
     let o = c
@@ -340,21 +255,18 @@ fn keychain_probe_fails_fast_without_a_session_bus() {
 
 #[test]
 fn secrets_set_list_delete() {
-    let env = Env::initialised();
+    let env = support::Home::new();
     // Exactly one trailing newline is stripped.
-    env.run(
-        &["secrets", "set", "FROM_STDIN"],
-        Some("line one\nline two\n\n"),
-    )
-    .ok();
+    env.run_stdin(&["secrets", "set", "FROM_STDIN"], "line one\nline two\n\n")
+        .ok();
     assert_eq!(env.value(None, None, "FROM_STDIN"), "line one\nline two\n");
-    env.run(&["secrets", "set", "CRLF"], Some("v\r\n")).ok();
+    env.run_stdin(&["secrets", "set", "CRLF"], "v\r\n").ok();
     assert_eq!(env.value(None, None, "CRLF"), "v");
-    env.run(&["secrets", "set", "NO_NEWLINE"], Some("exact"))
+    env.run_stdin(&["secrets", "set", "NO_NEWLINE"], "exact")
         .ok();
     assert_eq!(env.value(None, None, "NO_NEWLINE"), "exact");
     // Compatibility form, several at once, with '=' inside a value.
-    let o = env.run(&["secrets", "set", "A=1", "B=x=y"], None).ok();
+    let o = env.run(&["secrets", "set", "A=1", "B=x=y"]).ok();
     assert!(o.stderr.contains("visible to other processes"));
     // Short values are stored, with a note that their echoes are masked widely.
     assert!(
@@ -363,16 +275,13 @@ fn secrets_set_list_delete() {
         o.stderr
     );
     let o = env
-        .run(
-            &["secrets", "set", "LONG_ENOUGH"],
-            Some("a-real-length-value"),
-        )
+        .run_stdin(&["secrets", "set", "LONG_ENOUGH"], "a-real-length-value")
         .ok();
     assert!(!o.stderr.contains("note:"), "{}", o.stderr);
-    env.run(&["secrets", "delete", "LONG_ENOUGH"], None).ok();
+    env.run(&["secrets", "delete", "LONG_ENOUGH"]).ok();
     assert_eq!(env.value(None, None, "B"), "x=y");
     // Mixed: one key from stdin plus KEY=VALUE.
-    env.run(&["secrets", "set", "C=3", "D"], Some("four\n"))
+    env.run_stdin(&["secrets", "set", "C=3", "D"], "four\n")
         .ok();
     assert_eq!(env.value(None, None, "D"), "four");
 
@@ -394,11 +303,11 @@ fn secrets_set_list_delete() {
         );
     }
     // Values never appear in listings.
-    let human = env.run(&["secrets", "list"], None).ok();
+    let human = env.run(&["secrets", "list"]).ok();
     assert!(!human.stdout.contains("four") && !human.stdout.contains("exact"));
 
-    env.run(&["secrets", "delete", "A"], None).ok();
-    let o = env.run(&["--json", "secrets", "delete", "A"], None);
+    env.run(&["secrets", "delete", "A"]).ok();
+    let o = env.run(&["--json", "secrets", "delete", "A"]);
     assert_eq!(o.code, 3);
     assert_eq!(o.error()["code"], "SECRET_NOT_FOUND");
     assert_eq!(o.error()["key"], "A");
@@ -407,7 +316,7 @@ fn secrets_set_list_delete() {
 
 #[test]
 fn secrets_set_refuses_bad_input_and_writes_nothing() {
-    let env = Env::initialised();
+    let env = support::Home::new();
     for (args, stdin) in [
         (vec!["secrets", "set", "EMPTY"], Some("")),
         (vec!["secrets", "set", "NL_ONLY"], Some("\n")),
@@ -419,18 +328,24 @@ fn secrets_set_refuses_bad_input_and_writes_nothing() {
     ] {
         let mut a = vec!["--json"];
         a.extend_from_slice(&args);
-        let o = env.run(&a, stdin);
+        let o = match stdin {
+            Some(input) => env.run_stdin(&a, input),
+            None => env.run(&a),
+        };
         assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
         assert_eq!(o.error()["code"], "INVALID_REQUEST");
         assert!(o.error()["fix"].is_string());
     }
-    let o = env.run(&["--json", "secrets", "set", "BIN"], None);
+    let o = env.run(&["--json", "secrets", "set", "BIN"]);
     assert_eq!(o.code, 2, "empty stdin (null) is refused");
     assert_eq!(env.json(&["secrets", "list"]), serde_json::json!([]));
     // Non-UTF-8 from stdin.
     let mut c = env.cmd();
-    c.args(["secrets", "set", "BIN"]).stdin(Stdio::piped());
-    let mut child = c.spawn().unwrap();
+    c.args(["secrets", "set", "BIN"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = spawn(&mut c);
     child
         .stdin
         .take()
@@ -443,14 +358,11 @@ fn secrets_set_refuses_bad_input_and_writes_nothing() {
 
 #[test]
 fn scope_flags_and_scope_errors() {
-    let env = Env::initialised();
-    env.run(&["workspace", "create", "Client A"], None).ok();
-    env.run(
-        &["project", "create", "api", "--workspace", "Client A"],
-        None,
-    )
-    .ok();
-    env.run(
+    let env = support::Home::new();
+    env.run(&["workspace", "create", "Client A"]).ok();
+    env.run(&["project", "create", "api", "--workspace", "Client A"])
+        .ok();
+    env.run_stdin(
         &[
             "secrets",
             "set",
@@ -460,10 +372,10 @@ fn scope_flags_and_scope_errors() {
             "--project",
             "api",
         ],
-        Some("in-api\n"),
+        "in-api\n",
     )
     .ok();
-    env.run(&["secrets", "set", "K"], Some("in-personal\n"))
+    env.run_stdin(&["secrets", "set", "K"], "in-personal\n")
         .ok();
     assert_eq!(env.value(Some("Client A"), Some("api"), "K"), "in-api");
     assert_eq!(env.value(None, None, "K"), "in-personal");
@@ -483,7 +395,7 @@ fn scope_flags_and_scope_errors() {
         "a workspace alone means its default project"
     );
 
-    let o = env.run(&["--json", "secrets", "list", "--workspace", "Nope"], None);
+    let o = env.run(&["--json", "secrets", "list", "--workspace", "Nope"]);
     assert_eq!(
         (o.code, o.error()["code"].as_str()),
         (3, Some("WORKSPACE_NOT_FOUND"))
@@ -492,9 +404,9 @@ fn scope_flags_and_scope_errors() {
         .as_str()
         .unwrap()
         .contains("workspace list"));
-    let o = env.run(
+    let o = env.run_stdin(
         &["--json", "secrets", "set", "K", "--project", "nope"],
-        Some("v\n"),
+        "v\n",
     );
     assert_eq!(
         (o.code, o.error()["code"].as_str()),
@@ -504,14 +416,14 @@ fn scope_flags_and_scope_errors() {
         .as_str()
         .unwrap()
         .contains("project create"));
-    let o = env.run(&["--json", "project", "list", "--workspace", "Nope"], None);
+    let o = env.run(&["--json", "project", "list", "--workspace", "Nope"]);
     assert_eq!(o.code, 3);
-    let o = env.run(&["--json", "project", "use", "nope"], None);
+    let o = env.run(&["--json", "project", "use", "nope"]);
     assert_eq!(
         (o.code, o.error()["code"].as_str()),
         (3, Some("PROJECT_NOT_FOUND"))
     );
-    let o = env.run(&["--json", "workspace", "switch", "Nope"], None);
+    let o = env.run(&["--json", "workspace", "switch", "Nope"]);
     assert_eq!(
         (o.code, o.error()["code"].as_str()),
         (3, Some("WORKSPACE_NOT_FOUND"))
@@ -522,14 +434,14 @@ fn scope_flags_and_scope_errors() {
 
 #[test]
 fn workspaces() {
-    let env = Env::initialised();
-    env.run(&["workspace", "create", "Work"], None).ok();
-    let o = env.run(&["--json", "workspace", "create", "Work"], None);
+    let env = support::Home::new();
+    env.run(&["workspace", "create", "Work"]).ok();
+    let o = env.run(&["--json", "workspace", "create", "Work"]);
     assert_eq!(
         (o.code, o.error()["code"].as_str()),
         (1, Some("ALREADY_EXISTS"))
     );
-    let o = env.run(&["--json", "workspace", "create", " padded"], None);
+    let o = env.run(&["--json", "workspace", "create", " padded"]);
     assert_eq!(o.code, 2);
 
     let l = env.json(&["workspace", "list"]);
@@ -543,7 +455,7 @@ fn workspaces() {
     assert_eq!(l[1]["projects"], serde_json::json!(["default"]));
 
     // Switching selects the workspace's default project.
-    env.run(&["project", "create", "other", "--workspace", "Work"], None)
+    env.run(&["project", "create", "other", "--workspace", "Work"])
         .ok();
     let s = env.json(&["workspace", "switch", "Work"]);
     assert_eq!(
@@ -558,7 +470,7 @@ fn workspaces() {
     let l = env.json(&["workspace", "list"]);
     assert_eq!(l[1]["active"], true);
     assert_eq!(l[0]["active"], false);
-    let human = env.run(&["workspace", "list"], None).ok();
+    let human = env.run(&["workspace", "list"]).ok();
     assert!(human
         .stdout
         .lines()
@@ -567,14 +479,14 @@ fn workspaces() {
     let m = env.json(&["workspace", "members"]);
     assert_eq!(m.as_array().unwrap().len(), 1);
     assert_eq!(m[0]["role"], "owner");
-    assert_eq!(m[0]["email"], "me@example.com");
+    assert_eq!(m[0]["email"], ADMIN_EMAIL);
 }
 
 #[test]
 fn projects() {
-    let env = Env::initialised();
-    env.run(&["project", "create", "api"], None).ok();
-    let o = env.run(&["--json", "project", "create", "api"], None);
+    let env = support::Home::new();
+    env.run(&["project", "create", "api"]).ok();
+    let o = env.run(&["--json", "project", "create", "api"]);
     assert_eq!(o.error()["code"], "ALREADY_EXISTS");
     let l = env.json(&["project", "list"]);
     let rows: Vec<(&str, bool)> = l
@@ -586,36 +498,36 @@ fn projects() {
     assert_eq!(rows, [("default", true), ("api", false)]);
     assert!(l[0]["createdAt"].is_string() && l[0]["secretCount"] == 0);
 
-    env.run(&["project", "use", "api"], None).ok();
+    env.run(&["project", "use", "api"]).ok();
     assert_eq!(env.json(&["status"])["projectName"], "api");
-    env.run(&["secrets", "set", "X"], Some("x\n")).ok();
+    env.run_stdin(&["secrets", "set", "X"], "x\n").ok();
     assert_eq!(env.json(&["project", "list"])[1]["secretCount"], 1);
 
     // The active project is refused, with a fix naming `project use`.
-    let o = env.run(&["--json", "project", "delete", "api"], None);
+    let o = env.run(&["--json", "project", "delete", "api"]);
     assert_eq!(o.code, 2);
     assert!(o.error()["fix"].as_str().unwrap().contains("project use"));
-    env.run(&["project", "use", "default"], None).ok();
+    env.run(&["project", "use", "default"]).ok();
     let d = env.json(&["project", "delete", "api"]);
     assert_eq!(d["deletedSecrets"], 1);
-    let o = env.run(&["--json", "project", "delete", "api"], None);
+    let o = env.run(&["--json", "project", "delete", "api"]);
     assert_eq!(
         (o.code, o.error()["code"].as_str()),
         (3, Some("PROJECT_NOT_FOUND"))
     );
     // Secrets of a deleted project do not come back with a namesake.
-    env.run(&["project", "create", "api"], None).ok();
+    env.run(&["project", "create", "api"]).ok();
     assert_eq!(
         env.json(&["secrets", "list", "--project", "api"]),
         serde_json::json!([])
     );
-    let help = env.run(&["project", "delete", "--help"], None).ok();
+    let help = env.run(&["project", "delete", "--help"]).ok();
     assert!(help.stdout.contains("active project is never deleted"));
 }
 
 // ---- allowlist (S13) ------------------------------------------------------
 
-fn allowlist_is_untouched(env: &Env) {
+fn allowlist_is_untouched(env: &support::Home) {
     assert_eq!(
         env.json(&["workspace", "allowlist", "list"]),
         serde_json::json!([])
@@ -628,13 +540,10 @@ fn allowlist_is_untouched(env: &Env) {
 
 #[test]
 fn s13_allowlist_changes_without_a_human_are_denied() {
-    let env = Env::initialised();
+    let env = support::Home::new();
     for verb in ["add", "remove"] {
         // No TTY (stdin is /dev/null) and no --password-stdin.
-        let o = env.run(
-            &["--json", "workspace", "allowlist", verb, "api.example.com"],
-            None,
-        );
+        let o = env.run(&["--json", "workspace", "allowlist", verb, "api.example.com"]);
         assert_eq!(o.code, 4, "{}", o.stderr);
         let e = o.error();
         assert_eq!(e["code"], "ALLOWLIST_MODIFICATION_DENIED");
@@ -649,13 +558,13 @@ fn s13_allowlist_changes_without_a_human_are_denied() {
             "{fix}"
         );
         // Even with data on stdin, without the flag nothing is read as a password.
-        let o = env.run(
+        let o = env.run_stdin(
             &["--json", "workspace", "allowlist", verb, "api.example.com"],
-            Some(&format!("{ADMIN}\n")),
+            format!("{ADMIN_PASSWORD}\n"),
         );
         assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
         // Wrong password.
-        let o = env.run(
+        let o = env.run_stdin(
             &[
                 "--json",
                 "workspace",
@@ -664,12 +573,12 @@ fn s13_allowlist_changes_without_a_human_are_denied() {
                 "api.example.com",
                 "--password-stdin",
             ],
-            Some("not the password\n"),
+            "not the password\n",
         );
         assert_eq!(o.code, 4);
         assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
         // The right password with a suffix is still wrong.
-        let o = env.run(
+        let o = env.run_stdin(
             &[
                 "--json",
                 "workspace",
@@ -678,11 +587,11 @@ fn s13_allowlist_changes_without_a_human_are_denied() {
                 "api.example.com",
                 "--password-stdin",
             ],
-            Some(&format!("{ADMIN}x\n")),
+            format!("{ADMIN_PASSWORD}x\n"),
         );
         assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
         // Flag given but nothing on stdin.
-        let o = env.run(
+        let o = env.run_stdin(
             &[
                 "--json",
                 "workspace",
@@ -691,11 +600,11 @@ fn s13_allowlist_changes_without_a_human_are_denied() {
                 "a.example",
                 "--password-stdin",
             ],
-            Some(""),
+            "",
         );
         assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
         // Human-readable form says it too.
-        let o = env.run(&["workspace", "allowlist", verb, "api.example.com"], None);
+        let o = env.run(&["workspace", "allowlist", verb, "api.example.com"]);
         assert!(o
             .stderr
             .contains("allowlist changes need the admin password"));
@@ -705,9 +614,9 @@ fn s13_allowlist_changes_without_a_human_are_denied() {
 
 #[test]
 fn s13_guessing_the_admin_password_is_throttled() {
-    let env = Env::initialised();
+    let env = support::Home::new();
     let add = |pw: &str| {
-        env.run(
+        env.run_stdin(
             &[
                 "--json",
                 "workspace",
@@ -716,7 +625,7 @@ fn s13_guessing_the_admin_password_is_throttled() {
                 "api.example.com",
                 "--password-stdin",
             ],
-            Some(&format!("{pw}\n")),
+            format!("{pw}\n"),
         )
     };
     for i in 0..5 {
@@ -724,7 +633,7 @@ fn s13_guessing_the_admin_password_is_throttled() {
         assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
     }
     // Now even the right password is refused until the wait is over.
-    let o = add(ADMIN);
+    let o = add(ADMIN_PASSWORD);
     assert_eq!(o.code, 4);
     let e = o.error();
     assert_eq!(e["code"], "ALLOWLIST_MODIFICATION_DENIED");
@@ -740,12 +649,12 @@ fn s13_guessing_the_admin_password_is_throttled() {
 
 #[test]
 fn s13_parallel_guesses_do_not_slip_past_the_throttle() {
-    let env = std::sync::Arc::new(Env::initialised());
+    let env = std::sync::Arc::new(support::Home::new());
     let guesses: Vec<_> = (0..12)
         .map(|i| {
             let env = env.clone();
             std::thread::spawn(move || {
-                let o = env.run(
+                let o = env.run_stdin(
                     &[
                         "--json",
                         "workspace",
@@ -754,7 +663,7 @@ fn s13_parallel_guesses_do_not_slip_past_the_throttle() {
                         "a.example",
                         "--password-stdin",
                     ],
-                    Some(&format!("parallel-guess-{i}\n")),
+                    format!("parallel-guess-{i}\n"),
                 );
                 assert_eq!(o.error()["code"], "ALLOWLIST_MODIFICATION_DENIED");
                 o.error()["message"].as_str().unwrap().contains("is wrong")
@@ -773,10 +682,10 @@ fn s13_parallel_guesses_do_not_slip_past_the_throttle() {
 /// Needs `crate::allowlist::normalize_entry` (host canonicalisation).
 #[test]
 fn allowlist_add_remove_list_log_with_the_admin_password() {
-    let env = Env::initialised();
-    let pw = format!("{ADMIN}\n");
+    let env = support::Home::new();
+    let pw = format!("{ADMIN_PASSWORD}\n");
     let a = env
-        .run(
+        .run_stdin(
             &[
                 "--json",
                 "workspace",
@@ -786,7 +695,7 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
                 "b.example.org",
                 "--password-stdin",
             ],
-            Some(&pw),
+            &pw,
         )
         .ok()
         .json();
@@ -796,7 +705,7 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
     );
     // Adding an existing entry says so; it is not an error.
     let again = env
-        .run(
+        .run_stdin(
             &[
                 "--json",
                 "workspace",
@@ -805,7 +714,7 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
                 "api.example.com",
                 "--password-stdin",
             ],
-            Some(&pw),
+            &pw,
         )
         .ok()
         .json();
@@ -815,7 +724,7 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
         serde_json::json!(["api.example.com"])
     );
     let human = env
-        .run(
+        .run_stdin(
             &[
                 "workspace",
                 "allowlist",
@@ -823,7 +732,7 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
                 "api.example.com",
                 "--password-stdin",
             ],
-            Some(&pw),
+            &pw,
         )
         .ok();
     assert!(human.stdout.contains("already allowed"));
@@ -846,7 +755,7 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
     assert_eq!(fields, ["addedAt", "entry"]);
 
     let r = env
-        .run(
+        .run_stdin(
             &[
                 "--json",
                 "workspace",
@@ -856,7 +765,7 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
                 "never.example",
                 "--password-stdin",
             ],
-            Some(&pw),
+            &pw,
         )
         .ok()
         .json();
@@ -897,7 +806,7 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
         ["api.example.com"]
     );
     // Another workspace has its own, empty allowlist.
-    env.run(&["workspace", "create", "Other"], None).ok();
+    env.run(&["workspace", "create", "Other"]).ok();
     assert_eq!(
         env.json(&["workspace", "allowlist", "list", "--workspace", "Other"]),
         serde_json::json!([])
@@ -906,10 +815,10 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
     if let Some((code, shown)) = run_on_tty(
         &env,
         &["workspace", "allowlist", "add", "tty.example.com"],
-        &[("Admin password", ADMIN)],
+        &[("Admin password", ADMIN_PASSWORD)],
     ) {
         assert_eq!(code, 0, "{shown}");
-        assert!(!shown.contains(ADMIN), "password echoed: {shown}");
+        assert!(!shown.contains(ADMIN_PASSWORD), "password echoed: {shown}");
         assert_eq!(
             v.allowlist(&v.active().unwrap()).unwrap(),
             ["api.example.com", "tty.example.com"]
@@ -921,23 +830,17 @@ fn allowlist_add_remove_list_log_with_the_admin_password() {
 
 #[test]
 fn s14_no_plaintext_value_in_any_file_and_private_modes() {
-    let env = Env::initialised();
+    let env = support::Home::new();
     // A handle held open keeps the WAL in place, so it is scanned too.
     let held = env.vault();
-    env.run(&["secrets", "set", "CANARY"], Some(&format!("{CANARY}\n")))
+    env.run_stdin(&["secrets", "set", "CANARY"], format!("{CANARY}\n"))
         .ok();
-    env.run(&["project", "create", "p2"], None).ok();
-    env.run(
-        &["secrets", "set", "CANARY2", "--project", "p2"],
-        Some(CANARY),
-    )
-    .ok();
-    env.run(
-        &["secrets", "set", "CANARY"],
-        Some(&format!("{CANARY}-v2\n")),
-    )
-    .ok();
-    env.run(&["secrets", "delete", "CANARY2", "--project", "p2"], None)
+    env.run(&["project", "create", "p2"]).ok();
+    env.run_stdin(&["secrets", "set", "CANARY2", "--project", "p2"], CANARY)
+        .ok();
+    env.run_stdin(&["secrets", "set", "CANARY"], format!("{CANARY}-v2\n"))
+        .ok();
+    env.run(&["secrets", "delete", "CANARY2", "--project", "p2"])
         .ok();
     assert_eq!(
         held.secret(&held.active().unwrap(), "CANARY")
@@ -947,7 +850,7 @@ fn s14_no_plaintext_value_in_any_file_and_private_modes() {
     );
 
     let mut paths = Vec::new();
-    all_paths(&env.home, &mut paths);
+    all_paths(env.path(), &mut paths);
     let names: Vec<String> = paths
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -978,7 +881,7 @@ fn s14_no_plaintext_value_in_any_file_and_private_modes() {
     }
     drop(held);
     // And after the last handle closed (WAL checkpointed into vault.db).
-    let db = std::fs::read(env.home.join("vault.db")).unwrap();
+    let db = std::fs::read(env.path().join("vault.db")).unwrap();
     assert!(!contains(&db, CANARY.as_bytes()));
 }
 
@@ -986,12 +889,14 @@ fn s14_no_plaintext_value_in_any_file_and_private_modes() {
 
 #[test]
 fn s9_secrets_set_keeps_the_value_out_of_every_cmdline() {
-    let env = Env::initialised();
+    let env = support::Home::new();
     let canary = "canary-S9-3b7e1f0a9d24c6e8";
     let mut c = env.cmd();
     c.args(["secrets", "set", "ARGV_CHECK"])
-        .stdin(Stdio::piped());
-    let mut child = c.spawn().unwrap();
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = spawn(&mut c);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(canary.as_bytes()).unwrap();
     stdin.flush().unwrap();
@@ -1030,7 +935,7 @@ fn s9_secrets_set_keeps_the_value_out_of_every_cmdline() {
 
 #[test]
 fn concurrent_writers_lose_nothing() {
-    let env = std::sync::Arc::new(Env::initialised());
+    let env = std::sync::Arc::new(support::Home::new());
     let procs = 20;
     let per = 50;
     let handles: Vec<_> = (0..procs)
@@ -1039,7 +944,7 @@ fn concurrent_writers_lose_nothing() {
             std::thread::spawn(move || {
                 for i in 0..per {
                     let key = format!("K_{p:02}_{i:02}");
-                    let o = env.run(&["secrets", "set", &key], Some(&format!("value-{p}-{i}\n")));
+                    let o = env.run_stdin(&["secrets", "set", &key], format!("value-{p}-{i}\n"));
                     assert_eq!(o.code, 0, "{key}: {}", o.stderr);
                 }
             })
@@ -1093,13 +998,15 @@ fn writer_killed_mid_transaction_leaves_the_old_value() {
     if !cfg!(debug_assertions) {
         return; // the stall hook exists only in debug builds
     }
-    let env = Env::initialised();
-    env.run(&["secrets", "set", "K"], Some("old-value\n")).ok();
+    let env = support::Home::new();
+    env.run_stdin(&["secrets", "set", "K"], "old-value\n").ok();
     let mut c = env.cmd();
     c.env("AGENTSECRETS_TEST_STALL_BEFORE_COMMIT_MS", "30000")
         .args(["secrets", "set", "K", "NEW_ONE=x"])
-        .stdin(Stdio::piped());
-    let mut child = c.spawn().unwrap();
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = spawn(&mut c);
     child
         .stdin
         .take()
@@ -1109,7 +1016,7 @@ fn writer_killed_mid_transaction_leaves_the_old_value() {
     wait_for_line(&mut child, "stalling-before-commit");
     child.kill().unwrap(); // SIGKILL inside the open write transaction
     child.wait().unwrap();
-    integrity_ok(&env.home);
+    integrity_ok(env.path());
     assert_eq!(env.value(None, None, "K"), "old-value");
     let keys = env.json(&["secrets", "list"]);
     assert_eq!(
@@ -1119,22 +1026,24 @@ fn writer_killed_mid_transaction_leaves_the_old_value() {
     );
     // The lock died with the process: the next writer goes through at once.
     let start = Instant::now();
-    env.run(&["secrets", "set", "K"], Some("newer\n")).ok();
+    env.run_stdin(&["secrets", "set", "K"], "newer\n").ok();
     assert!(start.elapsed() < Duration::from_secs(5));
     assert_eq!(env.value(None, None, "K"), "newer");
 }
 
 #[test]
 fn writers_killed_at_random_points_leave_old_or_new() {
-    let env = Env::initialised();
+    let env = support::Home::new();
     let big = |tag: usize| format!("{tag:04}-{}", "x".repeat(1000 * 1024));
-    let set = |tag: usize| -> Child {
+    let set = |tag: usize| -> Running {
         let mut c = env.cmd();
         // Two keys in one transaction: they must change together or not at all.
         let tag_arg = format!("TAG={tag}");
         c.args(["secrets", "set", "BIG", &tag_arg])
-            .stdin(Stdio::piped());
-        let mut child = c.spawn().unwrap();
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = spawn(&mut c);
         let mut si = child.stdin.take().unwrap();
         let _ = si.write_all(big(tag).as_bytes());
         child
@@ -1158,7 +1067,7 @@ fn writers_killed_at_random_points_leave_old_or_new() {
         std::thread::sleep(at.saturating_sub(child_start.elapsed()));
         let _ = child.kill();
         child.wait().unwrap();
-        integrity_ok(&env.home);
+        integrity_ok(env.path());
         let v = env.vault();
         let s = v.active().unwrap();
         let big_now = v.secret(&s, "BIG").unwrap();
@@ -1197,7 +1106,11 @@ fn writers_killed_at_random_points_leave_old_or_new() {
 /// Runs the binary on a pseudo-terminal, answering each prompt as it
 /// appears. Returns (exit code, everything the terminal showed), or `None`
 /// when util-linux `script` is not installed.
-fn run_on_tty(env: &Env, args: &[&str], answers: &[(&str, &str)]) -> Option<(i32, String)> {
+fn run_on_tty(
+    env: &support::Home,
+    args: &[&str],
+    answers: &[(&str, &str)],
+) -> Option<(i32, String)> {
     if !Path::new("/usr/bin/script").exists() {
         eprintln!("skipped: /usr/bin/script is not installed");
         return None;
@@ -1213,12 +1126,12 @@ fn run_on_tty(env: &Env, args: &[&str], answers: &[(&str, &str)]) -> Option<(i32
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("SHELL", "/bin/sh")
-        .env("AGENTSECRETS_HOME", &env.home)
+        .env("AGENTSECRETS_HOME", env.path())
         .env("AGENTSECRETS_KEY_STORE", "file")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
+    let mut child = spawn(&mut cmd);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
@@ -1263,7 +1176,7 @@ fn run_on_tty(env: &Env, args: &[&str], answers: &[(&str, &str)]) -> Option<(i32
 
 #[test]
 fn terminal_prompts_do_not_echo() {
-    let env = Env::new();
+    let env = support::Home::empty();
     // init asks twice; a mismatch changes nothing.
     let Some((code, _)) = run_on_tty(
         &env,
@@ -1276,7 +1189,7 @@ fn terminal_prompts_do_not_echo() {
         return;
     };
     assert_eq!(code, 2);
-    assert!(!env.home.join("vault.db").exists());
+    assert!(!env.path().join("vault.db").exists());
     let (code, shown) = run_on_tty(
         &env,
         &["init"],

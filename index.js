@@ -35,6 +35,7 @@ module.exports = {
   AbortError: errors.AbortError,
   BackendUnsupported: errors.BackendUnsupported,
   ClientClosed: errors.ClientClosed,
+  PlatformNotSupported: errors.PlatformNotSupported,
   EngineError: errors.EngineError,
   ResponseTooLarge: errors.ResponseTooLarge,
 }

@@ -280,6 +280,10 @@ fn commands_before_init_say_to_run_init() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "the Secret Service over D-Bus is Linux's keychain"
+)]
 fn keychain_probe_fails_fast_without_a_session_bus() {
     let env = Env::new();
     let start = Instant::now();
@@ -985,6 +989,7 @@ fn s14_no_plaintext_value_in_any_file_and_private_modes() {
 // ---- S9: no value in argv -----------------------------------------------------
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn s9_secrets_set_keeps_the_value_out_of_every_cmdline() {
     let env = Env::initialised();
     let canary = "canary-S9-3b7e1f0a9d24c6e8";

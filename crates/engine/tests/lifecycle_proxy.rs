@@ -55,6 +55,7 @@ fn connects(port: u64) -> bool {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn detach_status_stop_round_trip() {
     let h = TestHome::new();
     let t = Instant::now();
@@ -103,6 +104,7 @@ fn detach_status_stop_round_trip() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn concurrent_detached_starts_make_exactly_one_proxy() {
     let h = TestHome::new();
     let bin = h.own_binary();
@@ -159,6 +161,7 @@ fn concurrent_detached_starts_make_exactly_one_proxy() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn a_proxy_killed_with_sigkill_leaves_a_stale_state_that_counts_as_stopped() {
     let h = TestHome::new();
     let first = start_detached(&h);
@@ -367,6 +370,7 @@ fn a_detached_start_that_fails_reports_the_proxy_s_own_error() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn start_limits_are_checked_and_reach_the_detached_proxy() {
     let h = TestHome::new();
     for bad in [

@@ -1,9 +1,9 @@
 //! What differs between Unix and Windows in the addon. The engine runs on
 //! Linux and macOS only: its trust boundary is a Unix socket in a 0700
 //! directory, 0600 files, flock and process groups. On Windows the addon
-//! still loads; direct calls and the upstream Go proxy (TCP) work, and
-//! everything that needs the engine fails with one typed error,
-//! [`engine_supported`], before anything is started or sent.
+//! still loads and `backend: 'upstream-proxy'` works (TCP to the upstream
+//! Go proxy), while everything that needs the engine fails with one typed
+//! error, [`engine_supported`], before anything is started or sent.
 
 use crate::errors::{sdk_codes, SdkError, SdkResult};
 use std::path::Path;

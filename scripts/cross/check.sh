@@ -2,7 +2,8 @@
 # Compile-checks (clippy, warnings denied) the engine and the Node addon for a
 # target this machine cannot link for, with the toolchain of toolchain.sh:
 #
-#   macOS   aarch64-apple-darwin, x86_64-apple-darwin: engine and addon.
+#   macOS   aarch64-apple-darwin, x86_64-apple-darwin: engine (with its
+#           tests) and addon.
 #           The final link needs the macOS SDK's frameworks, which no
 #           package registry has; the GitHub workflow builds for real.
 #   Windows x86_64-pc-windows-gnu: the addon. The engine is Unix-only; the
@@ -42,10 +43,10 @@ cross_toolchain
 # own -Z flag, so none can follow a `--`); dependencies cap their lints.
 export CROSS_RUSTFLAGS="-D warnings ${CROSS_RUSTFLAGS:-}"
 
-# clippy over one package; says how long it took.
+# clippy over one package (extra cargo arguments after it); says how long it took.
 lint() {
   local start=$SECONDS
-  cross_cargo clippy --target "$target" -p "$1" >&2
+  cross_cargo clippy --target "$target" -p "$@" >&2
   echo "$1 $target: clippy clean in $((SECONDS - start)) s"
 }
 
@@ -60,7 +61,7 @@ fi
 
 lint agentsecrets-node
 if [ "$unix" = 1 ]; then
-  lint agentsecrets-engine
+  lint agentsecrets-engine --all-targets
   exit 0
 fi
 

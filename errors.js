@@ -161,6 +161,12 @@ class BackendUnsupported extends AgentSecretsError {}
 /** The client was closed. */
 class ClientClosed extends AgentSecretsError {}
 
+/**
+ * The agentsecrets engine does not run on this platform (Windows): the
+ * default backend, auto-start, spawning and management need it.
+ */
+class PlatformNotSupported extends AgentSecretsError {}
+
 /** Any other engine failure (vault, internal, limits, unreadable upstream encoding). */
 class EngineError extends AgentSecretsError {}
 
@@ -207,6 +213,7 @@ const CLASS_BY_CODE = Object.freeze({
   BACKEND_UNSUPPORTED: BackendUnsupported,
   UNSUPPORTED: BackendUnsupported,
   CLIENT_CLOSED: ClientClosed,
+  PLATFORM_NOT_SUPPORTED: PlatformNotSupported,
   UPSTREAM_ENCODING: EngineError,
   REQUEST_TOO_LARGE: EngineError,
   RESPONSE_TOO_LARGE: ResponseTooLarge,
@@ -287,6 +294,7 @@ const CLASSES = {
   AbortError,
   BackendUnsupported,
   ClientClosed,
+  PlatformNotSupported,
   EngineError,
   ResponseTooLarge,
 }

@@ -513,6 +513,13 @@ export declare class AbortError extends AgentSecretsError {
 export declare class BackendUnsupported extends AgentSecretsError {}
 /** The client was closed. */
 export declare class ClientClosed extends AgentSecretsError {}
+/**
+ * The agentsecrets engine does not run on this platform (code
+ * `PLATFORM_NOT_SUPPORTED`, on Windows): the default backend, auto-start,
+ * spawning and management need it. `backend: 'upstream-proxy'` and
+ * `MockAgentSecrets` work there.
+ */
+export declare class PlatformNotSupported extends AgentSecretsError {}
 /** Any other engine failure (vault, internal, limits, unreadable encoding). */
 export declare class EngineError extends AgentSecretsError {}
 /**

@@ -32,6 +32,7 @@ export const {
   AbortError,
   BackendUnsupported,
   ClientClosed,
+  PlatformNotSupported,
   EngineError,
   ResponseTooLarge,
 } = cjs

@@ -105,16 +105,24 @@ test('a bad AGENTSECRETS_CLI gives one line and exit 1, no stack trace', () => {
   assert.doesNotMatch(r.stderr, /\n\s+at /)
 })
 
-test('no engine installed: one paragraph naming the platform package, exit 1, no stack trace', () => {
-  // The launcher and its lookup alone, outside the checkout: no platform package, no target/.
+/** The launcher and its lookup alone, outside the checkout: no platform package, no target/. */
+function launcherAlone() {
   const pkg = path.join(dir, 'pkg')
   fs.mkdirSync(path.join(pkg, 'bin'), { recursive: true })
-  fs.mkdirSync(path.join(pkg, 'lib'))
+  fs.mkdirSync(path.join(pkg, 'lib'), { recursive: true })
   fs.copyFileSync(BIN, path.join(pkg, 'bin', 'agentsecrets.js'))
   fs.copyFileSync(path.join(ROOT, 'lib', 'platform.js'), path.join(pkg, 'lib', 'platform.js'))
+  return path.join(pkg, 'bin', 'agentsecrets.js')
+}
+
+function withoutCli() {
   const clean = { ...process.env }
   delete clean.AGENTSECRETS_CLI
-  const r = spawnSync(process.execPath, [path.join(pkg, 'bin', 'agentsecrets.js'), 'init'], { env: clean, encoding: 'utf8' })
+  return clean
+}
+
+test('no engine installed: one paragraph naming the platform package, exit 1, no stack trace', () => {
+  const r = spawnSync(process.execPath, [launcherAlone(), 'init'], { env: withoutCli(), encoding: 'utf8' })
   assert.equal(r.status, 1)
   assert.equal(r.stdout, '')
   assert.equal(r.stderr.trim().split('\n').length, 1)
@@ -122,11 +130,30 @@ test('no engine installed: one paragraph naming the platform package, exit 1, no
   assert.doesNotMatch(r.stderr, /\n\s+at /)
 })
 
+test('on Windows the launcher says the engine does not run there and what to use, exit 1', () => {
+  // process.platform faked before the launcher loads: the Windows code path of lib/platform.js.
+  const fake = path.join(dir, 'fake-win32.cjs')
+  fs.writeFileSync(fake, "Object.defineProperty(process, 'platform', { value: 'win32' })\n")
+  const r = spawnSync(process.execPath, ['--require', fake, launcherAlone(), 'init'], { env: withoutCli(), encoding: 'utf8' })
+  assert.equal(r.status, 1)
+  assert.equal(r.stdout, '')
+  assert.equal(r.stderr.trim().split('\n').length, 1)
+  assert.match(r.stderr, /engine does not run on Windows yet/)
+  assert.match(r.stderr, /WSL 2/)
+  assert.match(r.stderr, /backend: 'upstream-proxy'/)
+  assert.match(r.stderr, /MockAgentSecrets from @the-17\/agentsecrets\/testing/)
+  assert.doesNotMatch(r.stderr, /\n\s+at /)
+})
+
 test('Windows and unsupported platforms get a message saying what is supported and what to do', () => {
   const win = noEngineMessage({ platform: 'win32', arch: 'x64', suffix: 'win32-x64-msvc' })
-  assert.match(win, /no build for Windows/)
-  assert.match(win, /linux-x64-gnu/)
+  assert.match(win, /engine does not run on Windows yet/)
   assert.match(win, /WSL 2/)
+  // Without the addon, the Windows message also says what is prebuilt.
+  const noAddon = noEngineMessage({ platform: 'win32', arch: 'arm64', suffix: 'win32-arm64-msvc', what: 'Node addon' })
+  assert.match(noAddon, /win32-arm64-msvc/)
+  assert.match(noAddon, /linux-x64-gnu/)
+  assert.match(noAddon, /engine itself does not run on Windows yet/)
   const bsd = noEngineMessage({ platform: 'freebsd', arch: 'x64', suffix: 'freebsd-x64' })
   assert.match(bsd, /no prebuilt build for freebsd-x64/)
   assert.match(bsd, /linux-arm64-musl/)
@@ -134,5 +161,5 @@ test('Windows and unsupported platforms get a message saying what is supported a
   assert.match(bsd, /build from source/)
   const mac = noEngineMessage({ platform: 'darwin', arch: 'arm64', suffix: 'darwin-arm64' })
   assert.match(mac, /optional dependency @the-17\/agentsecrets-darwin-arm64/)
-  for (const m of [win, bsd, mac]) assert.ok(!m.includes('\n'), 'one paragraph')
+  for (const m of [win, noAddon, bsd, mac]) assert.ok(!m.includes('\n'), 'one paragraph')
 })

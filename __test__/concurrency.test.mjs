@@ -2,7 +2,7 @@
 // concurrent first calls start one engine; a killed engine is restarted.
 
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -36,6 +36,14 @@ function ownEngine(home) {
 /** Engine processes serving `home` (found by `ownEngine(home)` as argv[0]). */
 function engineProcesses(home) {
   const bin = ownEngine(home)
+  if (process.platform !== 'linux') {
+    // No /proc (macOS): every process's argv from ps.
+    const rows = spawnSync('ps', ['-ax', '-ww', '-o', 'pid=,args='], { encoding: 'utf8' }).stdout.split('\n')
+    return rows
+      .map((r) => /^\s*(\d+) (.*)$/.exec(r))
+      .filter((m) => m && (m[2] === bin || m[2].startsWith(`${bin} `)))
+      .map((m) => Number(m[1]))
+  }
   const pids = []
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {

@@ -51,7 +51,7 @@ function assertTyped(err, Cls, code) {
 
 describe('the package exports', () => {
   it('the same classes from CommonJS and ESM, all extending AgentSecretsError', () => {
-    const names = Object.keys(cjs).filter((k) => /^[A-Z]/.test(k) && k.endsWith('Error') || ['AgentSecretsNotRunning', 'NotInitialized', 'SessionExpired', 'SecretNotFound', 'DomainNotAllowed', 'PermissionDenied', 'WorkspaceNotFound', 'ProjectNotFound', 'CLINotFound', 'AllowlistModificationDenied', 'InvalidArgument', 'InjectionFailed', 'BackendUnsupported', 'ClientClosed', 'UpstreamUnreachable'].includes(k))
+    const names = Object.keys(cjs).filter((k) => /^[A-Z]/.test(k) && k.endsWith('Error') || ['AgentSecretsNotRunning', 'NotInitialized', 'SessionExpired', 'SecretNotFound', 'DomainNotAllowed', 'PermissionDenied', 'WorkspaceNotFound', 'ProjectNotFound', 'CLINotFound', 'AllowlistModificationDenied', 'InvalidArgument', 'InjectionFailed', 'BackendUnsupported', 'ClientClosed', 'PlatformNotSupported', 'UpstreamUnreachable'].includes(k))
     assert.ok(names.length >= 20, names.join(','))
     for (const n of names) {
       assert.equal(sdk[n], cjs[n], n)
@@ -89,6 +89,16 @@ describe('the package exports', () => {
     const foreign = new RangeError('x')
     assert.equal(sdk.convertError(foreign), foreign)
     assert.ok(sdk.convertError(new Error(`${errors.ERROR_PREFIX}not json`)) instanceof sdk.EngineError)
+  })
+
+  it('PLATFORM_NOT_SUPPORTED (the engine on Windows) is a PlatformNotSupported', () => {
+    // The addon raises it only on Windows, where it is compile-checked; this is the JS half.
+    const fix = "run your program in WSL 2, or pass { backend: 'upstream-proxy' }, or use MockAgentSecrets"
+    const original = new Error(`${errors.ERROR_PREFIX}${JSON.stringify({ code: 'PLATFORM_NOT_SUPPORTED', message: 'the agentsecrets engine does not run on Windows yet', fix })}`)
+    const e = sdk.convertError(original)
+    assertTyped(e, sdk.PlatformNotSupported, 'PLATFORM_NOT_SUPPORTED')
+    assert.equal(cjs.PlatformNotSupported, sdk.PlatformNotSupported)
+    assert.match(e.message, /does not run on Windows yet\nTo fix: .*WSL 2/)
   })
 
   it('NotInitialized is an AgentSecretsNotRunning', () => {

@@ -14,6 +14,7 @@ import {
   InvalidArgument,
   AllowlistModificationDenied,
   BackendUnsupported,
+  PlatformNotSupported,
   ResponseTooLarge,
   SpawnedProcess,
   type CallOptions,
@@ -132,6 +133,8 @@ export async function spawnAndManageExamples(abortController: AbortController): 
     await client.secrets.diff()
   } catch (e) {
     if (e instanceof BackendUnsupported) console.log(e.fixHint)
+    // Windows: the engine does not run there.
+    if (e instanceof PlatformNotSupported) console.log(e.code, e.fixHint)
   }
   await client.workspaces.list()
   await client.workspaces.create('Client A')

@@ -12,6 +12,12 @@ const ROOT = path.join(__dirname, '..')
 const PACKAGE = '@the-17/agentsecrets'
 const ENGINE_NAME = process.platform === 'win32' ? 'agentsecrets.exe' : 'agentsecrets'
 
+/** What a Windows user can do instead of running the engine. */
+const WINDOWS_FIX =
+  'run your program in WSL 2 (a Linux distribution, where npm installs the Linux build), ' +
+  "or run the upstream AgentSecrets proxy and pass { backend: 'upstream-proxy' }, " +
+  'or use MockAgentSecrets from @the-17/agentsecrets/testing in tests'
+
 /** Platforms with a prebuilt package (`npm/<suffix>/`, package.json's napi.targets). */
 const PREBUILT = ['linux-x64-gnu', 'linux-arm64-gnu', 'linux-x64-musl', 'linux-arm64-musl', 'darwin-x64', 'darwin-arm64', 'win32-x64-msvc']
 
@@ -98,24 +104,30 @@ function findEngine(env = process.env) {
 function noEngineMessage(where = {}) {
   const what = where.what ?? 'engine'
   const platform = where.platform ?? process.platform
-  const arch = where.arch ?? process.arch
   const suffix = where.suffix ?? platformSuffix()
+  if (platform === 'win32' && what === 'engine') {
+    return `${PACKAGE}: the agentsecrets engine does not run on Windows yet. To fix: ${WINDOWS_FIX}.`
+  }
+  const missing = missingBuildMessage(what, platform, where.arch ?? process.arch, suffix)
+  if (platform === 'win32') return `${missing} The agentsecrets engine itself does not run on Windows yet: ${WINDOWS_FIX}.`
+  return missing
+}
+
+/**
+ * @param {string} what the missing piece
+ * @param {string} platform
+ * @param {string} arch
+ * @param {string} suffix
+ */
+function missingBuildMessage(what, platform, arch, suffix) {
   const supported = PREBUILT.join(', ')
   const build =
     'or build from source: in a checkout of https://github.com/the-17/agentsecrets-node, ' +
     '`npm ci && npm run build:all` (needs Rust >= 1.85).'
-  if (platform === 'win32') {
-    return (
-      `${PACKAGE}: there is no build for Windows (${suffix}). Prebuilt packages (the Node addon and the ` +
-      `agentsecrets engine) exist for ${supported}; ` +
-      'the engine needs Linux or macOS to run. Install and run this package inside WSL 2 (a Linux ' +
-      'distribution), where npm installs the linux build.'
-    )
-  }
   if (!PREBUILT.includes(suffix)) {
     return (
       `${PACKAGE}: there is no prebuilt build for ${suffix} (${platform}/${arch}) yet; prebuilt packages ` +
-      `(the Node addon and the agentsecrets engine) exist for ${supported}, and more platforms are planned. Use a supported platform, ${build}`
+      `(the Node addon and, but on Windows, the agentsecrets engine) exist for ${supported}. Use a supported platform, ${build}`
     )
   }
   return (

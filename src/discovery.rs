@@ -12,6 +12,7 @@
 use crate::config::{BackendChoice, Config, DEFAULT_PORT};
 use crate::engine_start::start_engine;
 use crate::errors::{sdk_codes, SdkError, SdkResult};
+use crate::platform;
 use crate::probe::{self, Answer};
 use crate::transport;
 use agentsecrets_wire::headers::run_files;
@@ -83,7 +84,10 @@ fn base_url(port: u16) -> String {
 /// Finds the backend `cfg` allows, starting the engine when needed.
 pub async fn discover(cfg: &Config) -> SdkResult<Backend> {
     match cfg.backend {
-        BackendChoice::Engine => discover_engine(cfg).await,
+        BackendChoice::Engine => {
+            platform::engine_supported()?;
+            discover_engine(cfg).await
+        }
         BackendChoice::UpstreamProxy => discover_upstream(cfg).await,
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::errors::{sdk_codes, SdkError, SdkResult};
+use crate::platform::{self, is_executable};
 use agentsecrets_wire::EngineErrorBody;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -18,11 +19,6 @@ pub struct Ready {
     pub port: u16,
     #[serde(default)]
     pub socket: Option<String>,
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// Where [`locate_engine`] found the engine binary.
@@ -53,6 +49,9 @@ pub fn locate_engine(cfg: &Config) -> SdkResult<(PathBuf, EngineOrigin)> {
         )
         .fix("point AGENTSECRETS_CLI at the `agentsecrets` binary, or unset it to use the bundled one"));
     }
+    // The explicit binary above may be the upstream CLI, which also runs on
+    // Windows; a bundled or `PATH` one is this project's engine.
+    platform::engine_supported()?;
     if let Some(p) = cfg.candidates.iter().find(|p| is_executable(p)) {
         return Ok((p.clone(), EngineOrigin::Bundled));
     }

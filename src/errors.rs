@@ -37,6 +37,8 @@ pub mod sdk_codes {
     pub const BAD_ENGINE_RESPONSE: &str = "BAD_ENGINE_RESPONSE";
     /// `close()` was called on this client.
     pub const CLIENT_CLOSED: &str = "CLIENT_CLOSED";
+    /// The engine does not run on this platform (Windows).
+    pub const PLATFORM_NOT_SUPPORTED: &str = "PLATFORM_NOT_SUPPORTED";
 }
 
 /// A failure with a stable code, a message and what to do about it.

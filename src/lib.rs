@@ -13,6 +13,7 @@ mod discovery;
 mod engine_start;
 mod errors;
 mod options;
+mod platform;
 mod probe;
 mod response;
 mod transport;

@@ -6,6 +6,7 @@ use crate::body::{self, ReadError};
 use crate::discovery::{Auth, Backend, BackendKind};
 use crate::errors::{sdk_codes, SdkError, SdkResult};
 use crate::options::PreparedCall;
+use crate::platform;
 use crate::response::RawAnswer;
 use agentsecrets_wire::{headers as h, scope};
 use std::path::Path;
@@ -33,7 +34,7 @@ pub fn engine_client(socket: Option<&Path>) -> SdkResult<reqwest::Client> {
         .pool_idle_timeout(POOL_IDLE)
         .tcp_nodelay(true);
     if let Some(s) = socket {
-        b = b.unix_socket(s);
+        b = platform::via_socket(b, s)?;
     }
     b.build().map_err(|e| {
         SdkError::new(

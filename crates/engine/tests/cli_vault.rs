@@ -191,6 +191,10 @@ fn commands_before_init_say_to_run_init() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "the Secret Service over D-Bus is Linux's keychain"
+)]
 fn keychain_probe_fails_fast_without_a_session_bus() {
     let env = support::Home::empty();
     let start = Instant::now();
@@ -888,6 +892,7 @@ fn s14_no_plaintext_value_in_any_file_and_private_modes() {
 // ---- S9: no value in argv -----------------------------------------------------
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn s9_secrets_set_keeps_the_value_out_of_every_cmdline() {
     let env = support::Home::new();
     let canary = "canary-S9-3b7e1f0a9d24c6e8";

@@ -335,6 +335,7 @@ fn the_audited_command_line_is_scrubbed_and_redaction_is_recorded() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn the_child_stays_in_the_engine_s_process_group_so_killing_the_group_kills_the_tree() {
     use std::os::unix::process::CommandExt;
     let h = home_with(&[("KEY", CANARY)]);

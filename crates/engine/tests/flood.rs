@@ -120,26 +120,28 @@ unsafe fn flood_child(
     libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
     lim.rlim_cur = lim.rlim_max;
     libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-    let addr = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: port.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
-        },
-        sin_zero: [0; 8],
+    // Zeroed, then filled: macOS has one more field (`sin_len`, which its
+    // kernel sets from the length passed to connect).
+    let mut addr = std::mem::zeroed::<libc::sockaddr_in>();
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_port = port.to_be();
+    addr.sin_addr = libc::in_addr {
+        s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
     };
     let mut opened: u64 = 0;
     for _ in 0..n {
-        let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0);
+        // SOCK_NONBLOCK is Linux-only: fcntl does the same everywhere.
+        let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
         if s < 0 {
             break;
         }
+        libc::fcntl(s, libc::F_SETFL, libc::O_NONBLOCK);
         let r = libc::connect(
             s,
             (&addr as *const libc::sockaddr_in).cast(),
             std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
         );
-        if r == 0 || *libc::__errno_location() == libc::EINPROGRESS {
+        if r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EINPROGRESS) {
             opened += 1;
         }
     }

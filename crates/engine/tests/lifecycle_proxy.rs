@@ -40,6 +40,7 @@ fn connects(port: u64) -> bool {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn detach_status_stop_round_trip() {
     let h = support::Home::new();
     let t = Instant::now();
@@ -88,6 +89,7 @@ fn detach_status_stop_round_trip() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn concurrent_detached_starts_make_exactly_one_proxy() {
     let h = support::Home::new();
     let bin = h.own_binary();
@@ -144,6 +146,7 @@ fn concurrent_detached_starts_make_exactly_one_proxy() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn a_proxy_killed_with_sigkill_leaves_a_stale_state_that_counts_as_stopped() {
     let h = support::Home::new();
     let first = h.start_proxy().ready;
@@ -350,6 +353,7 @@ fn a_detached_start_that_fails_reports_the_proxy_s_own_error() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "reads /proc")]
 fn start_limits_are_checked_and_reach_the_detached_proxy() {
     let h = support::Home::new();
     for bad in [

@@ -1,6 +1,7 @@
 //! On Linux the engine makes itself non-dumpable, so other processes of the
-//! same user cannot ptrace it or read its memory or environment; the command
-//! `env` runs stays dumpable (`execve` resets the flag).
+//! same user cannot ptrace it or read its memory or environment, and sets
+//! its core-file limit to 0; the command `env` runs stays dumpable (`execve`
+//! resets the flag) and gets the caller's core limit back.
 #![cfg(target_os = "linux")]
 
 mod support;
@@ -111,4 +112,57 @@ fn env_is_not_dumpable_and_the_command_it_runs_is() {
         "the environment of the engine running `env` is readable: it is dumpable"
     );
     assert!(command_readable, "the command `env` runs is not dumpable");
+}
+
+/// A core-file limit of `pid` as /proc shows it: `(soft, hard)`, e.g. `("0", "unlimited")`.
+fn core_limits(pid: &str) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let row = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max core file size"))
+        .unwrap_or_else(|| panic!("no core limit in /proc/{pid}/limits"));
+    let mut cols = row.split_whitespace();
+    let soft = cols.next().unwrap().to_owned();
+    let hard = cols.next().unwrap().to_owned();
+    (soft, hard)
+}
+
+#[test]
+fn env_writes_no_core_file_and_the_command_gets_the_callers_limit() {
+    let h = Home::new();
+    h.set_secret("KEY", SECRET);
+    let mut cmd = h.cmd();
+    // The caller allows core files up to its hard limit, so that the
+    // command's limit shows whether the engine gave it back.
+    // SAFETY: getrlimit and setrlimit are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut r = std::mem::zeroed::<libc::rlimit>();
+            libc::getrlimit(libc::RLIMIT_CORE, &mut r);
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_CORE, &r);
+            Ok(())
+        })
+    };
+    let mut engine = cmd
+        .args(["env", "--", "sh", "-c", "echo $$; exec sleep 30"])
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_reader(engine.stdout.take().unwrap());
+    let command = next_line(&lines, "the command's pid").trim().to_owned();
+    let (engine_soft, _) = core_limits(&engine.id().to_string());
+    let (command_soft, _) = core_limits(&command);
+    let (_, caller_hard) = core_limits("self");
+    // SAFETY: kill(2) on a negative pid signals that process group.
+    let r = unsafe { libc::kill(-(engine.id() as libc::pid_t), libc::SIGKILL) };
+    assert_eq!(r, 0);
+    wait_timeout(&mut engine, 10);
+    assert_eq!(engine_soft, "0", "the engine may write a core file");
+    assert_eq!(
+        command_soft, caller_hard,
+        "the command `env` runs did not get the caller's core limit back"
+    );
 }

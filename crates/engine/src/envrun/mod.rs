@@ -7,6 +7,8 @@
 //! terminal (output captured by a program), the child's stream is piped
 //! through a [`StreamRedactor`] and written on promptly, chunk by chunk.
 
+mod exit_wait;
+
 use crate::error::{EngineError, Result};
 use crate::redact::{Patterns, StreamRedactor};
 use agentsecrets_wire::ErrorCode;
@@ -175,15 +177,17 @@ pub fn run(spec: &Spec, patterns: Arc<Patterns>) -> Result<Outcome, StartError> 
     } else {
         Stdio::inherit()
     });
-    // The engine blocks the forwarded signals and ignores SIGPIPE; both
-    // survive exec, so the child starts from defaults explicitly.
+    // The engine blocks the forwarded signals, ignores SIGPIPE and has no
+    // core files; all survive exec, so the child gets defaults explicitly.
+    let core = crate::hardening::child_core_limit();
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             let mut empty = std::mem::zeroed::<libc::sigset_t>();
             libc::sigemptyset(&mut empty);
             libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            crate::hardening::restore_in_child(core);
             Ok(())
         });
     }
@@ -299,25 +303,7 @@ impl ChildGuard {
 
 /// Waits for the child to exit without reaping it, marks it done, then reaps.
 fn wait_child(child: &mut Child, guard: &ChildGuard) -> std::io::Result<ExitStatus> {
-    loop {
-        // SAFETY: waitid writes only into `info`.
-        let r = unsafe {
-            let mut info = std::mem::zeroed::<libc::siginfo_t>();
-            libc::waitid(
-                libc::P_PID,
-                guard.pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if r == 0 {
-            break;
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != ErrorKind::Interrupted {
-            break;
-        }
-    }
+    exit_wait::until_exited(guard.pid);
     *guard.done.lock().unwrap_or_else(|p| p.into_inner()) = true;
     child.wait()
 }

@@ -1,5 +1,5 @@
-//! Where the master key lives: the OS keychain (macOS Keychain, Windows
-//! Credential Manager, Secret Service on Linux) when one is usable, else a
+//! Where the master key lives: the OS keychain (the macOS login keychain,
+//! the Secret Service on Linux) when one is usable, else a
 //! 0600 file `master.key` in the home. `AGENTSECRETS_KEY_STORE=file|keychain`
 //! forces a choice. The vault records which store holds its key.
 
@@ -220,7 +220,7 @@ fn with_timeout<T: Send + 'static>(
     }
 }
 
-#[cfg(any(target_os = "macos", target_os = "windows", target_os = "linux"))]
+#[cfg(any(target_os = "macos", target_os = "linux"))]
 mod keychain {
     pub fn entry(account: &str) -> Result<keyring::Entry, String> {
         keyring::Entry::new(super::KEYCHAIN_SERVICE, account).map_err(|e| e.to_string())
@@ -253,7 +253,7 @@ mod keychain {
     }
 }
 
-#[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "linux")))]
+#[cfg(not(any(target_os = "macos", target_os = "linux")))]
 mod keychain {
     pub struct Entry;
     impl Entry {

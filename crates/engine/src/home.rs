@@ -3,7 +3,7 @@
 //! atomic (temporary file + rename) so a crash leaves the old or new content.
 
 use crate::error::{EngineError, Result};
-use agentsecrets_wire::headers::run_files;
+use agentsecrets_wire::run_files;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};

@@ -31,15 +31,6 @@ impl AuditLog {
     }
 }
 
-/// RFC 3339 timestamp in UTC with millisecond precision.
-pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    now.format(&fmt).expect("timestamps format")
-}
-
 /// Which events `proxy logs` shows.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -89,6 +80,7 @@ pub fn read(home: &Home, filter: &Filter) -> Result<(Vec<AuditEvent>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::now_rfc3339;
 
     fn event(key: &str, status: AuditStatus) -> AuditEvent {
         AuditEvent {

@@ -4,9 +4,10 @@
 // path, so boxing them would buy nothing measurable.
 #![allow(clippy::result_large_err)]
 
-pub mod allowlist;
 pub mod audit;
 pub mod cli;
+pub mod clock;
+pub mod destination;
 pub mod diag;
 pub mod envrun;
 pub mod error;

@@ -543,7 +543,7 @@ mod tests {
             pid: std::process::id(),
             port: 1,
             socket: "x".into(),
-            started_at: state::unix_now(),
+            started_at: crate::clock::unix_now(),
             version: "0".into(),
         };
         s.write(&home).unwrap();

@@ -1,6 +1,7 @@
 //! The running proxy's state file (`run/proxy.json`), shared by `proxy
 //! status`, `status` and `proxy stop`.
 
+use crate::clock::unix_now;
 use crate::error::{EngineError, Result};
 use crate::home::{self, Home};
 use serde::{Deserialize, Serialize};
@@ -65,11 +66,4 @@ pub fn process_alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists and may be signalled.
     let r = unsafe { libc::kill(pid, 0) };
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

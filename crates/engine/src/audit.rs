@@ -27,7 +27,7 @@ impl AuditLog {
         line.push(b'\n');
         let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
         f.write_all(&line)
-            .map_err(|e| EngineError::vault("cannot write the audit log", e))
+            .map_err(|e| EngineError::audit_log("cannot write the audit log", e))
     }
 }
 
@@ -55,12 +55,12 @@ pub fn read(home: &Home, filter: &Filter) -> Result<(Vec<AuditEvent>, usize)> {
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(e) => return Err(EngineError::vault("cannot read the audit log", e)),
+        Err(e) => return Err(EngineError::audit_log("cannot read the audit log", e)),
     };
     let mut events = Vec::new();
     let mut skipped = 0;
     for line in BufReader::new(file).split(b'\n') {
-        let line = line.map_err(|e| EngineError::vault("cannot read the audit log", e))?;
+        let line = line.map_err(|e| EngineError::audit_log("cannot read the audit log", e))?;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

@@ -52,7 +52,7 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
             .fix("check that AGENTSECRETS_HOME is on a local file system and its path is short (Unix socket paths are limited to ~100 bytes)")
     })?;
     std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| EngineError::vault("cannot restrict the socket", e))?;
+        .map_err(|e| EngineError::run_file("cannot restrict the socket", e))?;
 
     let token = auth::new_token();
     home::write_private_file(&home.token_path(), token.as_bytes())?;

@@ -35,7 +35,7 @@ pub fn running(home: &Home) -> Result<Option<ProxyState>> {
     let bytes = match std::fs::read(home.state_path()) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(EngineError::vault("cannot read the proxy state", e)),
+        Err(e) => return Err(EngineError::run_file("cannot read the proxy state", e)),
     };
     let state: ProxyState = match serde_json::from_slice(&bytes) {
         Ok(s) => s,

@@ -12,7 +12,7 @@ use agentsecrets_wire::error::Cut;
 use agentsecrets_wire::headers;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
-use http_body::{Body, Frame, SizeHint};
+use http_body::{Body, Frame};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -178,14 +178,6 @@ impl Body for RedactingBody {
                 }
             }
         }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        false
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
 

@@ -23,18 +23,24 @@ use url::Url;
 pub use allowlist::{host_of, normalize_entry};
 
 /// Step 1: whether secrets may go to `target`, given the `entries` of the
-/// allowlist of `workspace`.
-pub fn check(entries: &[String], target: &Url, workspace: &str) -> Result<(), EngineError> {
+/// allowlist of `workspace`. `domain` is the target's [`host_of`], as the
+/// errors name it.
+pub fn check(
+    entries: &[String],
+    target: &Url,
+    domain: &str,
+    workspace: &str,
+) -> Result<(), EngineError> {
     let explicit_http = match allowlist::check(entries, target) {
         Decision::Allowed { explicit_http } => explicit_http,
-        Decision::EmptyAllowlist => return Err(empty_allowlist(&host_of(target), workspace)),
-        Decision::NotAllowed => return Err(not_allowed(&host_of(target), workspace)),
+        Decision::EmptyAllowlist => return Err(empty_allowlist(domain, workspace)),
+        Decision::NotAllowed => return Err(not_allowed(domain, workspace)),
     };
     if target.scheme() == "http" && !explicit_http && !address::is_loopback_host(target) {
-        return Err(insecure_scheme(&host_of(target)));
+        return Err(insecure_scheme(domain));
     }
     if address::literal_ip(target).is_some_and(address::is_refused_ip) {
-        return Err(refused_literal(&host_of(target)));
+        return Err(refused_literal(domain));
     }
     Ok(())
 }
@@ -134,12 +140,14 @@ mod tests {
             .iter()
             .map(|e| normalize_entry(e).unwrap())
             .collect();
-        check(&entries, &Url::parse(target).unwrap(), "Personal").map_err(|e| e.code)
+        let target = Url::parse(target).unwrap();
+        check(&entries, &target, &host_of(&target), "Personal").map_err(|e| e.code)
     }
 
     #[test]
     fn the_allowlist_decides_first() {
-        let e = check(&[], &Url::parse("https://api.example.com/").unwrap(), "W").unwrap_err();
+        let target = Url::parse("https://api.example.com/").unwrap();
+        let e = check(&[], &target, "api.example.com", "W").unwrap_err();
         assert_eq!(e.code, ErrorCode::DomainNotAllowed);
         assert_eq!(e.to_body().error, "empty_allowlist");
         assert_eq!(e.workspace.as_deref(), Some("W"));

@@ -54,18 +54,64 @@ pub async fn proxy(
     }
 }
 
+/// The phases in order. The awaits stay here rather than in each phase: a
+/// nested future would be copied whole once more on every call.
 async fn phases(
     call: &mut Call,
     transport: Transport,
     req: Request<Incoming>,
 ) -> Result<Answer, EngineError> {
+    // Authenticate.
     auth::check_token(transport, req.headers(), &call.shared.token)?;
+    // Parse.
     let (parts, body) = req.into_parts();
     let mut pr = parse(call, &parts)?;
+    // Resolve: scope, destination, values.
     let (values, patterns) = resolve(call, &pr)?;
-    let outbound = inject(&mut pr, body, values).await?;
-    let answer = forward(call, &pr, outbound).await?;
-    redact(call, &pr, answer, patterns).await
+    // Inject.
+    let body = Limited::new(body, MAX_REQUEST_BODY)
+        .collect()
+        .await
+        .map_err(body_error)?
+        .to_bytes();
+    let outbound = inject(&mut pr, body, values)?;
+    // Forward.
+    let case = call
+        .shared
+        .header_case
+        .extensions(header_targets(&pr))
+        .await;
+    let request = upstream_request(&pr.method, outbound, case)?;
+    let send = forward::send(&call.shared.client, request);
+    let answer = upstream_step(call, "did not answer", send).await?;
+    // Redact.
+    let Redacting {
+        status,
+        headers,
+        headers_redacted,
+        small,
+    } = redact_head(call, &pr, &answer, &patterns)?;
+    if !small {
+        let body = answer.into_body();
+        let redactor = StreamRedactor::new(patterns);
+        return Ok(Answer::Streamed(Box::new(Streamed {
+            status,
+            headers,
+            headers_redacted,
+            body,
+            redactor,
+            trailers: pr.wants_trailers,
+        })));
+    }
+    let read = async { Ok(answer.into_body().collect().await?.to_bytes()) };
+    let body = upstream_step(call, "did not finish its answer", read).await?;
+    let (body, body_redacted) = patterns.redact(&body);
+    Ok(respond::whole(
+        status,
+        headers,
+        body,
+        headers_redacted || body_redacted,
+    ))
 }
 
 /// Parse: target, method, injection plan, scope and forwarded headers.
@@ -86,7 +132,8 @@ fn resolve(call: &mut Call, pr: &ProxyRequest) -> Result<(Values, Arc<Patterns>)
         let data_version = r.data_version()?;
         let scope = &*scope.insert(r.scope(pr.workspace.as_deref(), pr.project.as_deref())?);
         if !pr.plan.is_empty() {
-            destination::check(&r.allowlist(scope)?, &pr.target, &scope.workspace)?;
+            let entries = r.allowlist(scope)?;
+            destination::check(&entries, &pr.target, &call.domain, &scope.workspace)?;
             check_no_range(&pr.forward)?;
         }
         let mut values = Values::new();
@@ -120,14 +167,10 @@ fn check_no_range(forward: &HeaderMap) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Inject: the request body (bounded) and the values, placed as the plan
-/// says. The values are wiped once placed.
-async fn inject(
-    pr: &mut ProxyRequest,
-    body: Incoming,
-    values: Values,
-) -> Result<Outbound, EngineError> {
-    let body = read_body(body).await?;
+/// Inject: the values into the request (its body read within
+/// [`MAX_REQUEST_BODY`]), placed as the plan says. The values are wiped
+/// once placed.
+fn inject(pr: &mut ProxyRequest, body: Bytes, values: Values) -> Result<Outbound, EngineError> {
     let mut out = Outbound {
         url: pr.target.clone(),
         headers: std::mem::take(&mut pr.forward),
@@ -142,45 +185,29 @@ async fn inject(
     Ok(out)
 }
 
-async fn read_body(body: Incoming) -> Result<Bytes, EngineError> {
-    let collected = Limited::new(body, MAX_REQUEST_BODY)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                EngineError::new(
-                    ErrorCode::RequestTooLarge,
-                    format!("request body over {} MiB", MAX_REQUEST_BODY >> 20),
-                )
-                .fix("send a smaller body")
-            } else {
-                EngineError::invalid("the request body could not be read")
-            }
-        })?;
-    Ok(collected.to_bytes())
+/// Why the request body could not be read.
+fn body_error(e: forward::BoxError) -> EngineError {
+    if e.downcast_ref::<http_body_util::LengthLimitError>()
+        .is_some()
+    {
+        EngineError::new(
+            ErrorCode::RequestTooLarge,
+            format!("request body over {} MiB", MAX_REQUEST_BODY >> 20),
+        )
+        .fix("send a smaller body")
+    } else {
+        EngineError::invalid("the request body could not be read")
+    }
 }
 
-/// Forward, with injected header names in the case the caller gave; done
-/// once the answer's head has arrived.
-async fn forward(
-    call: &Call,
-    pr: &ProxyRequest,
-    out: Outbound,
-) -> Result<Response<UpstreamBody>, EngineError> {
-    let shared = &call.shared;
-    let case = shared
-        .header_case
-        .extensions(pr.plan.injections.iter().filter_map(|i| {
-            (i.style == AuthStyle::Header)
-                .then_some(i.target.as_deref())
-                .flatten()
-        }))
-        .await;
-    let req = upstream_request(&pr.method, out, case)?;
-    let send = forward::send(&shared.client, req);
-    upstream_step(shared, &call.domain, "did not answer", send).await
+/// Forward: the header names injected by `header` injections, sent in the
+/// case the caller gave.
+fn header_targets(pr: &ProxyRequest) -> impl Iterator<Item = &str> {
+    pr.plan.injections.iter().filter_map(|i| {
+        (i.style == AuthStyle::Header)
+            .then_some(i.target.as_deref())
+            .flatten()
+    })
 }
 
 /// The upstream request: the outbound URL (without a fragment, which is
@@ -209,12 +236,12 @@ fn upstream_request(
 /// (`UPSTREAM_TIMEOUT`: "`domain` `what` in time"), its failure described
 /// without the URL.
 async fn upstream_step<T>(
-    shared: &Shared,
-    domain: &str,
+    call: &Call,
     what: &str,
     step: impl std::future::Future<Output = Result<T, forward::BoxError>>,
 ) -> Result<T, EngineError> {
-    tokio::time::timeout(shared.limits.timeout, step)
+    let domain = call.domain.as_str();
+    tokio::time::timeout(call.shared.limits.timeout, step)
         .await
         .map_err(|_| {
             EngineError::new(
@@ -227,42 +254,32 @@ async fn upstream_step<T>(
         .map_err(|e| forward::describe(&*e, domain))
 }
 
-/// Redact: the headers now; a small body of known length is read and
-/// redacted whole, any other is redacted as it streams.
-async fn redact(
+/// The redacted head of an answer, and whether its body is small enough
+/// to be read and redacted whole (else it is redacted as it streams).
+struct Redacting {
+    status: http::StatusCode,
+    headers: HeaderMap,
+    headers_redacted: bool,
+    small: bool,
+}
+
+/// Redact: the answer's headers, once its encoding is known scannable.
+fn redact_head(
     call: &Call,
     pr: &ProxyRequest,
-    answer: Response<UpstreamBody>,
-    patterns: Arc<Patterns>,
-) -> Result<Answer, EngineError> {
+    answer: &Response<UpstreamBody>,
+    patterns: &Patterns,
+) -> Result<Redacting, EngineError> {
     check_scannable(answer.headers(), &call.domain)?;
     let status = answer.status();
-    let (headers, headers_redacted) = respond::upstream_headers(answer.headers(), &patterns);
-    if respond::is_small_body(&pr.method, status, answer.headers()) {
-        let read = async { Ok(answer.into_body().collect().await?.to_bytes()) };
-        let body = upstream_step(
-            &call.shared,
-            &call.domain,
-            "did not finish its answer",
-            read,
-        )
-        .await?;
-        let (body, body_redacted) = patterns.redact(&body);
-        return Ok(respond::whole(
-            status,
-            headers,
-            body,
-            headers_redacted || body_redacted,
-        ));
-    }
-    Ok(Answer::Streamed(Streamed {
+    let (headers, headers_redacted) = respond::upstream_headers(answer.headers(), patterns);
+    let small = respond::is_small_body(&pr.method, status, answer.headers());
+    Ok(Redacting {
         status,
         headers,
         headers_redacted,
-        body: answer.into_body(),
-        redactor: StreamRedactor::new(patterns),
-        trailers: pr.wants_trailers,
-    }))
+        small,
+    })
 }
 
 /// Refuses an answer still encoded after decoding (an encoding the engine

@@ -16,16 +16,15 @@ use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full};
 pub type ResBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
 /// What the redact phase hands to the caller.
-// One per call, moved once: boxing the large variant would only add an allocation.
-#[allow(clippy::large_enum_variant)]
 pub enum Answer {
     /// Read and redacted in one piece; `redacted` in headers or body.
     Whole {
         response: Response<ResBody>,
         redacted: bool,
     },
-    /// Headers redacted; the body is redacted as it streams.
-    Streamed(Streamed),
+    /// Headers redacted; the body is redacted as it streams. Boxed: the
+    /// answer is moved several times, and most answers are whole.
+    Streamed(Box<Streamed>),
 }
 
 /// An answer whose body is still upstream.
@@ -81,7 +80,8 @@ pub fn whole(status: StatusCode, mut headers: HeaderMap, body: Vec<u8>, redacted
 
 /// A streamed answer. The call moves into the body, which audits it when
 /// it ends, is cut, or is dropped by a caller that went away.
-pub fn streamed(s: Streamed, call: Call) -> Response<ResBody> {
+pub fn streamed(s: Box<Streamed>, call: Call) -> Response<ResBody> {
+    let s = *s;
     let limits = call.shared.limits;
     let body = RedactingBody::new(
         s.body,

@@ -2,7 +2,7 @@
 //! checked with an error that says how to fix it.
 
 use crate::errors::{SdkError, SdkResult};
-use agentsecrets_wire::headers::run_files;
+use agentsecrets_wire::run_files;
 use napi_derive::napi;
 use std::path::PathBuf;
 

@@ -15,7 +15,7 @@ use crate::errors::{sdk_codes, SdkError, SdkResult};
 use crate::platform;
 use crate::probe::{self, Answer};
 use crate::transport;
-use agentsecrets_wire::headers::run_files;
+use agentsecrets_wire::run_files;
 use agentsecrets_wire::{proof, ErrorCode, Health};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

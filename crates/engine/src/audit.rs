@@ -27,17 +27,8 @@ impl AuditLog {
         line.push(b'\n');
         let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
         f.write_all(&line)
-            .map_err(|e| EngineError::vault("cannot write the audit log", e))
+            .map_err(|e| EngineError::audit_log("cannot write the audit log", e))
     }
-}
-
-/// RFC 3339 timestamp in UTC with millisecond precision.
-pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    now.format(&fmt).expect("timestamps format")
 }
 
 /// Which events `proxy logs` shows.
@@ -64,12 +55,12 @@ pub fn read(home: &Home, filter: &Filter) -> Result<(Vec<AuditEvent>, usize)> {
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(e) => return Err(EngineError::vault("cannot read the audit log", e)),
+        Err(e) => return Err(EngineError::audit_log("cannot read the audit log", e)),
     };
     let mut events = Vec::new();
     let mut skipped = 0;
     for line in BufReader::new(file).split(b'\n') {
-        let line = line.map_err(|e| EngineError::vault("cannot read the audit log", e))?;
+        let line = line.map_err(|e| EngineError::audit_log("cannot read the audit log", e))?;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -89,6 +80,7 @@ pub fn read(home: &Home, filter: &Filter) -> Result<(Vec<AuditEvent>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::now_rfc3339;
 
     fn event(key: &str, status: AuditStatus) -> AuditEvent {
         AuditEvent {

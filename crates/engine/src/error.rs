@@ -73,15 +73,37 @@ impl EngineError {
         EngineError::new(ErrorCode::Internal, message)
     }
 
-    /// A vault/disk failure; `context` says what was being done. A full
-    /// disk says so (it is not a permission problem).
+    /// The vault (its database or master key) failed; `context` says what
+    /// was being done. A full disk says so (it is not a permission problem).
     pub fn vault<E: fmt::Display + 'static>(context: &str, err: E) -> Self {
+        EngineError::storage(context, err, VAULT_FIX)
+    }
+
+    /// A file or directory of the home other than the vault (the home
+    /// itself, its config, a private file written through [`crate::home`])
+    /// could not be read or written.
+    pub fn home_file<E: fmt::Display + 'static>(context: &str, err: E) -> Self {
+        EngineError::storage(context, err, HOME_FIX)
+    }
+
+    /// The audit log (`proxy.log`) could not be read or written.
+    pub fn audit_log<E: fmt::Display + 'static>(context: &str, err: E) -> Self {
+        EngineError::storage(context, err, AUDIT_LOG_FIX)
+    }
+
+    /// A run file of the proxy (its lock, socket or state file) could not
+    /// be used.
+    pub fn run_file<E: fmt::Display + 'static>(context: &str, err: E) -> Self {
+        EngineError::storage(context, err, RUN_FILE_FIX)
+    }
+
+    /// A storage failure with `fix`, or the full-disk fix when that is why.
+    /// Every storage failure shares the wire code `VAULT_ERROR`.
+    fn storage<E: fmt::Display + 'static>(context: &str, err: E, fix: &str) -> Self {
         if is_disk_full(&err) {
             return EngineError::disk_full(context, err);
         }
-        EngineError::new(ErrorCode::VaultError, format!("{context}: {err}")).fix(
-            "check that AGENTSECRETS_HOME is readable and writable by you, and that `agentsecrets init` was run",
-        )
+        EngineError::new(ErrorCode::VaultError, format!("{context}: {err}")).fix(fix)
     }
 
     /// The disk (or the quota) holding the home is full.
@@ -147,6 +169,11 @@ impl EngineError {
     }
 }
 
+const VAULT_FIX: &str = "check that AGENTSECRETS_HOME is readable and writable by you, and that `agentsecrets init` was run";
+const HOME_FIX: &str = "check that AGENTSECRETS_HOME and the files in it belong to you and are readable and writable by you (`ls -la \"$AGENTSECRETS_HOME\"`)";
+const AUDIT_LOG_FIX: &str =
+    "check that proxy.log in AGENTSECRETS_HOME is a regular file you can read and write";
+const RUN_FILE_FIX: &str = "check that the run/ directory in AGENTSECRETS_HOME belongs to you and is writable; if a proxy of this home is stuck, run `agentsecrets proxy stop` and retry";
 const DISK_FULL_FIX: &str = "free space on the file system that holds AGENTSECRETS_HOME (see `df -h \"$AGENTSECRETS_HOME\"`), then retry";
 
 /// Whether `err` is an out-of-space error: `ENOSPC`/`EDQUOT` from the

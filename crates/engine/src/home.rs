@@ -3,7 +3,7 @@
 //! atomic (temporary file + rename) so a crash leaves the old or new content.
 
 use crate::error::{EngineError, Result};
-use agentsecrets_wire::headers::run_files;
+use agentsecrets_wire::run_files;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -118,9 +118,9 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|e| EngineError::vault(&format!("cannot create {}", dir.display()), e))?;
+        .map_err(|e| EngineError::home_file(&format!("cannot create {}", dir.display()), e))?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-        .map_err(|e| EngineError::vault(&format!("cannot restrict {}", dir.display()), e))
+        .map_err(|e| EngineError::home_file(&format!("cannot restrict {}", dir.display()), e))
 }
 
 /// Writes `bytes` to `path` atomically with mode 0600.
@@ -138,13 +138,13 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .truncate(true)
         .mode(0o600)
         .open(&tmp)
-        .map_err(|e| EngineError::vault(&ctx("write"), e))?;
+        .map_err(|e| EngineError::home_file(&ctx("write"), e))?;
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
-        .map_err(|e| EngineError::vault(&ctx("write"), e))?;
+        .map_err(|e| EngineError::home_file(&ctx("write"), e))?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        EngineError::vault(&ctx("replace"), e)
+        EngineError::home_file(&ctx("replace"), e)
     })
 }
 
@@ -155,7 +155,7 @@ pub fn open_private_append(path: &Path) -> Result<fs::File> {
         .create(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| EngineError::vault(&format!("cannot open {}", path.display()), e))
+        .map_err(|e| EngineError::home_file(&format!("cannot open {}", path.display()), e))
 }
 
 #[cfg(test)]

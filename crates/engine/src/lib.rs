@@ -8,9 +8,10 @@
 // binary stops the build with one message (main.rs).
 #![cfg(unix)]
 
-pub mod allowlist;
 pub mod audit;
 pub mod cli;
+pub mod clock;
+pub mod destination;
 pub mod diag;
 pub mod envrun;
 pub mod error;

@@ -683,7 +683,7 @@ fn s13_parallel_guesses_do_not_slip_past_the_throttle() {
     allowlist_is_untouched(&env);
 }
 
-/// Needs `crate::allowlist::normalize_entry` (host canonicalisation).
+/// Needs `crate::destination::normalize_entry` (host canonicalisation).
 #[test]
 fn allowlist_add_remove_list_log_with_the_admin_password() {
     let env = support::Home::new();

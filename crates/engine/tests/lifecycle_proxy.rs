@@ -2,7 +2,8 @@
 
 mod support;
 
-use agentsecrets_engine::audit::{now_rfc3339, AuditLog};
+use agentsecrets_engine::audit::AuditLog;
+use agentsecrets_engine::clock::now_rfc3339;
 use agentsecrets_engine::home::Home;
 use agentsecrets_wire::{AuditEvent, AuditStatus};
 use serde_json::Value;

@@ -46,7 +46,6 @@ codes! {
     ForbiddenCaller = ("FORBIDDEN_CALLER", 403, "forbidden_caller"),
     /// Malformed request: missing target URL, bad injection spec, control characters.
     InvalidRequest = ("INVALID_REQUEST", 400, "invalid_request"),
-    /// No injection requested.
     /// The engine has no home yet.
     NotInitialized = ("NOT_INITIALIZED", 503, "not_initialized"),
     WorkspaceNotFound = ("WORKSPACE_NOT_FOUND", 404, "workspace_not_found"),
@@ -71,7 +70,9 @@ codes! {
     ResponseTooLarge = ("RESPONSE_TOO_LARGE", 502, "response_too_large"),
     /// An admin password is needed (allowlist changes).
     AllowlistModificationDenied = ("ALLOWLIST_MODIFICATION_DENIED", 403, "allowlist_modification_denied"),
-    /// Vault unreadable, key missing, disk error.
+    /// The home's storage failed: the vault (database, master key) or
+    /// another file of the home (config, run files, audit log); the message
+    /// names which, and a full disk says so.
     VaultError = ("VAULT_ERROR", 500, "vault_error"),
     /// A feature that needs something this machine does not have.
     Unsupported = ("UNSUPPORTED", 501, "unsupported"),

@@ -44,15 +44,3 @@ pub const TRAILERS: &str = "x-as-redacted, x-as-engine-error";
 /// Response header: `true` when a response header was redacted (known
 /// before the body streams).
 pub const HEADERS_REDACTED: &str = "x-as-headers-redacted";
-
-/// Names of files under `$AGENTSECRETS_HOME/run/` that other tools rely on.
-pub mod run_files {
-    /// Unix socket the proxy listens on (mode 0600).
-    pub const SOCKET: &str = "proxy.sock";
-    /// Fresh random caller token written at each start (mode 0600).
-    pub const TOKEN: &str = "proxy.token";
-    /// Pid of the running proxy.
-    pub const PID: &str = "proxy.pid";
-    /// JSON description of the running proxy: pid, port, socket, start time.
-    pub const STATE: &str = "proxy.json";
-}

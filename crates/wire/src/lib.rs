@@ -1,7 +1,7 @@
 //! The wire protocol spoken between the agentsecrets engine and its callers.
 //!
 //! One definition of the injection spec, the header names, the engine error
-//! codes and the audit event, used by both the engine and the Node addon so
+//! codes, the audit event and the run-file names, used by both the engine and the Node addon so
 //! that the two cannot drift. `docs/PROTOCOL.md` describes the same contract
 //! for people.
 
@@ -12,6 +12,7 @@ pub mod health;
 pub mod inject;
 pub mod names;
 pub mod proof;
+pub mod run_files;
 pub mod scope;
 
 pub use audit::{AuditEvent, AuditStatus};

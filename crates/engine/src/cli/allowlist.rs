@@ -140,7 +140,7 @@ fn change(
     drop(pw);
     let entries = domains
         .iter()
-        .map(|d| crate::allowlist::normalize_entry(d))
+        .map(|d| crate::destination::normalize_entry(d))
         .collect::<Result<Vec<_>>>()?;
     let (changed, unchanged) = if add {
         vault.allowlist_add(&ws, &entries)?

@@ -1,7 +1,7 @@
 //! `agentsecrets env -- CMD`: run a command with secrets in its environment,
 //! forward signals, mask output.
 use super::{Context, ScopeArgs};
-use crate::audit::{self, AuditLog};
+use crate::audit::AuditLog;
 use crate::envrun::{self, Spec};
 use crate::error::Result;
 use crate::redact::Patterns;
@@ -118,7 +118,7 @@ fn event(
     status: AuditStatus,
 ) -> AuditEvent {
     AuditEvent {
-        timestamp: audit::now_rfc3339(),
+        timestamp: crate::clock::now_rfc3339(),
         secret_keys,
         agent_id: None,
         method: "ENV".to_owned(),

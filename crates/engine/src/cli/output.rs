@@ -35,15 +35,6 @@ impl Output {
         }
     }
 
-    /// Prints a success line for people (nothing with `--json` unless `value` is given).
-    pub fn done(&self, message: &str) {
-        if self.json {
-            self.json(&serde_json::json!({ "ok": true, "message": message }));
-        } else {
-            diag::out(message);
-        }
-    }
-
     /// Prints an error and returns its exit code.
     pub fn error(&self, e: &EngineError) -> i32 {
         if self.json {

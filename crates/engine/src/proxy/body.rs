@@ -1,9 +1,10 @@
 //! The response body: streamed from the upstream through the redactor,
 //! capped in size, in the length of a pause and in total duration, with
 //! optional trailers: `X-AS-Redacted`, and `X-AS-Engine-Error` when the body
-//! was cut. When it ends (or the caller goes away) it writes the call's
-//! audit event.
+//! was cut. It owns the call's [`Call`]: when the body ends, is cut, or is
+//! dropped by a caller that went away, it finishes the call (its audit line).
 
+use super::context::{Call, Outcome};
 use super::forward::UpstreamBody;
 use super::Limits;
 use crate::redact::StreamRedactor;
@@ -11,7 +12,7 @@ use agentsecrets_wire::error::Cut;
 use agentsecrets_wire::headers;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
-use http_body::{Body, Frame, SizeHint};
+use http_body::{Body, Frame};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -19,9 +20,6 @@ use std::time::Duration;
 use tokio::time::{Instant, Sleep};
 
 type Upstream = Pin<Box<UpstreamBody>>;
-
-/// Called once with (redacted anywhere, body completed).
-pub type OnFinish = Box<dyn FnOnce(bool, bool) + Send>;
 
 pub struct RedactingBody {
     upstream: Option<Upstream>,
@@ -36,7 +34,10 @@ pub struct RedactingBody {
     deadline: Pin<Box<Sleep>>,
     trailers: bool,
     trailers_sent: bool,
-    on_finish: Option<OnFinish>,
+    /// The call this body answers, until it is finished.
+    call: Option<Call>,
+    /// The answer's status, for the audit line.
+    status: u16,
 }
 
 impl RedactingBody {
@@ -46,7 +47,8 @@ impl RedactingBody {
         headers_redacted: bool,
         limits: &Limits,
         trailers: bool,
-        on_finish: OnFinish,
+        call: Call,
+        status: u16,
     ) -> Self {
         RedactingBody {
             upstream: Some(Box::pin(upstream)),
@@ -59,7 +61,8 @@ impl RedactingBody {
             deadline: Box::pin(tokio::time::sleep(limits.deadline)),
             trailers,
             trailers_sent: false,
-            on_finish: Some(on_finish),
+            call: Some(call),
+            status,
         }
     }
 
@@ -67,9 +70,15 @@ impl RedactingBody {
         self.headers_redacted || self.redactor.redacted()
     }
 
+    /// Finishes the call, once: whichever of end, cut or drop comes first.
     fn finish(&mut self, completed: bool) {
-        if let Some(f) = self.on_finish.take() {
-            f(self.redacted(), completed);
+        if let Some(call) = self.call.take() {
+            let (status, redacted) = (self.status, self.redacted());
+            call.finish(if completed {
+                Outcome::Answered { status, redacted }
+            } else {
+                Outcome::Cut { status, redacted }
+            });
         }
     }
 
@@ -169,14 +178,6 @@ impl Body for RedactingBody {
                 }
             }
         }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        false
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
 

@@ -1,10 +1,10 @@
 //! Sending the request upstream: one pooled hyper-util client (rustls with
 //! the platform's roots), no redirects followed, no system proxy, a resolver
-//! that refuses link-local and metadata addresses, a connect timeout, and
+//! that applies the destination policy's connect-time step, a connect timeout, and
 //! gzip/deflate/br/zstd answers decoded before they are scanned. Errors are
 //! described without the URL (which may carry a query-injected value).
 
-use crate::allowlist;
+use crate::destination::{self, RefusedAtConnect};
 use crate::error::EngineError;
 use agentsecrets_wire::ErrorCode;
 use bytes::Bytes;
@@ -30,20 +30,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The body of an upstream answer, decoded when it was compressed.
 pub type UpstreamBody = DecompressionBody<Incoming>;
 
-/// Raised by the resolver; found again in the client's error chain.
-#[derive(Debug)]
-pub struct AddressRefused;
-
-impl std::fmt::Display for AddressRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the host resolves to a link-local or metadata address")
-    }
-}
-impl std::error::Error for AddressRefused {}
-
-/// DNS through the system resolver, refusing any answer that contains a
-/// link-local or metadata address (an allowlisted name pointed there must
-/// not reach it). IP literals never get here: they are checked before.
+/// DNS through the system resolver, then the destination policy's second
+/// step ([`destination::check_resolved`]) on the answer. IP literals never
+/// get here: the first step checked them.
 #[derive(Clone, Copy, Debug)]
 pub struct GuardedResolver;
 
@@ -63,9 +52,7 @@ impl tower_service::Service<Name> for GuardedResolver {
         Box::pin(async move {
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            if addrs.iter().any(|a| allowlist::is_refused_ip(a.ip())) {
-                return Err(Box::new(AddressRefused) as BoxError);
-            }
+            destination::check_resolved(&addrs)?;
             Ok(addrs.into_iter())
         })
     }
@@ -80,7 +67,7 @@ type JoinEncodings = fn(Response<Incoming>) -> Response<Incoming>;
 
 /// Joins every `Content-Encoding` line of an answer into one, as HTTP
 /// defines them to be equivalent. The decoder only decodes a single known
-/// coding and otherwise leaves the header in place, which the handler then
+/// coding and otherwise leaves the header in place, which the pipeline's redact phase then
 /// refuses (`UPSTREAM_ENCODING`): two `gzip` lines over a twice-compressed
 /// body are refused exactly like one `gzip, gzip` line, instead of being
 /// decoded once and passed on still compressed.
@@ -105,7 +92,7 @@ fn join_encodings(mut res: Response<Incoming>) -> Response<Incoming> {
 }
 
 /// The pooled client. Only connecting has a timeout here: the wait for the
-/// answer and each pause in its body are bounded by the handler and by
+/// answer and each pause in its body are bounded by the pipeline and by
 /// [`super::body::RedactingBody`].
 pub fn build_client(connect_timeout: Duration) -> Result<UpstreamClient, EngineError> {
     let mut http = HttpConnector::new_with_resolver(GuardedResolver);
@@ -145,13 +132,8 @@ pub fn describe(err: &(dyn std::error::Error + 'static), host: &str) -> EngineEr
     let mut timed_out = false;
     let mut connect = false;
     while let Some(s) = source {
-        if s.downcast_ref::<AddressRefused>().is_some() {
-            return EngineError::new(
-                ErrorCode::AddressRefused,
-                format!("{host} resolves to a link-local or cloud metadata address; the engine never sends secrets there"),
-            )
-            .domain(host)
-            .fix("point the allowlisted name at a public or loopback address");
+        if let Some(refused) = s.downcast_ref::<RefusedAtConnect>() {
+            return refused.error(host);
         }
         if let Some(e) = s.downcast_ref::<hyper_util::client::legacy::Error>() {
             connect |= e.is_connect();

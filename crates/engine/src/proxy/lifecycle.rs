@@ -51,7 +51,7 @@ impl ProxyLock {
             .truncate(false)
             .mode(0o600)
             .open(&path)
-            .map_err(|e| EngineError::vault(&format!("cannot open {}", path.display()), e))?;
+            .map_err(|e| EngineError::run_file(&format!("cannot open {}", path.display()), e))?;
         if flock(&file, libc::LOCK_EX | libc::LOCK_NB)? {
             Ok(Some(ProxyLock { _file: file }))
         } else {
@@ -68,7 +68,7 @@ pub fn lock_held(home: &Home) -> Result<Option<bool>> {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(EngineError::vault(
+            return Err(EngineError::run_file(
                 &format!("cannot open {}", path.display()),
                 e,
             ))
@@ -90,7 +90,7 @@ fn flock(file: &File, op: libc::c_int) -> Result<bool> {
         match err.raw_os_error() {
             Some(libc::EWOULDBLOCK) => return Ok(false),
             Some(libc::EINTR) => continue,
-            _ => return Err(EngineError::vault("cannot lock run/proxy.lock", err)),
+            _ => return Err(EngineError::run_file("cannot lock run/proxy.lock", err)),
         }
     }
 }
@@ -543,7 +543,7 @@ mod tests {
             pid: std::process::id(),
             port: 1,
             socket: "x".into(),
-            started_at: state::unix_now(),
+            started_at: crate::clock::unix_now(),
             version: "0".into(),
         };
         s.write(&home).unwrap();

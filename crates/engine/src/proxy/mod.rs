@@ -1,26 +1,32 @@
 //! The credential-injecting proxy server.
 //!
-//! Order for every `/proxy` request: authenticate → scope → allowlist →
-//! resolve → inject → forward → redact → audit.
+//! A `/proxy` request runs the phases of [`pipeline`] over one call
+//! [`context`]: authenticate → parse → resolve (scope, [destination
+//! policy](crate::destination), values) → inject ([`inject`]) → forward
+//! ([`forward`]) → redact ([`respond`], [`body`]) → respond. Its audit line
+//! is written in one place, [`context::Call::finish`]. [`routes`] dispatches
+//! requests to `/proxy` and `/health`.
 
 mod accept;
 pub mod auth;
 pub mod body;
 pub mod body_json;
 pub mod caps;
+pub mod context;
 pub mod forward;
-pub mod handler;
 pub mod header_case;
 pub mod inject;
 pub mod known_values;
 pub mod lifecycle;
+pub mod pipeline;
 pub mod request;
+pub mod respond;
+pub mod routes;
 pub mod server;
 pub mod state;
 
 use crate::audit::AuditLog;
 use crate::vault::Vault;
-use agentsecrets_wire::AuditEvent;
 use std::time::Duration;
 
 pub use server::serve;
@@ -87,13 +93,4 @@ pub struct Shared {
     pub audit_log: AuditLog,
     /// Every value of the home, for redaction.
     pub known: known_values::KnownValues,
-}
-
-impl Shared {
-    /// Appends an audit event; a failure is reported on stderr, never to the caller.
-    pub fn audit(&self, event: &AuditEvent) {
-        if let Err(e) = self.audit_log.append(event) {
-            crate::diag::note(format_args!("agentsecrets proxy: {e}"));
-        }
-    }
 }

@@ -5,7 +5,7 @@ use super::accept::{self, TcpGate};
 use super::auth::{self, Transport};
 use super::caps;
 use super::forward;
-use super::handler;
+use super::routes;
 use super::state::{self, ProxyState};
 use super::{Limits, Ready, ServeOptions, Shared};
 use crate::audit::AuditLog;
@@ -25,7 +25,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::signal::unix::{signal, SignalKind};
 
 /// Read buffer limit: heads beyond it are cut by hyper; heads between the
-/// handler's 64 KiB limit and this get a clear 431 from the handler.
+/// 64 KiB limit of `routes` and this get a clear 431 from there.
 const MAX_HEAD_BYTES: usize = 128 * 1024;
 
 /// Binds, writes the token and state files, calls `on_ready`, then serves
@@ -52,7 +52,7 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
             .fix("check that AGENTSECRETS_HOME is on a local file system and its path is short (Unix socket paths are limited to ~100 bytes)")
     })?;
     std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| EngineError::vault("cannot restrict the socket", e))?;
+        .map_err(|e| EngineError::run_file("cannot restrict the socket", e))?;
 
     let token = auth::new_token();
     home::write_private_file(&home.token_path(), token.as_bytes())?;
@@ -61,7 +61,7 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
         pid,
         port,
         socket: socket_path.display().to_string(),
-        started_at: state::unix_now(),
+        started_at: crate::clock::unix_now(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     }
     .write(&home)?;
@@ -139,7 +139,7 @@ where
         if let Some(g) = &gate {
             g.check(req.headers(), &shared.token);
         }
-        async move { Ok::<_, Infallible>(handler::route(shared, transport, req).await) }
+        async move { Ok::<_, Infallible>(routes::route(shared, transport, req).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())

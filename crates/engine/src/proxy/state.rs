@@ -1,6 +1,7 @@
 //! The running proxy's state file (`run/proxy.json`), shared by `proxy
 //! status`, `status` and `proxy stop`.
 
+use crate::clock::unix_now;
 use crate::error::{EngineError, Result};
 use crate::home::{self, Home};
 use serde::{Deserialize, Serialize};
@@ -34,7 +35,7 @@ pub fn running(home: &Home) -> Result<Option<ProxyState>> {
     let bytes = match std::fs::read(home.state_path()) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(EngineError::vault("cannot read the proxy state", e)),
+        Err(e) => return Err(EngineError::run_file("cannot read the proxy state", e)),
     };
     let state: ProxyState = match serde_json::from_slice(&bytes) {
         Ok(s) => s,
@@ -65,11 +66,4 @@ pub fn process_alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists and may be signalled.
     let r = unsafe { libc::kill(pid, 0) };
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

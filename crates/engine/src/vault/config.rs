@@ -31,14 +31,14 @@ pub fn read(home: &Home) -> Result<Option<Config>> {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(EngineError::vault(
+            return Err(EngineError::home_file(
                 &format!("cannot read {}", path.display()),
                 e,
             ))
         }
     };
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        EngineError::vault(&format!("{} is not valid", path.display()), e).fix(
+        EngineError::home_file(&format!("{} is not valid", path.display()), e).fix(
             "select the scope again with `agentsecrets workspace switch NAME` and `agentsecrets project use NAME`",
         )
     })
@@ -64,7 +64,7 @@ impl ConfigCache {
         let meta = match std::fs::metadata(home.config_path()) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(EngineError::vault("cannot read the config", e)),
+            Err(e) => return Err(EngineError::home_file("cannot read the config", e)),
         };
         let stamp = Stamp {
             ino: meta.ino(),

@@ -8,7 +8,7 @@
 use super::config::{self, Config};
 use super::crypto::MasterKey;
 use super::{admin, connect, key_check_value, master_key, meta_names, schema, write_err, KeyStore};
-use crate::audit::now_rfc3339;
+use crate::clock::now_rfc3339;
 use crate::error::{EngineError, Result};
 use crate::home::{self, Home};
 use agentsecrets_wire::{names, ErrorCode};

@@ -6,7 +6,7 @@ use super::{
     admin, crypto, default_project, meta, meta_names, project_id, project_not_found, read_err,
     secret_not_found, shell_word, workspace_ref, write_err, Scope, Vault, Ws,
 };
-use crate::audit::now_rfc3339;
+use crate::clock::now_rfc3339;
 use crate::error::{EngineError, Result};
 use agentsecrets_wire::{names, ErrorCode};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -86,7 +86,7 @@ impl Vault {
     /// attempt must wait (doubling, capped), so a process that can run the
     /// CLI cannot guess the password quickly. A right password resets it.
     pub fn check_admin_password(&self, password: &str) -> Result<admin::Check> {
-        self.check_admin_password_with(password, crate::proxy::state::unix_now)
+        self.check_admin_password_with(password, crate::clock::unix_now)
     }
 
     #[cfg(test)]

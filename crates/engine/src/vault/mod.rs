@@ -21,9 +21,7 @@ pub mod master_key;
 pub mod schema;
 
 pub use create::{initialise, InitOptions, DEFAULT_PROJECT, DEFAULT_WORKSPACE};
-pub use manage::{
-    AllowlistChange, AllowlistEntry, ProjectInfo, SecretInfo, WorkspaceInfo, WorkspaceRef,
-};
+pub use manage::WorkspaceRef;
 pub use master_key::KeyStore;
 
 use crate::error::{EngineError, Result};
@@ -184,10 +182,6 @@ impl Vault {
     /// Where the master key is kept (`status` reports it as `storageMode`).
     pub fn storage_mode(&self) -> KeyStore {
         self.store
-    }
-
-    pub fn home(&self) -> &Home {
-        &self.home
     }
 
     /// The active workspace alone (valid even when the active project is not).

@@ -338,7 +338,7 @@ fn admin_password_guessing_is_throttled() {
         }
     );
     // Another handle (another process) sees the same state.
-    let other = Vault::open(v.home()).unwrap();
+    let other = Vault::open(&v.home).unwrap();
     let r = other
         .check_admin_password_at("admin-password", last + 1)
         .unwrap();

@@ -1,0 +1,304 @@
+//! One `/proxy` call as named phases over one [`Call`]:
+//!
+//! authenticate → parse → resolve (scope, destination, values) → inject →
+//! forward → redact → respond
+//!
+//! Each phase records what it learns in the call; the first error ends the
+//! call. Every outcome (refused, failed, answered whole, streamed to its end
+//! or cut short) leaves through [`Call::finish`], the one audit write.
+
+use super::auth::{self, Transport};
+use super::context::{Call, Outcome};
+use super::forward::{self, UpstreamBody};
+use super::inject::{self, Outbound};
+use super::request::{self, ProxyRequest};
+use super::respond::{self, Answer, ResBody, Streamed};
+use super::Shared;
+use crate::destination;
+use crate::error::EngineError;
+use crate::redact::{Patterns, StreamRedactor};
+use agentsecrets_wire::{names, AuthStyle, ErrorCode};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use std::collections::HashMap;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// Upper bound on a request body the engine buffers (for injection).
+pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
+
+/// Secret name → value, for one call; wiped when dropped.
+type Values = HashMap<String, Zeroizing<String>>;
+
+/// Serves one `/proxy` request.
+pub async fn proxy(
+    shared: Arc<Shared>,
+    transport: Transport,
+    req: Request<Incoming>,
+) -> Response<ResBody> {
+    let mut call = Call::start(shared, req.method());
+    match phases(&mut call, transport, req).await {
+        Ok(Answer::Whole { response, redacted }) => {
+            let status = response.status().as_u16();
+            call.finish(Outcome::Answered { status, redacted });
+            response
+        }
+        Ok(Answer::Streamed(streamed)) => respond::streamed(streamed, call),
+        Err(e) => {
+            let e = call.scrub(e);
+            call.finish(Outcome::Failed(&e));
+            respond::error(&e)
+        }
+    }
+}
+
+/// The phases in order. The awaits stay here rather than in each phase: a
+/// nested future would be copied whole once more on every call.
+async fn phases(
+    call: &mut Call,
+    transport: Transport,
+    req: Request<Incoming>,
+) -> Result<Answer, EngineError> {
+    // Authenticate.
+    auth::check_token(transport, req.headers(), &call.shared.token)?;
+    // Parse.
+    let (parts, body) = req.into_parts();
+    let mut pr = parse(call, &parts)?;
+    // Resolve: scope, destination, values.
+    let (values, patterns) = resolve(call, &pr)?;
+    // Inject.
+    let body = Limited::new(body, MAX_REQUEST_BODY)
+        .collect()
+        .await
+        .map_err(body_error)?
+        .to_bytes();
+    let outbound = inject(&mut pr, body, values)?;
+    // Forward.
+    let case = call
+        .shared
+        .header_case
+        .extensions(header_targets(&pr))
+        .await;
+    let request = upstream_request(&pr.method, outbound, case)?;
+    let send = forward::send(&call.shared.client, request);
+    let answer = upstream_step(call, "did not answer", send).await?;
+    // Redact.
+    let Redacting {
+        status,
+        headers,
+        headers_redacted,
+        small,
+    } = redact_head(call, &pr, &answer, &patterns)?;
+    if !small {
+        let body = answer.into_body();
+        let redactor = StreamRedactor::new(patterns);
+        return Ok(Answer::Streamed(Box::new(Streamed {
+            status,
+            headers,
+            headers_redacted,
+            body,
+            redactor,
+            trailers: pr.wants_trailers,
+        })));
+    }
+    let read = async { Ok(answer.into_body().collect().await?.to_bytes()) };
+    let body = upstream_step(call, "did not finish its answer", read).await?;
+    let (body, body_redacted) = patterns.redact(&body);
+    Ok(respond::whole(
+        status,
+        headers,
+        body,
+        headers_redacted || body_redacted,
+    ))
+}
+
+/// Parse: target, method, injection plan, scope and forwarded headers.
+fn parse(call: &mut Call, parts: &http::request::Parts) -> Result<ProxyRequest, EngineError> {
+    let pr = request::parse(&parts.method, &parts.headers)?;
+    call.record_request(&pr);
+    Ok(pr)
+}
+
+/// Resolve, in one snapshot of the vault: the scope, the destination policy
+/// (only when a secret is injected), then the values. Values are read only
+/// once the destination has passed every check. The answer will be scanned
+/// for every value of the home, not only the injected ones.
+fn resolve(call: &mut Call, pr: &ProxyRequest) -> Result<(Values, Arc<Patterns>), EngineError> {
+    let shared = &call.shared;
+    let mut scope = None;
+    let resolved = shared.vault.read(|r| {
+        let data_version = r.data_version()?;
+        let scope = &*scope.insert(r.scope(pr.workspace.as_deref(), pr.project.as_deref())?);
+        if !pr.plan.is_empty() {
+            let entries = r.allowlist(scope)?;
+            destination::check(&entries, &pr.target, &call.domain, &scope.workspace)?;
+            check_no_range(&pr.forward)?;
+        }
+        let mut values = Values::new();
+        for key in call.secret_keys() {
+            values.insert(key.clone(), r.secret(scope, key)?);
+        }
+        let injected = values.values().map(|v| v.as_str());
+        let patterns = shared.known.patterns(r, data_version, injected)?;
+        Ok((values, patterns))
+    });
+    // Recorded whether or not the rest passed: a refusal names its scope.
+    if let Some(scope) = scope {
+        call.record_scope(scope);
+    }
+    let (values, patterns) = resolved?;
+    call.record_patterns(&patterns);
+    Ok((values, patterns))
+}
+
+/// An injecting call may not ask for a byte range: an upstream that echoes
+/// the request would hand back the value in slices too short to redact.
+fn check_no_range(forward: &HeaderMap) -> Result<(), EngineError> {
+    for name in [http::header::RANGE, http::header::IF_RANGE] {
+        if forward.contains_key(&name) {
+            return Err(EngineError::invalid(format!(
+                "a call that injects a secret cannot send {name}: an echo of the request could return the value in slices too short to redact"
+            ))
+            .fix(format!("send the request without {name}, or fetch the range in a call that injects no secret")));
+        }
+    }
+    Ok(())
+}
+
+/// Inject: the values into the request (its body read within
+/// [`MAX_REQUEST_BODY`]), placed as the plan says. The values are wiped
+/// once placed.
+fn inject(pr: &mut ProxyRequest, body: Bytes, values: Values) -> Result<Outbound, EngineError> {
+    let mut out = Outbound {
+        url: pr.target.clone(),
+        headers: std::mem::take(&mut pr.forward),
+        body: body.to_vec(),
+    };
+    inject::apply(&mut out, &pr.plan, &values)?;
+    drop(values);
+    out.headers.insert(
+        http::header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
+    Ok(out)
+}
+
+/// Why the request body could not be read.
+fn body_error(e: forward::BoxError) -> EngineError {
+    if e.downcast_ref::<http_body_util::LengthLimitError>()
+        .is_some()
+    {
+        EngineError::new(
+            ErrorCode::RequestTooLarge,
+            format!("request body over {} MiB", MAX_REQUEST_BODY >> 20),
+        )
+        .fix("send a smaller body")
+    } else {
+        EngineError::invalid("the request body could not be read")
+    }
+}
+
+/// Forward: the header names injected by `header` injections, sent in the
+/// case the caller gave.
+fn header_targets(pr: &ProxyRequest) -> impl Iterator<Item = &str> {
+    pr.plan.injections.iter().filter_map(|i| {
+        (i.style == AuthStyle::Header)
+            .then_some(i.target.as_deref())
+            .flatten()
+    })
+}
+
+/// The upstream request: the outbound URL (without a fragment, which is
+/// never sent), method, headers and body, plus `extensions` (header case).
+fn upstream_request(
+    method: &http::Method,
+    out: Outbound,
+    extensions: Option<http::Extensions>,
+) -> Result<Request<Full<Bytes>>, EngineError> {
+    let mut url = out.url;
+    url.set_fragment(None);
+    let uri: http::Uri = url.as_str().parse().map_err(|_| {
+        EngineError::invalid("the target URL cannot be sent as an HTTP request target")
+    })?;
+    let mut req = Request::new(Full::new(Bytes::from(out.body)));
+    *req.method_mut() = method.clone();
+    *req.uri_mut() = uri;
+    *req.headers_mut() = out.headers;
+    if let Some(ext) = extensions {
+        *req.extensions_mut() = ext;
+    }
+    Ok(req)
+}
+
+/// One step of the upstream exchange within the engine's timeout
+/// (`UPSTREAM_TIMEOUT`: "`domain` `what` in time"), its failure described
+/// without the URL.
+async fn upstream_step<T>(
+    call: &Call,
+    what: &str,
+    step: impl std::future::Future<Output = Result<T, forward::BoxError>>,
+) -> Result<T, EngineError> {
+    let domain = call.domain.as_str();
+    tokio::time::timeout(call.shared.limits.timeout, step)
+        .await
+        .map_err(|_| {
+            EngineError::new(
+                ErrorCode::UpstreamTimeout,
+                format!("{domain} {what} in time"),
+            )
+            .domain(domain)
+            .fix("check that the upstream is reachable, or raise the timeout")
+        })?
+        .map_err(|e| forward::describe(&*e, domain))
+}
+
+/// The redacted head of an answer, and whether its body is small enough
+/// to be read and redacted whole (else it is redacted as it streams).
+struct Redacting {
+    status: http::StatusCode,
+    headers: HeaderMap,
+    headers_redacted: bool,
+    small: bool,
+}
+
+/// Redact: the answer's headers, once its encoding is known scannable.
+fn redact_head(
+    call: &Call,
+    pr: &ProxyRequest,
+    answer: &Response<UpstreamBody>,
+    patterns: &Patterns,
+) -> Result<Redacting, EngineError> {
+    check_scannable(answer.headers(), &call.domain)?;
+    let status = answer.status();
+    let (headers, headers_redacted) = respond::upstream_headers(answer.headers(), patterns);
+    let small = respond::is_small_body(&pr.method, status, answer.headers());
+    Ok(Redacting {
+        status,
+        headers,
+        headers_redacted,
+        small,
+    })
+}
+
+/// Refuses an answer still encoded after decoding (an encoding the engine
+/// does not know): it could not be scanned for echoed secrets.
+fn check_scannable(headers: &HeaderMap, domain: &str) -> Result<(), EngineError> {
+    let Some(enc) = headers.get(http::header::CONTENT_ENCODING) else {
+        return Ok(());
+    };
+    let enc = enc.to_str().unwrap_or("?").trim().to_ascii_lowercase();
+    if enc.is_empty() || enc == "identity" {
+        return Ok(());
+    }
+    Err(EngineError::new(
+        ErrorCode::UpstreamEncoding,
+        format!(
+            "{domain} answered with content encoding {} the engine cannot scan for echoed secrets",
+            names::shown(&enc)
+        ),
+    )
+    .domain(domain)
+    .fix("the upstream must honour Accept-Encoding: identity (or use gzip, deflate, br or zstd)"))
+}

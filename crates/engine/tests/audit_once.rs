@@ -2,17 +2,17 @@
 //! answered whole, streamed to its end, refused, failed, cut by a limit, or
 //! abandoned by the caller mid-stream.
 
-mod common;
+mod support;
 
-use common::*;
 use reqwest::Method;
 use std::time::{Duration, Instant};
+use support::*;
 
 const CANARY: &str = "canary-audit-once-6d2e81b0";
 
 /// Waits until the log has `n` lines, then a little longer to catch a
 /// second line for the same call; returns the last line.
-fn settled_at(home: &TestHome, n: usize) -> serde_json::Value {
+fn settled_at(home: &Home, n: usize) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(5);
     while home.audit_lines().len() < n && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -32,7 +32,7 @@ fn outcome(line: &serde_json::Value) -> (&str, &str) {
 
 #[test]
 fn every_outcome_is_audited_exactly_once() {
-    let home = TestHome::new();
+    let home = Home::new();
     home.set_secret("CANARY", CANARY);
     home.allow(&["127.0.0.1"]);
     let up = Upstream::start(|r| match r.path.as_str() {

@@ -9,6 +9,11 @@
 #
 #   scripts/cross/qemu-smoke.sh ENGINE [ADDON]
 #
+# `env` runs under qemu 7.2 with these builds (zig, glibc 2.17). Built with
+# Debian's aarch64 gcc and std instead, a spawned child spins in libc's
+# execvp before any exec under that qemu; a small program that only spawns
+# with pre_exec does the same, so it is not the engine's code.
+#
 # The proxy runs in the foreground because `proxy start --detach` re-executes
 # the engine's own file, which without binfmt the kernel cannot run.
 set -euo pipefail

@@ -39,7 +39,8 @@ fail() {
 launcher() {
   case "$(readelf -h "$1" | awk -F: '/Machine:/ {gsub(/^ +/, "", $2); print $2}')" in
     AArch64)
-      [ -d /usr/aarch64-linux-gnu/lib ] && command -v qemu-aarch64-static >/dev/null ||
+      # The arm64 Node needs libstdc++ too.
+      [ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] && command -v qemu-aarch64-static >/dev/null ||
         { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
           qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross >/dev/null; }
       printf '#!/bin/sh\nexec qemu-aarch64-static -L /usr/aarch64-linux-gnu %s "$@"\n' "$1" >"$2" ;;

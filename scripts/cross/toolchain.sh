@@ -19,9 +19,12 @@ cross_toolchain() {
 
 # cross_cargo SUBCOMMAND ARGS...: cargo-zigbuild with Debian's compiler, std
 # rebuilt for the target, in its own target directory (another compiler than
-# the checkout's). Extra RUSTFLAGS come from CROSS_RUSTFLAGS.
+# the checkout's): target/cross, or CROSS_TARGET_DIR. Extra RUSTFLAGS come
+# from CROSS_RUSTFLAGS. musl targets link with zig's C runtime objects
+# (Debian's std has no self-contained ones); other targets refuse that flag.
 cross_cargo() {
-  PATH=/usr/bin:$PATH CARGO_TARGET_DIR=target/cross RUSTC_BOOTSTRAP=1 \
-    RUSTFLAGS="-C link-self-contained=no ${CROSS_RUSTFLAGS:-}" \
-    cargo-zigbuild "$@" -Zbuild-std=std,panic_abort
+  local flags=${CROSS_RUSTFLAGS:-}
+  case " $* " in *-musl*) flags="-C link-self-contained=no $flags" ;; esac
+  PATH=/usr/bin:$PATH CARGO_TARGET_DIR=${CROSS_TARGET_DIR:-target/cross} RUSTC_BOOTSTRAP=1 \
+    RUSTFLAGS="$flags" cargo-zigbuild "$@" -Zbuild-std=std,panic_abort
 }

@@ -20,7 +20,7 @@ const SUFFIX = platformSuffix()
 const PLATFORM_PACKAGE = `agentsecrets-${SUFFIX}`
 // Set (as CI does for each target) to install the prebuilt npm/<suffix>/
 // packages as they are, instead of packing this checkout's build.
-const PACK_ARGS = process.env.AGENTSECRETS_PACK_PREBUILT ? ['--prebuilt'] : ['--strip']
+const PACK_ARGS = process.env.AGENTSECRETS_PACK_PREBUILT ? ['--prebuilt', SUFFIX] : ['--strip']
 const PASSWORD = 'pack-test-admin-password'
 const SECRET = 'sk_pack_test_7b1f0c2e9d'
 
@@ -92,13 +92,14 @@ after(() => {
   fs.rmSync(work, { recursive: true, force: true })
 })
 
-test('packed sizes (release builds: each platform package under 8 MiB)', (t) => {
+test('packed sizes', (t) => {
   for (const p of [packed.root, ...packed.platforms]) {
     t.diagnostic(`${p.name}: ${(p.size / 2 ** 20).toFixed(2)} MiB packed, ${(p.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked`)
   }
-  // A checkout's debug build is larger than what is published; the limit is for --prebuilt release builds.
-  if (!process.env.AGENTSECRETS_PACK_PREBUILT) return
-  for (const p of packed.platforms) assert.ok(p.size < 8 * 2 ** 20, `${p.name} is ${p.size} bytes packed`)
+  // The limit is for release builds (CI's release workflow sets it); a checkout's debug build is larger.
+  const max = Number(process.env.AGENTSECRETS_PACK_MAX_MIB)
+  if (!max) return
+  for (const p of packed.platforms) assert.ok(p.size < max * 2 ** 20, `${p.name} is ${p.size} bytes packed, over ${max} MiB`)
 })
 
 test('the toolchain is off PATH for the installed project', () => {

@@ -2,7 +2,7 @@
 // Packs the package for local, offline installs:
 //
 //   node scripts/pack.mjs [--profile debug|release] [--strip] [--out DIR]
-//   node scripts/pack.mjs --prebuilt [--out DIR]
+//   node scripts/pack.mjs --prebuilt [SUFFIX...] [--out DIR]
 //
 // 1. This machine's platform package: copies the addon the last `napi build
 //    --platform` left in the repository root (agentsecrets.<suffix>.node) and
@@ -10,8 +10,9 @@
 //    Without --profile, the more recently built of target/debug and
 //    target/release is used. --strip drops debug info from the copies (the
 //    tests use it to keep debug tarballs small).
-//    With --prebuilt instead: every npm/<suffix>/ that already holds its
-//    files (put there by `npm run build:cross` or a CI artifact), as it is.
+//    With --prebuilt instead: the npm/<suffix>/ packages named (default:
+//    every one that holds all its files, put there by `npm run build:cross`
+//    or a CI artifact), as they are.
 // 2. `npm pack`s those platform packages and the root package into DIR (default: a new
 //    temporary directory). The root is packed from a staged copy whose
 //    package.json gains `optionalDependencies` on the platform packages at
@@ -39,7 +40,7 @@ function die(message) {
 }
 
 function parseArgs(argv) {
-  const opts = { profile: null, strip: false, out: null, prebuilt: false }
+  const opts = { profile: null, strip: false, out: null, prebuilt: false, suffixes: [] }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--profile') opts.profile = argv[++i]
@@ -48,7 +49,8 @@ function parseArgs(argv) {
     else if (a === '--strip') opts.strip = true
     else if (a === '--out') opts.out = argv[++i]
     else if (a === '--prebuilt') opts.prebuilt = true
-    else die(`unknown argument ${a} (usage: pack.mjs [--profile debug|release] [--strip] [--out DIR] | --prebuilt [--out DIR])`)
+    else if (opts.prebuilt && !a.startsWith('-')) opts.suffixes.push(a)
+    else die(`unknown argument ${a} (usage: pack.mjs [--profile debug|release] [--strip] [--out DIR] | --prebuilt [SUFFIX...] [--out DIR])`)
   }
   if (opts.profile !== null && !['debug', 'release'].includes(opts.profile)) die('--profile takes debug or release')
   if (opts.prebuilt && (opts.profile !== null || opts.strip)) die('--prebuilt packs the files as they are: no --profile or --strip')
@@ -130,9 +132,17 @@ function fromThisCheckout() {
 }
 
 function prebuilt() {
-  const ready = fs.readdirSync(path.join(ROOT, 'npm')).map(platformPackage).filter((p) => p.complete)
-  if (ready.length === 0) die('no npm/<suffix>/ holds all its files: run npm run build:cross -- --target T first')
-  return ready
+  if (opts.suffixes.length === 0) {
+    const ready = fs.readdirSync(path.join(ROOT, 'npm')).map(platformPackage).filter((p) => p.complete)
+    if (ready.length === 0) die('no npm/<suffix>/ holds all its files: run npm run build:cross -- --target T first')
+    return ready
+  }
+  return opts.suffixes.map((suffix) => {
+    if (!fs.existsSync(path.join(ROOT, 'npm', suffix, 'package.json'))) die(`there is no npm/${suffix}/`)
+    const p = platformPackage(suffix)
+    if (!p.complete) die(`npm/${suffix}/ lacks some of ${p.pkg.files.join(', ')}: run npm run build:cross first`)
+    return p
+  })
 }
 
 const platforms = (opts.prebuilt ? prebuilt() : fromThisCheckout()).map(({ dir, pkg }) => ({

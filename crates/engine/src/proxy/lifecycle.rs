@@ -357,13 +357,7 @@ fn error_line(line: &str) -> Option<EngineError> {
         error: EngineErrorBody,
     }
     let b = serde_json::from_str::<Wrapped>(line.trim()).ok()?.error;
-    let mut e = EngineError::new(b.code, b.message);
-    e.fix = b.fix;
-    e.domain = b.domain;
-    e.key = b.key;
-    e.workspace = b.workspace;
-    e.project = b.project;
-    Some(e)
+    Some(b.into())
 }
 
 /// The error of a detached start: the proxy's own error when it printed

@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::errors::{sdk_codes, SdkError, SdkResult};
 use crate::platform::{self, is_executable};
-use agentsecrets_wire::EngineErrorBody;
+use agentsecrets_wire::ErrorLine;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -179,20 +179,11 @@ async fn upstream_cli_refusal(bin: &Path) -> Option<SdkError> {
     )
 }
 
-#[derive(Deserialize)]
-struct CliErrorLine {
-    error: EngineErrorBody,
-}
-
 /// Maps the CLI's `--json` error (`{"error": EngineErrorBody}` on stderr).
 fn cli_failure(bin: &Path, stderr: &[u8], code: Option<i32>) -> SdkError {
     let text = String::from_utf8_lossy(stderr);
-    if let Some(line) = text
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str::<CliErrorLine>(l.trim()).ok())
-    {
-        let mut e = SdkError::from_engine(line.error, 0);
+    if let Some(body) = ErrorLine::last_in(&text) {
+        let mut e = SdkError::from_engine(body, 0);
         e.status_code = None;
         return e;
     }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod error_line;
 pub mod headers;
 pub mod health;
 pub mod inject;
@@ -17,6 +18,7 @@ pub mod scope;
 
 pub use audit::{AuditEvent, AuditStatus};
 pub use error::{EngineErrorBody, ErrorCode};
+pub use error_line::ErrorLine;
 pub use health::Health;
 pub use inject::{AuthStyle, Injection, InjectionPlan};
 pub use names::NameError;

@@ -9,7 +9,7 @@ use super::state::{self, ProxyState};
 use super::{Ready, ServeOptions};
 use crate::error::{EngineError, Result};
 use crate::home::{self, Home};
-use agentsecrets_wire::{EngineErrorBody, ErrorCode};
+use agentsecrets_wire::{ErrorCode, ErrorLine};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -316,9 +316,9 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
             // Reap a proxy that reported an already running one and exited;
             // a serving one is left running (it will be reparented).
             let _ = child.try_wait();
-            if let Some(e) = error_line(&line) {
+            if let Some(body) = ErrorLine::parse(&line) {
                 let _ = child.wait();
-                return Err(e);
+                return Err(body.into());
             }
             serde_json::from_str::<ReadyLine>(line.trim()).map_err(|e| {
                 EngineError::internal(format!("the proxy reported an unreadable ready line: {e}"))
@@ -345,19 +345,9 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
 /// stdout (a pipe), which works when `run/proxy.err` cannot be written
 /// (a full disk).
 pub fn report_error_on_pipe(e: &EngineError) {
-    let line = serde_json::json!({ "error": e.to_body() });
+    let line = ErrorLine::new(e.to_body()).render();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}").and_then(|_| out.flush());
-}
-
-/// An engine error printed as one `{"error": {...}}` JSON line.
-fn error_line(line: &str) -> Option<EngineError> {
-    #[derive(Deserialize)]
-    struct Wrapped {
-        error: EngineErrorBody,
-    }
-    let b = serde_json::from_str::<Wrapped>(line.trim()).ok()?.error;
-    Some(b.into())
 }
 
 /// The error of a detached start: the proxy's own error when it printed
@@ -370,8 +360,8 @@ fn startup_error(home: &Home, from: u64, what: String) -> EngineError {
             let _ = f.take(64 * 1024).read_to_string(&mut text);
         }
     }
-    if let Some(e) = text.lines().rev().find_map(error_line) {
-        return e;
+    if let Some(body) = ErrorLine::last_in(&text) {
+        return body.into();
     }
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = lines[lines.len().saturating_sub(10)..].join("\n");

@@ -6,9 +6,10 @@
 //! says whether a proxy is alive; the state file says where it listens.
 
 use super::state::{self, ProxyState};
-use super::{Ready, ServeOptions};
+use super::ServeOptions;
 use crate::error::{EngineError, Result};
 use crate::home::{self, Home};
+pub use agentsecrets_wire::ReadyLine;
 use agentsecrets_wire::{ErrorCode, ErrorLine};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -108,49 +109,17 @@ pub fn current(home: &Home) -> Result<Option<ProxyState>> {
     }
 }
 
-/// The one line a starting proxy reports: where it listens, and whether it
-/// was already running (an idempotent start).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReadyLine {
-    pub pid: u32,
-    pub port: u16,
-    pub socket: String,
-    #[serde(default)]
-    pub already_running: bool,
-}
-
-impl ReadyLine {
-    pub fn new(ready: &Ready, already_running: bool) -> Self {
-        ReadyLine {
-            pid: ready.pid,
-            port: ready.port,
-            socket: ready.socket.clone(),
-            already_running,
-        }
-    }
-
-    fn from_state(s: &ProxyState) -> Self {
-        ReadyLine {
-            pid: s.pid,
-            port: s.port,
-            socket: s.socket.clone(),
-            already_running: true,
-        }
-    }
-
-    /// "proxy ready on 127.0.0.1:PORT and SOCKET".
-    pub fn human(&self) -> String {
-        let what = if self.already_running {
-            "proxy already running"
-        } else {
-            "proxy ready"
-        };
-        format!(
-            "{what} on 127.0.0.1:{} and {} (pid {})",
-            self.port, self.socket, self.pid
-        )
-    }
+/// "proxy ready on 127.0.0.1:PORT and SOCKET (pid PID)", for people.
+pub fn ready_text(line: &ReadyLine) -> String {
+    let what = if line.already_running {
+        "proxy already running"
+    } else {
+        "proxy ready"
+    };
+    format!(
+        "{what} on 127.0.0.1:{} and {} (pid {})",
+        line.port, line.socket, line.pid
+    )
 }
 
 /// Runs the proxy in this process until SIGTERM/SIGINT. Calls `on_ready`
@@ -165,7 +134,7 @@ pub fn run_foreground(
     let lock = match acquire_or_find(home, DEFAULT_TIMEOUT)? {
         Acquired::Lock(lock) => lock,
         Acquired::Running(s) => {
-            on_ready(&ReadyLine::from_state(&s));
+            on_ready(&ReadyLine::of_running(&s));
             return Ok(());
         }
     };
@@ -180,9 +149,7 @@ pub fn run_foreground(
             EngineError::internal(format!("cannot start the async runtime: {e}"))
                 .fix("check the process limits (ulimit -u, ulimit -n)")
         })?;
-    let result = rt.block_on(super::serve(home.clone(), opts, |ready| {
-        on_ready(&ReadyLine::new(ready, false))
-    }));
+    let result = rt.block_on(super::serve(home.clone(), opts, on_ready));
     // Held until the process exits (the kernel releases it then), so a
     // free lock means this proxy is gone, not merely shutting down.
     std::mem::forget(lock);
@@ -257,7 +224,7 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
     home.require_initialised()?;
     home.ensure_dirs()?;
     if let Some(s) = current(home)? {
-        return Ok(ReadyLine::from_state(&s));
+        return Ok(ReadyLine::of_running(&s));
     }
     let exe = std::env::current_exe().map_err(|e| {
         EngineError::internal(format!("cannot find the agentsecrets binary: {e}"))
@@ -482,7 +449,7 @@ pub fn status(home: &Home) -> Result<ProxyStatus> {
             pid: Some(s.pid),
             port: Some(s.port),
             socket: Some(s.socket.clone()),
-            uptime_seconds: Some(s.uptime_seconds()),
+            uptime_seconds: Some(state::uptime_seconds(&s)),
             session_valid: true,
             version: s.version,
         },
@@ -530,7 +497,7 @@ mod tests {
             started_at: crate::clock::unix_now(),
             version: "0".into(),
         };
-        s.write(&home).unwrap();
+        state::write(&home, &s).unwrap();
         let lock = ProxyLock::try_acquire(&home).unwrap().unwrap();
         drop(lock);
         assert_eq!(current(&home).unwrap(), None);
@@ -540,20 +507,13 @@ mod tests {
     }
 
     #[test]
-    fn ready_line_shape() {
+    fn ready_text_names_port_and_socket() {
         let l = ReadyLine {
             pid: 7,
             port: 8765,
             socket: "/h/run/proxy.sock".into(),
             already_running: false,
         };
-        let v = serde_json::to_value(&l).unwrap();
-        assert_eq!(v["alreadyRunning"], false);
-        assert_eq!(v["port"], 8765);
-        assert!(l
-            .human()
-            .starts_with("proxy ready on 127.0.0.1:8765 and /h/run/proxy.sock"));
-        let r: Ready = serde_json::from_value(v).unwrap();
-        assert_eq!(r.port, 8765);
+        assert!(ready_text(&l).starts_with("proxy ready on 127.0.0.1:8765 and /h/run/proxy.sock"));
     }
 }

@@ -181,6 +181,12 @@ impl From<SdkError> for napi::Error {
     }
 }
 
+impl From<agentsecrets_wire::TargetUrlError> for SdkError {
+    fn from(e: agentsecrets_wire::TargetUrlError) -> Self {
+        SdkError::invalid(e.to_string()).fix(e.fix())
+    }
+}
+
 impl From<agentsecrets_wire::NameError> for SdkError {
     fn from(e: agentsecrets_wire::NameError) -> Self {
         SdkError::invalid(e.to_string())

@@ -229,6 +229,12 @@ impl From<agentsecrets_wire::NameError> for EngineError {
     }
 }
 
+impl From<agentsecrets_wire::TargetUrlError> for EngineError {
+    fn from(e: agentsecrets_wire::TargetUrlError) -> Self {
+        EngineError::invalid(e.to_string()).fix(e.fix())
+    }
+}
+
 impl From<agentsecrets_wire::inject::PlanError> for EngineError {
     fn from(e: agentsecrets_wire::inject::PlanError) -> Self {
         EngineError::invalid(e.to_string())

@@ -17,6 +17,7 @@ pub mod proxy_state;
 pub mod ready_line;
 pub mod run_files;
 pub mod scope;
+pub mod target_url;
 
 pub use audit::{AuditEvent, AuditStatus};
 pub use error::{EngineErrorBody, ErrorCode};
@@ -26,6 +27,7 @@ pub use inject::{AuthStyle, Injection, InjectionPlan};
 pub use names::NameError;
 pub use proxy_state::ProxyState;
 pub use ready_line::ReadyLine;
+pub use target_url::TargetUrlError;
 
 /// Version of the project's protocol extension advertised in `/health`.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -53,6 +53,12 @@ export declare class NativeClient {
 /** Prefix of every error message the addon produces; the rest is JSON. */
 export declare const ERROR_PREFIX: string
 
+/**
+ * Every error code the addon reports (the engine's and its own), for the
+ * JS layer's code table and its tests.
+ */
+export declare function errorCodes(): Array<string>
+
 /** A name/value pair; used instead of an object to keep the caller's order. */
 export interface NameValue {
   name: string

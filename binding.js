@@ -837,3 +837,4 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.ERROR_PREFIX = nativeBinding.ERROR_PREFIX
+module.exports.errorCodes = nativeBinding.errorCodes

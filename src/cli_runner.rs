@@ -9,7 +9,7 @@ use crate::client::NativeClient;
 use crate::config;
 use crate::engine_start;
 use crate::errors::{sdk_codes, SdkError, SdkResult};
-use agentsecrets_wire::names;
+use agentsecrets_wire::{names, ErrorLine};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use std::path::Path;
@@ -262,25 +262,17 @@ fn describe(args: &[String]) -> String {
 /// Maps the CLI's `--json` error line, else a generic [`sdk_codes::CLI_ERROR`].
 fn failure(bin: &Path, what: &str, stderr: &[u8], code: Option<i32>) -> SdkError {
     let text = String::from_utf8_lossy(stderr);
-    let parsed = text.lines().rev().find_map(|l| {
-        let v: serde_json::Value = serde_json::from_str(l.trim()).ok()?;
-        v.get("error").filter(|e| e.is_object()).cloned()
-    });
-    if let Some(body) = parsed {
-        let field = |k: &str| body.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-        let mut e = SdkError::new(
-            field("code").as_deref().unwrap_or(sdk_codes::CLI_ERROR),
-            field("message").unwrap_or_else(|| format!("`agentsecrets {what}` failed")),
-        );
-        e.fix = field("fix").or_else(|| {
+    if let Some(body) = ErrorLine::last_in(&text) {
+        let mut e = SdkError::new(body.code.as_str(), body.message);
+        e.fix = body.fix.or_else(|| {
             Some(format!(
                 "run `agentsecrets {what}` by hand to see the error"
             ))
         });
-        e.key = field("key");
-        e.domain = field("domain");
-        e.workspace = field("workspace");
-        e.project = field("project");
+        e.key = body.key;
+        e.domain = body.domain;
+        e.workspace = body.workspace;
+        e.project = body.project;
         e.exit_code = code;
         e.backend = Some("engine".into());
         return e;

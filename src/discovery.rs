@@ -15,9 +15,8 @@ use crate::errors::{sdk_codes, SdkError, SdkResult};
 use crate::platform;
 use crate::probe::{self, Answer};
 use crate::transport;
-use agentsecrets_wire::run_files;
 use agentsecrets_wire::{proof, ErrorCode, Health};
-use serde::Deserialize;
+use agentsecrets_wire::{run_files, ProxyState};
 use std::path::{Path, PathBuf};
 
 /// Which proxy we talk to.
@@ -65,16 +64,9 @@ pub struct Backend {
 }
 
 /// The state file the engine writes when it is ready.
-#[derive(Debug, Deserialize)]
-struct StateFile {
-    port: u16,
-    #[serde(default)]
-    socket: Option<String>,
-}
-
-fn read_state(cfg: &Config) -> Option<StateFile> {
+fn read_state(cfg: &Config) -> Option<ProxyState> {
     let bytes = std::fs::read(cfg.run_file(run_files::STATE)).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    ProxyState::parse(&bytes)
 }
 
 fn base_url(port: u16) -> String {
@@ -170,7 +162,7 @@ async fn try_tcp_engine(cfg: &Config, port: u16) -> SdkResult<Tcp> {
 /// TCP ports where this home's engine may listen: the one the user named;
 /// else the one its state file records, and (unless the user said "any
 /// port" with 0) the default port.
-fn tcp_candidates(cfg: &Config, state: Option<&StateFile>) -> Vec<u16> {
+fn tcp_candidates(cfg: &Config, state: Option<&ProxyState>) -> Vec<u16> {
     if let Some(p) = cfg.explicit_port() {
         return vec![p];
     }
@@ -185,8 +177,7 @@ async fn discover_engine(cfg: &Config) -> SdkResult<Backend> {
     let state = read_state(cfg);
     let socket = state
         .as_ref()
-        .and_then(|s| s.socket.clone())
-        .map(PathBuf::from)
+        .map(|s| PathBuf::from(&s.socket))
         .unwrap_or_else(|| cfg.run_file(run_files::SOCKET));
     let state_port = state.as_ref().map_or(DEFAULT_PORT, |s| s.port);
     if let Some(b) = try_socket(&socket, state_port).await? {
@@ -209,7 +200,7 @@ async fn discover_engine(cfg: &Config) -> SdkResult<Backend> {
         });
     }
     let ready = start_engine(cfg, start_port(cfg, &strangers)).await?;
-    let socket = ready.socket.map(PathBuf::from).unwrap_or(socket);
+    let socket = PathBuf::from(ready.socket);
     if let Some(b) = try_socket(&socket, ready.port).await? {
         return Ok(b);
     }

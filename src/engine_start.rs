@@ -5,21 +5,12 @@
 use crate::config::Config;
 use crate::errors::{sdk_codes, SdkError, SdkResult};
 use crate::platform::{self, is_executable};
-use agentsecrets_wire::EngineErrorBody;
-use serde::Deserialize;
+use agentsecrets_wire::{ErrorLine, ReadyLine};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Upper bound on `proxy start --detach`.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// The Ready line `proxy start --detach` prints.
-#[derive(Debug, Deserialize)]
-pub struct Ready {
-    pub port: u16,
-    #[serde(default)]
-    pub socket: Option<String>,
-}
 
 /// Where [`locate_engine`] found the engine binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +64,7 @@ pub fn locate_engine(cfg: &Config) -> SdkResult<(PathBuf, EngineOrigin)> {
 /// Runs `agentsecrets proxy start --detach` and waits for its Ready line.
 /// Readiness is the line itself: no polling, no sleeps.
 /// `port`: the TCP port to ask for (else the engine's default).
-pub async fn start_engine(cfg: &Config, port: Option<u16>) -> SdkResult<Ready> {
+pub async fn start_engine(cfg: &Config, port: Option<u16>) -> SdkResult<ReadyLine> {
     let bin = find_engine(cfg)?;
     let mut cmd = tokio::process::Command::new(&bin);
     cmd.arg("--json").arg("proxy").arg("start").arg("--detach");
@@ -114,17 +105,7 @@ pub async fn start_engine(cfg: &Config, port: Option<u16>) -> SdkResult<Ready> {
         })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success() {
-        // `--json` output: one JSON document (possibly pretty-printed), or
-        // one JSON line among others.
-        let ready = serde_json::from_str::<Ready>(stdout.trim())
-            .ok()
-            .or_else(|| {
-                stdout
-                    .lines()
-                    .rev()
-                    .find_map(|l| serde_json::from_str::<Ready>(l.trim()).ok())
-            });
-        if let Some(ready) = ready {
+        if let Some(ready) = ReadyLine::find_in(&stdout) {
             return Ok(ready);
         }
         if let Some(e) = upstream_cli_refusal(&bin).await {
@@ -179,20 +160,11 @@ async fn upstream_cli_refusal(bin: &Path) -> Option<SdkError> {
     )
 }
 
-#[derive(Deserialize)]
-struct CliErrorLine {
-    error: EngineErrorBody,
-}
-
 /// Maps the CLI's `--json` error (`{"error": EngineErrorBody}` on stderr).
 fn cli_failure(bin: &Path, stderr: &[u8], code: Option<i32>) -> SdkError {
     let text = String::from_utf8_lossy(stderr);
-    if let Some(line) = text
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str::<CliErrorLine>(l.trim()).ok())
-    {
-        let mut e = SdkError::from_engine(line.error, 0);
+    if let Some(body) = ErrorLine::last_in(&text) {
+        let mut e = SdkError::from_engine(body, 0);
         e.status_code = None;
         return e;
     }

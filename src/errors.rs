@@ -13,32 +13,54 @@ use std::collections::BTreeMap;
 /// Marks an error message produced by this module.
 pub const ERROR_PREFIX: &str = "AGENTSECRETS_ERROR:";
 
+/// Defines each code as a `&str` constant whose value is its name, and
+/// [`sdk_codes::ALL`] listing them.
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $name:ident ),+ $(,)?) => {
+        $( $(#[$doc])* pub const $name: &str = stringify!($name); )+
+        /// Every code above.
+        pub const ALL: &[&str] = &[$($name),+];
+    };
+}
+
 /// Codes the SDK produces itself, next to the engine's [`ErrorCode`]s.
 pub mod sdk_codes {
-    /// No engine answered and none could be started.
-    pub const ENGINE_NOT_RUNNING: &str = "ENGINE_NOT_RUNNING";
-    /// An engine was found but the connection to it failed.
-    pub const PROXY_CONNECTION: &str = "PROXY_CONNECTION";
-    /// The caller's arguments were refused before anything was sent.
-    pub const INVALID_ARGUMENT: &str = "INVALID_ARGUMENT";
-    /// The call did not finish within `timeoutMs`.
-    pub const TIMEOUT: &str = "TIMEOUT";
-    /// The call was aborted through its `AbortSignal`.
-    pub const ABORTED: &str = "ABORTED";
-    /// The upstream answered with a status >= 400.
-    pub const UPSTREAM_HTTP: &str = "UPSTREAM_HTTP";
-    /// No engine binary could be found to start.
-    pub const CLI_NOT_FOUND: &str = "CLI_NOT_FOUND";
-    /// The engine binary ran but failed.
-    pub const CLI_ERROR: &str = "CLI_ERROR";
-    /// The backend cannot do what was asked (e.g. per-request scope on the upstream proxy).
-    pub const BACKEND_UNSUPPORTED: &str = "BACKEND_UNSUPPORTED";
-    /// The backend's answer could not be understood.
-    pub const BAD_ENGINE_RESPONSE: &str = "BAD_ENGINE_RESPONSE";
-    /// `close()` was called on this client.
-    pub const CLIENT_CLOSED: &str = "CLIENT_CLOSED";
-    /// The engine does not run on this platform (Windows).
-    pub const PLATFORM_NOT_SUPPORTED: &str = "PLATFORM_NOT_SUPPORTED";
+    codes! {
+        /// No engine answered and none could be started.
+        ENGINE_NOT_RUNNING,
+        /// An engine was found but the connection to it failed.
+        PROXY_CONNECTION,
+        /// The caller's arguments were refused before anything was sent.
+        INVALID_ARGUMENT,
+        /// The call did not finish within `timeoutMs`.
+        TIMEOUT,
+        /// The call was aborted through its `AbortSignal`.
+        ABORTED,
+        /// The upstream answered with a status >= 400.
+        UPSTREAM_HTTP,
+        /// No engine binary could be found to start.
+        CLI_NOT_FOUND,
+        /// The engine binary ran but failed.
+        CLI_ERROR,
+        /// The backend cannot do what was asked (e.g. per-request scope on the upstream proxy).
+        BACKEND_UNSUPPORTED,
+        /// The backend's answer could not be understood.
+        BAD_ENGINE_RESPONSE,
+        /// `close()` was called on this client.
+        CLIENT_CLOSED,
+        /// The engine does not run on this platform (Windows).
+        PLATFORM_NOT_SUPPORTED,
+    }
+}
+
+/// Every code an error from the addon can carry: the engine's, then the
+/// SDK's own.
+pub fn all_codes() -> Vec<String> {
+    let engine = ErrorCode::ALL.iter().map(|c| c.as_str());
+    engine
+        .chain(sdk_codes::ALL.iter().copied())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A failure with a stable code, a message and what to do about it.
@@ -178,6 +200,12 @@ impl SdkError {
 impl From<SdkError> for napi::Error {
     fn from(e: SdkError) -> Self {
         e.into_napi()
+    }
+}
+
+impl From<agentsecrets_wire::TargetUrlError> for SdkError {
+    fn from(e: agentsecrets_wire::TargetUrlError) -> Self {
+        SdkError::invalid(e.to_string()).fix(e.fix())
     }
 }
 

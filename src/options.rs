@@ -5,6 +5,7 @@
 use crate::errors::{SdkError, SdkResult};
 use agentsecrets_wire::inject::{AuthStyle, Injection, InjectionPlan};
 use agentsecrets_wire::names;
+use agentsecrets_wire::target_url::{self, UserInfo};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
@@ -195,30 +196,10 @@ fn parse_method(m: &str) -> SdkResult<http::Method> {
 }
 
 fn parse_url(raw: &str, injecting: bool) -> SdkResult<url::Url> {
-    if raw.chars().any(char::is_control) {
-        return Err(SdkError::invalid(
-            "the URL contains a control character (CR, LF, NUL or other)",
-        ));
-    }
-    let url = url::Url::parse(raw).map_err(|e| {
-        SdkError::invalid(format!(
-            "{} is not a valid absolute URL: {e}",
-            names::shown(raw)
-        ))
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(SdkError::invalid(format!(
-            "URL scheme {} is not supported; use https:// (or http:// to loopback)",
-            names::shown(url.scheme())
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(SdkError::invalid("the URL has no host"));
-    }
-    if injecting && (!url.username().is_empty() || url.password().is_some()) {
-        return Err(SdkError::invalid(
-            "the URL carries user info (user@host); it is refused with secret injection, use `basic` instead",
-        ));
-    }
-    Ok(url)
+    let user_info = if injecting {
+        UserInfo::Refuse
+    } else {
+        UserInfo::Allow
+    };
+    Ok(target_url::parse(raw, user_info)?)
 }

@@ -138,16 +138,7 @@ impl EngineError {
 
     /// The JSON body sent by the proxy and printed by the CLI with `--json`.
     pub fn to_body(&self) -> EngineErrorBody {
-        let mut b = EngineErrorBody::new(self.code, self.message.clone());
-        b.fix = self.fix.clone();
-        b.domain = self.domain.clone();
-        b.key = self.key.clone();
-        b.workspace = self.workspace.clone();
-        b.project = self.project.clone();
-        if let Some(l) = self.legacy_error {
-            b.error = l.to_owned();
-        }
-        b
+        EngineErrorBody::from(self)
     }
 
     /// Process exit code for the CLI: 2 for bad usage, 3 for "not found",
@@ -202,9 +193,45 @@ impl fmt::Display for EngineError {
 
 impl std::error::Error for EngineError {}
 
+impl From<&EngineError> for EngineErrorBody {
+    fn from(e: &EngineError) -> Self {
+        EngineErrorBody {
+            error: e.legacy_error.unwrap_or(e.code.legacy_error()).to_owned(),
+            fix: e.fix.clone(),
+            domain: e.domain.clone(),
+            key: e.key.clone(),
+            workspace: e.workspace.clone(),
+            project: e.project.clone(),
+            ..EngineErrorBody::new(e.code, e.message.clone())
+        }
+    }
+}
+
+/// An error the engine reported as JSON (a detached proxy's start failure).
+/// A legacy `error` value other than the code's own is not kept: it only
+/// matters to upstream HTTP clients, which never read this side.
+impl From<EngineErrorBody> for EngineError {
+    fn from(b: EngineErrorBody) -> Self {
+        EngineError {
+            fix: b.fix,
+            domain: b.domain,
+            key: b.key,
+            workspace: b.workspace,
+            project: b.project,
+            ..EngineError::new(b.code, b.message)
+        }
+    }
+}
+
 impl From<agentsecrets_wire::NameError> for EngineError {
     fn from(e: agentsecrets_wire::NameError) -> Self {
         EngineError::invalid(e.to_string())
+    }
+}
+
+impl From<agentsecrets_wire::TargetUrlError> for EngineError {
+    fn from(e: agentsecrets_wire::TargetUrlError) -> Self {
+        EngineError::invalid(e.to_string()).fix(e.fix())
     }
 }
 

@@ -19,5 +19,6 @@ pub mod hardening;
 pub mod home;
 pub mod proxy;
 pub mod redact;
+pub mod shell;
 pub mod tty;
 pub mod vault;

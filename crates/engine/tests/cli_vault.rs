@@ -109,7 +109,7 @@ fn init_creates_a_private_home_and_status_reports_it() {
         started_at: 0,
         version: "test".into(),
     };
-    state.write(&home).unwrap();
+    agentsecrets_engine::proxy::state::write(&home, &state).unwrap();
     assert_eq!(env.json(&["status"])["proxyRunning"], true);
     agentsecrets_engine::proxy::state::clear(&home);
     assert_eq!(env.json(&["status"])["proxyRunning"], false);

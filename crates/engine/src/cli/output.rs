@@ -5,6 +5,7 @@
 
 use crate::diag;
 use crate::error::EngineError;
+use agentsecrets_wire::ErrorLine;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy)]
@@ -38,8 +39,7 @@ impl Output {
     /// Prints an error and returns its exit code.
     pub fn error(&self, e: &EngineError) -> i32 {
         if self.json {
-            let body = serde_json::json!({ "error": e.to_body() });
-            diag::note(body);
+            diag::note(ErrorLine::new(e.to_body()).render());
         } else {
             diag::note(format_args!("error: {}", e.message));
             if let Some(fix) = &e.fix {

@@ -1,6 +1,7 @@
 use super::{output::table, Context};
 use crate::error::Result;
-use crate::vault::{shell_word, Vault};
+use crate::shell;
+use crate::vault::Vault;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -42,7 +43,7 @@ pub fn run(ctx: &Context, cmd: ProjectCommand) -> Result<()> {
                     format!(
                         "Created project {name} in workspace {}.\nMake it active with `agentsecrets project use {}`.",
                         ws.name,
-                        shell_word(&name)
+                        shell::word(&name)
                     )
                 },
             );

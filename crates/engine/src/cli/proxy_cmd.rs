@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
         } => {
             let opts = serve_options(port, timeout_secs, deadline_secs, max_response_mib, threads);
             let line = lifecycle::start_detached(&ctx.home, &opts, lifecycle::DEFAULT_TIMEOUT)?;
-            ctx.out.result(&line, || line.human());
+            ctx.out.result(&line, || lifecycle::ready_text(&line));
             Ok(())
         }
         ProxyCommand::Start {
@@ -87,7 +87,7 @@ pub fn run(ctx: &Context, cmd: ProxyCommand) -> Result<()> {
                 if pipe {
                     lifecycle::report_ready_on_pipe(line);
                 } else {
-                    out.result(line, || line.human());
+                    out.result(line, || lifecycle::ready_text(line));
                 }
             });
             if let (true, Err(e)) = (pipe, &result) {

@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, cmd: WorkspaceCommand) -> Result<()> {
                     format!(
                         "Created workspace {name} with project {}.\nSwitch to it with `agentsecrets workspace switch {}`.",
                         crate::vault::DEFAULT_PROJECT,
-                        crate::vault::shell_word(&name)
+                        crate::shell::word(&name)
                     )
                 },
             );

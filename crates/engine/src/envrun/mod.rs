@@ -390,23 +390,10 @@ pub fn pump(mut from: impl Read, mut to: impl Write, mut redactor: StreamRedacto
 pub fn audit_command_line(command: &[String], patterns: &Patterns) -> String {
     let line = command
         .iter()
-        .map(|a| quote(a))
+        .map(|a| crate::shell::word(a))
         .collect::<Vec<_>>()
         .join(" ");
     patterns.scrub(&line)
-}
-
-/// Shell-style quoting so the logged line reads like what was run.
-fn quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b));
-    if plain {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]
@@ -439,14 +426,6 @@ mod tests {
         })
         .join()
         .unwrap();
-    }
-
-    #[test]
-    fn quoting() {
-        assert_eq!(quote("printenv"), "printenv");
-        assert_eq!(quote("a b"), "'a b'");
-        assert_eq!(quote("it's"), r"'it'\''s'");
-        assert_eq!(quote(""), "''");
     }
 
     #[test]

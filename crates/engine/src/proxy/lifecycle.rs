@@ -6,10 +6,11 @@
 //! says whether a proxy is alive; the state file says where it listens.
 
 use super::state::{self, ProxyState};
-use super::{Ready, ServeOptions};
+use super::ServeOptions;
 use crate::error::{EngineError, Result};
 use crate::home::{self, Home};
-use agentsecrets_wire::{EngineErrorBody, ErrorCode};
+pub use agentsecrets_wire::ReadyLine;
+use agentsecrets_wire::{ErrorCode, ErrorLine};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -108,49 +109,17 @@ pub fn current(home: &Home) -> Result<Option<ProxyState>> {
     }
 }
 
-/// The one line a starting proxy reports: where it listens, and whether it
-/// was already running (an idempotent start).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReadyLine {
-    pub pid: u32,
-    pub port: u16,
-    pub socket: String,
-    #[serde(default)]
-    pub already_running: bool,
-}
-
-impl ReadyLine {
-    pub fn new(ready: &Ready, already_running: bool) -> Self {
-        ReadyLine {
-            pid: ready.pid,
-            port: ready.port,
-            socket: ready.socket.clone(),
-            already_running,
-        }
-    }
-
-    fn from_state(s: &ProxyState) -> Self {
-        ReadyLine {
-            pid: s.pid,
-            port: s.port,
-            socket: s.socket.clone(),
-            already_running: true,
-        }
-    }
-
-    /// "proxy ready on 127.0.0.1:PORT and SOCKET".
-    pub fn human(&self) -> String {
-        let what = if self.already_running {
-            "proxy already running"
-        } else {
-            "proxy ready"
-        };
-        format!(
-            "{what} on 127.0.0.1:{} and {} (pid {})",
-            self.port, self.socket, self.pid
-        )
-    }
+/// "proxy ready on 127.0.0.1:PORT and SOCKET (pid PID)", for people.
+pub fn ready_text(line: &ReadyLine) -> String {
+    let what = if line.already_running {
+        "proxy already running"
+    } else {
+        "proxy ready"
+    };
+    format!(
+        "{what} on 127.0.0.1:{} and {} (pid {})",
+        line.port, line.socket, line.pid
+    )
 }
 
 /// Runs the proxy in this process until SIGTERM/SIGINT. Calls `on_ready`
@@ -165,7 +134,7 @@ pub fn run_foreground(
     let lock = match acquire_or_find(home, DEFAULT_TIMEOUT)? {
         Acquired::Lock(lock) => lock,
         Acquired::Running(s) => {
-            on_ready(&ReadyLine::from_state(&s));
+            on_ready(&ReadyLine::of_running(&s));
             return Ok(());
         }
     };
@@ -180,9 +149,7 @@ pub fn run_foreground(
             EngineError::internal(format!("cannot start the async runtime: {e}"))
                 .fix("check the process limits (ulimit -u, ulimit -n)")
         })?;
-    let result = rt.block_on(super::serve(home.clone(), opts, |ready| {
-        on_ready(&ReadyLine::new(ready, false))
-    }));
+    let result = rt.block_on(super::serve(home.clone(), opts, on_ready));
     // Held until the process exits (the kernel releases it then), so a
     // free lock means this proxy is gone, not merely shutting down.
     std::mem::forget(lock);
@@ -257,7 +224,7 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
     home.require_initialised()?;
     home.ensure_dirs()?;
     if let Some(s) = current(home)? {
-        return Ok(ReadyLine::from_state(&s));
+        return Ok(ReadyLine::of_running(&s));
     }
     let exe = std::env::current_exe().map_err(|e| {
         EngineError::internal(format!("cannot find the agentsecrets binary: {e}"))
@@ -316,9 +283,9 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
             // Reap a proxy that reported an already running one and exited;
             // a serving one is left running (it will be reparented).
             let _ = child.try_wait();
-            if let Some(e) = error_line(&line) {
+            if let Some(body) = ErrorLine::parse(&line) {
                 let _ = child.wait();
-                return Err(e);
+                return Err(body.into());
             }
             serde_json::from_str::<ReadyLine>(line.trim()).map_err(|e| {
                 EngineError::internal(format!("the proxy reported an unreadable ready line: {e}"))
@@ -345,25 +312,9 @@ pub fn start_detached(home: &Home, opts: &ServeOptions, timeout: Duration) -> Re
 /// stdout (a pipe), which works when `run/proxy.err` cannot be written
 /// (a full disk).
 pub fn report_error_on_pipe(e: &EngineError) {
-    let line = serde_json::json!({ "error": e.to_body() });
+    let line = ErrorLine::new(e.to_body()).render();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}").and_then(|_| out.flush());
-}
-
-/// An engine error printed as one `{"error": {...}}` JSON line.
-fn error_line(line: &str) -> Option<EngineError> {
-    #[derive(Deserialize)]
-    struct Wrapped {
-        error: EngineErrorBody,
-    }
-    let b = serde_json::from_str::<Wrapped>(line.trim()).ok()?.error;
-    let mut e = EngineError::new(b.code, b.message);
-    e.fix = b.fix;
-    e.domain = b.domain;
-    e.key = b.key;
-    e.workspace = b.workspace;
-    e.project = b.project;
-    Some(e)
 }
 
 /// The error of a detached start: the proxy's own error when it printed
@@ -376,8 +327,8 @@ fn startup_error(home: &Home, from: u64, what: String) -> EngineError {
             let _ = f.take(64 * 1024).read_to_string(&mut text);
         }
     }
-    if let Some(e) = text.lines().rev().find_map(error_line) {
-        return e;
+    if let Some(body) = ErrorLine::last_in(&text) {
+        return body.into();
     }
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = lines[lines.len().saturating_sub(10)..].join("\n");
@@ -498,7 +449,7 @@ pub fn status(home: &Home) -> Result<ProxyStatus> {
             pid: Some(s.pid),
             port: Some(s.port),
             socket: Some(s.socket.clone()),
-            uptime_seconds: Some(s.uptime_seconds()),
+            uptime_seconds: Some(state::uptime_seconds(&s)),
             session_valid: true,
             version: s.version,
         },
@@ -546,7 +497,7 @@ mod tests {
             started_at: crate::clock::unix_now(),
             version: "0".into(),
         };
-        s.write(&home).unwrap();
+        state::write(&home, &s).unwrap();
         let lock = ProxyLock::try_acquire(&home).unwrap().unwrap();
         drop(lock);
         assert_eq!(current(&home).unwrap(), None);
@@ -556,20 +507,13 @@ mod tests {
     }
 
     #[test]
-    fn ready_line_shape() {
+    fn ready_text_names_port_and_socket() {
         let l = ReadyLine {
             pid: 7,
             port: 8765,
             socket: "/h/run/proxy.sock".into(),
             already_running: false,
         };
-        let v = serde_json::to_value(&l).unwrap();
-        assert_eq!(v["alreadyRunning"], false);
-        assert_eq!(v["port"], 8765);
-        assert!(l
-            .human()
-            .starts_with("proxy ready on 127.0.0.1:8765 and /h/run/proxy.sock"));
-        let r: Ready = serde_json::from_value(v).unwrap();
-        assert_eq!(r.port, 8765);
+        assert!(ready_text(&l).starts_with("proxy ready on 127.0.0.1:8765 and /h/run/proxy.sock"));
     }
 }

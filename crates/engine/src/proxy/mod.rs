@@ -65,14 +65,6 @@ impl ServeOptions {
     }
 }
 
-/// What the server reports once it accepts connections.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Ready {
-    pub pid: u32,
-    pub port: u16,
-    pub socket: String,
-}
-
 /// Limits applied to every proxied call.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {

@@ -3,6 +3,7 @@
 //! Everything here is checked before any vault read.
 
 use crate::error::{EngineError, Result};
+use agentsecrets_wire::target_url::{self, UserInfo};
 use agentsecrets_wire::{headers as h, inject::InjectionPlan, names, scope};
 use http::{HeaderMap, HeaderName, Method};
 use url::Url;
@@ -142,32 +143,10 @@ fn is_forwardable(name: &HeaderName) -> bool {
         && n != "origin"
 }
 
-/// Parses the target URL: http(s) only, a host, no userinfo.
+/// Parses the target URL by the rules the SDK checks too; the engine
+/// refuses user information on every call, injected or not.
 pub fn parse_target(raw: &str) -> Result<Url> {
-    let shown = names::shown(raw);
-    let url = Url::parse(raw.trim()).map_err(|e| {
-        EngineError::invalid(format!("target URL {shown} is not valid: {e}"))
-            .fix("send an absolute URL such as https://api.example.com/v1/items")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(EngineError::invalid(format!(
-            "target URL scheme {} is not supported",
-            names::shown(url.scheme())
-        ))
-        .fix("use an https:// URL"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(EngineError::invalid(
-            "target URLs with user information (user@host) are refused",
-        )
-        .fix("remove the user@ part; use basic injection for credentials"));
-    }
-    if url.host().is_none() {
-        return Err(EngineError::invalid(format!(
-            "target URL {shown} has no host"
-        )));
-    }
-    Ok(url)
+    Ok(target_url::parse(raw, UserInfo::Refuse)?)
 }
 
 #[cfg(test)]

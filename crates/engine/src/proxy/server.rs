@@ -7,11 +7,12 @@ use super::caps;
 use super::forward;
 use super::routes;
 use super::state::{self, ProxyState};
-use super::{Limits, Ready, ServeOptions, Shared};
+use super::{Limits, ServeOptions, Shared};
 use crate::audit::AuditLog;
 use crate::error::{EngineError, Result};
 use crate::home::{self, Home};
 use crate::vault::Vault;
+use agentsecrets_wire::ReadyLine;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -30,7 +31,11 @@ const MAX_HEAD_BYTES: usize = 128 * 1024;
 
 /// Binds, writes the token and state files, calls `on_ready`, then serves
 /// until SIGTERM/SIGINT, draining in-flight requests and removing the run files.
-pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)) -> Result<()> {
+pub async fn serve(
+    home: Home,
+    opts: ServeOptions,
+    on_ready: impl FnOnce(&ReadyLine),
+) -> Result<()> {
     home.require_initialised()?;
     home.ensure_dirs()?;
     let vault = Vault::open(&home)?;
@@ -57,14 +62,16 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
     let token = auth::new_token();
     home::write_private_file(&home.token_path(), token.as_bytes())?;
     let pid = std::process::id();
-    ProxyState {
-        pid,
-        port,
-        socket: socket_path.display().to_string(),
-        started_at: crate::clock::unix_now(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    }
-    .write(&home)?;
+    state::write(
+        &home,
+        &ProxyState {
+            pid,
+            port,
+            socket: socket_path.display().to_string(),
+            started_at: crate::clock::unix_now(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+    )?;
 
     let shared = Arc::new(Shared {
         vault,
@@ -85,10 +92,11 @@ pub async fn serve(home: Home, opts: ServeOptions, on_ready: impl FnOnce(&Ready)
         signal(SignalKind::terminate()).map_err(|e| EngineError::internal(e.to_string()))?;
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| EngineError::internal(e.to_string()))?;
-    on_ready(&Ready {
+    on_ready(&ReadyLine {
         pid,
         port,
         socket: socket_path.display().to_string(),
+        already_running: false,
     });
 
     let caps = caps::Caps::from_fd_limit(caps::raise_fd_limit());

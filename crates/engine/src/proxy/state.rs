@@ -4,29 +4,17 @@
 use crate::clock::unix_now;
 use crate::error::{EngineError, Result};
 use crate::home::{self, Home};
-use serde::{Deserialize, Serialize};
+pub use agentsecrets_wire::ProxyState;
 
-/// Written by the proxy once it is ready; removed when it stops.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProxyState {
-    pub pid: u32,
-    pub port: u16,
-    pub socket: String,
-    /// Unix seconds.
-    pub started_at: u64,
-    pub version: String,
+/// Writes the state file (and the pid file) once the proxy serves.
+pub fn write(home: &Home, s: &ProxyState) -> Result<()> {
+    let json = serde_json::to_vec_pretty(s).expect("state serialises");
+    home::write_private_file(&home.state_path(), &json)?;
+    home::write_private_file(&home.pid_path(), format!("{}\n", s.pid).as_bytes())
 }
 
-impl ProxyState {
-    pub fn write(&self, home: &Home) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).expect("state serialises");
-        home::write_private_file(&home.state_path(), &json)?;
-        home::write_private_file(&home.pid_path(), format!("{}\n", self.pid).as_bytes())
-    }
-
-    pub fn uptime_seconds(&self) -> u64 {
-        unix_now().saturating_sub(self.started_at)
-    }
+pub fn uptime_seconds(s: &ProxyState) -> u64 {
+    unix_now().saturating_sub(s.started_at)
 }
 
 /// The state of a proxy that is running now, or `None` (no state file, or
@@ -37,9 +25,8 @@ pub fn running(home: &Home) -> Result<Option<ProxyState>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(EngineError::run_file("cannot read the proxy state", e)),
     };
-    let state: ProxyState = match serde_json::from_slice(&bytes) {
-        Ok(s) => s,
-        Err(_) => return Ok(None),
+    let Some(state) = ProxyState::parse(&bytes) else {
+        return Ok(None);
     };
     Ok(process_alive(state.pid).then_some(state))
 }

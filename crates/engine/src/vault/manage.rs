@@ -4,10 +4,11 @@
 use super::config::{self, Config};
 use super::{
     admin, crypto, default_project, meta, meta_names, project_id, project_not_found, read_err,
-    secret_not_found, shell_word, workspace_ref, write_err, Scope, Vault, Ws,
+    secret_not_found, workspace_ref, write_err, Scope, Vault, Ws,
 };
 use crate::clock::now_rfc3339;
 use crate::error::{EngineError, Result};
+use crate::shell;
 use agentsecrets_wire::{names, ErrorCode};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
@@ -240,7 +241,7 @@ impl Vault {
             .workspace(name)
             .fix(format!(
                 "use it with `agentsecrets workspace switch {}`, or pick another name",
-                shell_word(name)
+                shell::word(name)
             )));
         }
         let now = now_rfc3339();
@@ -331,7 +332,7 @@ impl Vault {
             .project(name)
             .fix(format!(
                 "use it with `agentsecrets project use {}`, or pick another name",
-                shell_word(name)
+                shell::word(name)
             )));
         }
         tx.execute(
@@ -398,7 +399,7 @@ impl Vault {
             .project(name)
             .fix(format!(
                 "create another project first with `agentsecrets project create NAME --workspace {}`",
-                shell_word(&ws.name)
+                shell::word(&ws.name)
             )));
         }
         let secrets = tx

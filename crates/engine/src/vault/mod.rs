@@ -26,6 +26,7 @@ pub use master_key::KeyStore;
 
 use crate::error::{EngineError, Result};
 use crate::home::Home;
+use crate::shell;
 use agentsecrets_wire::{names, ErrorCode};
 use config::ConfigCache;
 use crypto::MasterKey;
@@ -506,7 +507,7 @@ pub(crate) fn workspace_not_found(name: &str) -> EngineError {
     .workspace(name)
     .fix(format!(
         "see `agentsecrets workspace list`, or create it with `agentsecrets workspace create {}`",
-        shell_word(name)
+        shell::word(name)
     ))
 }
 
@@ -523,8 +524,8 @@ pub(crate) fn project_not_found(workspace: &str, name: &str) -> EngineError {
     .project(name)
     .fix(format!(
         "see `agentsecrets project list --workspace {w}`, or create it with `agentsecrets project create {p} --workspace {w}`",
-        w = shell_word(workspace),
-        p = shell_word(name)
+        w = shell::word(workspace),
+        p = shell::word(name)
     ))
 }
 
@@ -541,8 +542,8 @@ pub(crate) fn secret_not_found(scope: &Scope, key: &str) -> EngineError {
     .project(&scope.project)
     .fix(format!(
         "store it with `agentsecrets secrets set {key} --workspace {} --project {}` (the value is read from stdin), or see `agentsecrets secrets list`",
-        shell_word(&scope.workspace),
-        shell_word(&scope.project)
+        shell::word(&scope.workspace),
+        shell::word(&scope.project)
     ))
 }
 
@@ -560,19 +561,6 @@ pub fn check_scope_name(what: &'static str, name: &str) -> Result<()> {
             "give a {what} name of printable text without control characters or leading/trailing spaces"
         ))
     })
-}
-
-/// Quotes a name for a command shown in a fix, when it needs quoting.
-pub fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'@' | b':')
-        })
-    {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 pub(crate) struct Ws {
@@ -624,7 +612,7 @@ fn default_project(conn: &Connection, ws: &Ws) -> Result<String> {
         .workspace(&ws.name)
         .fix(format!(
             "create one with `agentsecrets project create default --workspace {}`",
-            shell_word(&ws.name)
+            shell::word(&ws.name)
         ))
     })
 }

@@ -9,10 +9,12 @@
 #
 #   scripts/cross/qemu-smoke.sh ENGINE [ADDON]
 #
-# `env` under qemu 7.2 sometimes never starts its command: the forked child
-# spins in libc's execvp before any exec (a small program that only spawns
-# with pre_exec hangs the same way), so under qemu a hung
-# `env` is reported and skipped; natively it must pass.
+# With Debian's arm64 libc also installed natively (dpkg --add-architecture
+# arm64, libc6:arm64 in /lib/aarch64-linux-gnu), guests here mix it with the
+# -L sysroot: `env`'s forked child spins in libc's execvp before any exec and
+# the proxy does not get ready. Without it everything passes; keep the arm64
+# libraries in /usr/aarch64-linux-gnu only. A hung `env` under qemu is still
+# reported and skipped; natively it must pass.
 #
 # The proxy runs in the foreground because `proxy start --detach` re-executes
 # the engine's own file, which without binfmt the kernel cannot run.

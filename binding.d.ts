@@ -10,8 +10,11 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativeClient {
-  /** The engine binary this client runs (explicit, bundled, then `PATH`). */
-  engineLocation(): NativeEngineLocation
+  /**
+   * This client's CLI, found on first use and kept. The bundled binary is
+   * not asked: only an explicit or `PATH` binary can be another program.
+   */
+  cliBackend(): NativeCliBackend
   /** Default workspace of this client (option, else `AGENTSECRETS_WORKSPACE`). */
   get defaultWorkspace(): string | null
   /** Default project of this client (option, else `AGENTSECRETS_PROJECT`). */
@@ -50,6 +53,24 @@ export declare class NativeClient {
   close(): Promise<void>
 }
 
+/** How the client knows the backend is the one it means. */
+export declare const enum Auth {
+  /** The home's Unix socket: only the home's owner can create it. */
+  UnixSocket = 'unix-socket',
+  /** Over TCP, the engine proved it holds the home's token. */
+  EngineProof = 'engine-proof',
+  /** Not at all: the upstream proxy, chosen explicitly. */
+  None = 'none',
+}
+
+/** Which proxy we talk to. */
+export declare const enum BackendKind {
+  /** This project's engine: extension protocol, engine errors, scope. */
+  Engine = 'engine',
+  /** The upstream Go proxy: legacy headers only. */
+  UpstreamProxy = 'upstream-proxy',
+}
+
 /** Prefix of every error message the addon produces; the rest is JSON. */
 export declare const ERROR_PREFIX: string
 
@@ -67,14 +88,10 @@ export interface NameValue {
 
 /** What the client resolved, for diagnostics and tests. */
 export interface NativeBackendInfo {
-  /** `engine` or `upstream-proxy`. */
-  kind: string
+  kind: BackendKind
   viaSocket: boolean
-  /**
-   * How the client knows it is the right backend: `unix-socket`,
-   * `engine-proof` (over TCP) or `none` (the upstream proxy, chosen explicitly).
-   */
-  auth: string
+  /** How the client knows it is the right backend. */
+  auth: Auth
   baseUrl: string
   version?: string
   features: Array<string>
@@ -114,6 +131,13 @@ export interface NativeCallRequest {
   maxResponseBytes?: number
 }
 
+/** The CLI a client runs its management commands and spawns with. */
+export interface NativeCliBackend {
+  kind: NativeCliKind
+  file: string
+  version: string
+}
+
 /** Options of the native client, already type-checked by `lib/options.js`. */
 export interface NativeClientOptions {
   /** Proxy TCP port (else `AGENTSECRETS_PORT`, else the running engine's, else 8765). */
@@ -134,6 +158,11 @@ export interface NativeClientOptions {
   backend?: string
 }
 
+export declare const enum NativeCliKind {
+  Engine = 'engine',
+  UpstreamCli = 'upstream-cli',
+}
+
 /** One engine command: arguments after `--json`, optional stdin bytes. */
 export interface NativeCliRequest {
   args: Array<string>
@@ -141,16 +170,6 @@ export interface NativeCliRequest {
   stdin?: Buffer
   /** Default 60000. */
   timeoutMs?: number
-}
-
-/** The engine binary a client runs, and whether it is the bundled one. */
-export interface NativeEngineLocation {
-  file: string
-  /**
-   * Shipped with this package (a bundled candidate), so it is this
-   * project's engine; an explicit or `PATH` binary may be another CLI.
-   */
-  bundled: boolean
 }
 
 /** The engine binary, its argv and its home: the JS layer spawns it. */

@@ -139,8 +139,7 @@ class AgentSecrets {
    */
   async connect() {
     try {
-      // The addon types `kind` and `auth` as strings; their values are the ones index.d.ts lists (src/client.rs, src/discovery.rs).
-      return /** @type {import('../index').BackendInfo} */ (await this.#native.connect())
+      return await this.#native.connect()
     } catch (e) {
       throw convertError(e)
     }

@@ -44,15 +44,6 @@ pub struct NativeEnvRequest {
     pub only: Option<Vec<String>>,
 }
 
-/// The engine binary a client runs, and whether it is the bundled one.
-#[napi(object)]
-pub struct NativeEngineLocation {
-    pub file: String,
-    /// Shipped with this package (a bundled candidate), so it is this
-    /// project's engine; an explicit or `PATH` binary may be another CLI.
-    pub bundled: bool,
-}
-
 /// The engine binary, its argv and its home: the JS layer spawns it.
 #[napi(object)]
 pub struct NativeEnvCommand {
@@ -63,16 +54,6 @@ pub struct NativeEnvCommand {
 
 #[napi]
 impl NativeClient {
-    /// The engine binary this client runs (explicit, bundled, then `PATH`).
-    #[napi]
-    pub fn engine_location(&self) -> napi::Result<NativeEngineLocation> {
-        let (file, origin) = engine_start::locate_engine(&self.inner.config)?;
-        Ok(NativeEngineLocation {
-            file: file.display().to_string(),
-            bundled: origin == engine_start::EngineOrigin::Bundled,
-        })
-    }
-
     /// Default workspace of this client (option, else `AGENTSECRETS_WORKSPACE`).
     #[napi(getter)]
     pub fn default_workspace(&self) -> Option<String> {

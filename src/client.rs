@@ -20,12 +20,10 @@ use tokio::sync::watch;
 /// What the client resolved, for diagnostics and tests.
 #[napi(object)]
 pub struct NativeBackendInfo {
-    /// `engine` or `upstream-proxy`.
-    pub kind: String,
+    pub kind: discovery::BackendKind,
     pub via_socket: bool,
-    /// How the client knows it is the right backend: `unix-socket`,
-    /// `engine-proof` (over TCP) or `none` (the upstream proxy, chosen explicitly).
-    pub auth: String,
+    /// How the client knows it is the right backend.
+    pub auth: discovery::Auth,
     pub base_url: String,
     pub version: Option<String>,
     pub features: Vec<String>,
@@ -37,6 +35,8 @@ pub(crate) struct Inner {
     /// Held while discovering, so concurrent first calls start one engine.
     backend: tokio::sync::Mutex<Option<Arc<Backend>>>,
     calls: Mutex<HashMap<u32, watch::Sender<bool>>>,
+    /// The CLI binary and what it is (crate::cli_backend), once asked.
+    pub(crate) cli: Mutex<Option<(String, agentsecrets_wire::CliVersion)>>,
     closed: AtomicBool,
 }
 
@@ -73,6 +73,7 @@ impl NativeClient {
                 direct: Mutex::new(None),
                 backend: tokio::sync::Mutex::new(None),
                 calls: Mutex::new(HashMap::new()),
+                cli: Mutex::new(None),
                 closed: AtomicBool::new(false),
             }),
         })
@@ -159,12 +160,9 @@ impl NativeClient {
     pub async fn connect(&self) -> napi::Result<NativeBackendInfo> {
         let b = backend(&self.inner).await?;
         Ok(NativeBackendInfo {
-            kind: match b.kind {
-                discovery::BackendKind::Engine => "engine".into(),
-                discovery::BackendKind::UpstreamProxy => "upstream-proxy".into(),
-            },
+            kind: b.kind,
             via_socket: b.via_socket,
-            auth: b.auth.as_str().to_owned(),
+            auth: b.auth,
             base_url: b.base_url.clone(),
             version: b.health.version.clone(),
             features: b.health.features.clone(),

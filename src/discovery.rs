@@ -20,33 +20,30 @@ use agentsecrets_wire::{run_files, ProxyState};
 use std::path::{Path, PathBuf};
 
 /// Which proxy we talk to.
+#[napi_derive::napi(string_enum)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
     /// This project's engine: extension protocol, engine errors, scope.
+    #[napi(value = "engine")]
     Engine,
     /// The upstream Go proxy: legacy headers only.
+    #[napi(value = "upstream-proxy")]
     UpstreamProxy,
 }
 
 /// How the client knows the backend is the one it means.
+#[napi_derive::napi(string_enum)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
     /// The home's Unix socket: only the home's owner can create it.
+    #[napi(value = "unix-socket")]
     UnixSocket,
     /// Over TCP, the engine proved it holds the home's token.
+    #[napi(value = "engine-proof")]
     EngineProof,
     /// Not at all: the upstream proxy, chosen explicitly.
+    #[napi(value = "none")]
     None,
-}
-
-impl Auth {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Auth::UnixSocket => "unix-socket",
-            Auth::EngineProof => "engine-proof",
-            Auth::None => "none",
-        }
-    }
 }
 
 /// A connected backend: its kind and a pooled client that reaches it.

@@ -108,7 +108,7 @@ pub async fn start_engine(cfg: &Config, port: Option<u16>) -> SdkResult<ReadyLin
         if let Some(ready) = ReadyLine::find_in(&stdout) {
             return Ok(ready);
         }
-        if let Some(e) = upstream_cli_refusal(&bin).await {
+        if let Some(e) = crate::cli_backend::upstream_cli_refusal(&bin).await {
             return Err(e);
         }
         return Err(SdkError::new(
@@ -122,42 +122,10 @@ pub async fn start_engine(cfg: &Config, port: Option<u16>) -> SdkResult<ReadyLin
             "check that AGENTSECRETS_CLI names this project's engine, not another `agentsecrets`",
         ));
     }
-    if let Some(e) = upstream_cli_refusal(&bin).await {
+    if let Some(e) = crate::cli_backend::upstream_cli_refusal(&bin).await {
         return Err(e);
     }
     Err(cli_failure(&bin, &out.stderr, out.status.code()))
-}
-
-/// When `bin` is the upstream AgentSecrets CLI (`agentsecrets version X` from
-/// `--version`), the error that says so: it has no detached start, so the SDK
-/// cannot start its proxy. Asked only after a start failed.
-async fn upstream_cli_refusal(bin: &Path) -> Option<SdkError> {
-    let out = tokio::time::timeout(
-        Duration::from_secs(5),
-        tokio::process::Command::new(bin)
-            .arg("--version")
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .ok()?
-    .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.lines().find(|l| !l.trim().is_empty())?.trim();
-    let version = first.strip_prefix("agentsecrets version ")?;
-    Some(
-        SdkError::new(
-            sdk_codes::BACKEND_UNSUPPORTED,
-            format!(
-                "{} is the upstream AgentSecrets CLI ({}), whose proxy the SDK cannot start: it only runs in the foreground",
-                bin.display(),
-                agentsecrets_wire::names::shown(version)
-            ),
-        )
-        .fix("start it in a terminal with `agentsecrets proxy start` and choose it with `backend: 'upstream-proxy'` (or AGENTSECRETS_BACKEND=upstream-proxy), or unset AGENTSECRETS_CLI to use the bundled engine")
-        .backend("upstream-cli"),
-    )
 }
 
 /// Maps the CLI's `--json` error (`{"error": EngineErrorBody}` on stderr).

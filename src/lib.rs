@@ -6,6 +6,7 @@
 #![deny(clippy::all)]
 
 mod body;
+mod cli_backend;
 mod cli_runner;
 mod client;
 mod config;
@@ -18,6 +19,7 @@ mod probe;
 mod response;
 mod transport;
 
+pub use cli_backend::{NativeCliBackend, NativeCliKind};
 pub use cli_runner::{NativeCliRequest, NativeEnvCommand, NativeEnvRequest};
 pub use client::{NativeBackendInfo, NativeClient};
 pub use config::NativeClientOptions;

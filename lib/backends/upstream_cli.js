@@ -337,4 +337,4 @@ class UpstreamCliBackend {
   }
 }
 
-module.exports = { UpstreamCliBackend, quietEnv }
+module.exports = { UpstreamCliBackend }

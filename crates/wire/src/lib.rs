@@ -6,6 +6,7 @@
 //! for people.
 
 pub mod audit;
+pub mod cli_version;
 pub mod error;
 pub mod error_line;
 pub mod headers;
@@ -20,6 +21,7 @@ pub mod scope;
 pub mod target_url;
 
 pub use audit::{AuditEvent, AuditStatus};
+pub use cli_version::{CliKind, CliVersion};
 pub use error::{EngineErrorBody, ErrorCode};
 pub use error_line::ErrorLine;
 pub use health::Health;

@@ -25,9 +25,9 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "agentsecrets",
-    // `agentsecrets 0.1.0 (agentsecrets-engine)`: the suffix is how the SDK
-    // tells this engine from other programs named `agentsecrets`.
-    version = concat!(env!("CARGO_PKG_VERSION"), " (agentsecrets-engine)"),
+    // The suffix is how the SDK tells this engine from other programs named
+    // `agentsecrets` (wire::cli_version).
+    version = agentsecrets_wire::cli_version::ENGINE_VERSION,
     propagate_version = true,
     max_term_width = 100
 )]

@@ -103,22 +103,46 @@ pub fn signal(pid: u32, sig: &str) {
     assert!(ok, "kill -{sig} {pid}");
 }
 
-/// Every `/proc/*/cmdline` that contains `needle`.
+/// Every process (pid, command line) whose command line contains `needle`.
 pub fn cmdlines_containing(needle: &[u8]) -> Vec<(String, String)> {
-    let mut hits = Vec::new();
+    all_cmdlines()
+        .into_iter()
+        .filter(|(_, cmdline)| cmdline.windows(needle.len()).any(|w| w == needle))
+        .map(|(pid, cmdline)| (pid, super::text(&cmdline)))
+        .collect()
+}
+
+/// Every process's pid and command line: from `/proc` where there is one,
+/// else from `ps` (macOS), so the check never passes for want of a source.
+fn all_cmdlines() -> Vec<(String, Vec<u8>)> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
-        return hits;
+        return ps_cmdlines();
     };
-    for entry in dir.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        if let Ok(cmdline) = std::fs::read(Path::new("/proc").join(&name).join("cmdline")) {
-            if cmdline.windows(needle.len()).any(|w| w == needle) {
-                hits.push((name, super::text(&cmdline)));
-            }
-        }
-    }
-    hits
+    dir.flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|pid| {
+            let cmdline = std::fs::read(Path::new("/proc").join(&pid).join("cmdline")).ok()?;
+            Some((pid, cmdline))
+        })
+        .collect()
+}
+
+fn ps_cmdlines() -> Vec<(String, Vec<u8>)> {
+    let out = std::process::Command::new("ps")
+        .args(["-A", "-ww", "-o", "pid=,command="])
+        .output()
+        .expect("no /proc here, and `ps` could not list processes");
+    assert!(out.status.success(), "`ps -A -ww -o pid=,command=` failed");
+    let listed: Vec<_> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter_map(|line| {
+            let line = line.trim_ascii_start();
+            let cut = line.iter().position(|&b| b == b' ')?;
+            Some((super::text(&line[..cut]), line[cut + 1..].to_vec()))
+        })
+        .collect();
+    assert!(!listed.is_empty(), "`ps` listed no process");
+    listed
 }

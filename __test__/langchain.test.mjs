@@ -258,3 +258,11 @@ test('works on MockAgentSecrets (no engine) for the program\'s own tests', async
   const out = await createApiCallTool(mock).invoke({ url: 'https://api.example.com/v1/x', method: 'POST', injections: { bearer: 'API_KEY' } })
   assert.equal(out, 'HTTP 201\n\nmade')
 })
+
+test('a missing optional peer says what to install', async () => {
+  const { requirePeer } = (await import('../lib/tools/peer.js')).default
+  assert.throws(
+    () => requirePeer('@langchain/not-installed', '@the-17/agentsecrets/langchain', '@langchain/core zod'),
+    (e) => e.code === 'PEER_DEPENDENCY_MISSING' && /needs @langchain\/not-installed, which is not installed\.\nTo fix: npm install @langchain\/core zod$/.test(e.message),
+  )
+})

@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -237,4 +238,33 @@ test('--wrap with a secret that does not exist fails with the reason on stderr',
   assert.equal(r.status, 1)
   assert.match(r.stderr, /SECRET_NOT_FOUND|NOPE/)
   assert.equal(r.stdout, '')
+})
+
+/** The pids of the children of `pid` (Linux). */
+function childrenOf(pid) {
+  return fs
+    .readdirSync(`/proc/${pid}/task`)
+    .flatMap((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/))
+    .filter(Boolean)
+    .map(Number)
+}
+
+test('--wrap: the engine holds the client\'s own stdin and stdout, so the JSON-RPC bytes never pass through Node', { skip: process.platform !== 'linux' }, async () => {
+  const child = spawn(process.execPath, [BIN, '--wrap', '--', process.execPath, ENV_SERVER, 'API_KEY'], { env: engineEnv(home) })
+  try {
+    // The engine is up once the wrapped server answers.
+    child.stdin.write('{"jsonrpc":"2.0","id":1,"method":"tools/list"}\n')
+    await new Promise((resolve) => child.stdout.once('data', resolve))
+    const [engine] = childrenOf(child.pid)
+    const [server] = childrenOf(engine)
+    const fd = (pid, n) => fs.readlinkSync(`/proc/${pid}/fd/${n}`)
+    assert.match(fs.readlinkSync(`/proc/${engine}/exe`), /agentsecrets$/)
+    assert.equal(fd(engine, 0), fd(child.pid, 0), 'the engine reads the client\'s pipe itself')
+    assert.equal(fd(engine, 1), fd(child.pid, 1), 'the engine writes the client\'s pipe itself')
+    assert.equal(fd(server, 0), fd(child.pid, 0), 'the wrapped server reads the client\'s requests directly')
+    assert.notEqual(fd(server, 1), fd(child.pid, 1), 'the wrapped server\'s output goes through the engine\'s masking')
+  } finally {
+    child.stdin.end()
+    await new Promise((resolve) => child.on('close', resolve))
+  }
 })

@@ -37,8 +37,9 @@ main().then(
     process.exitCode = code
   },
   (err) => {
-    // Our errors say what to do; another's first line only, no stack.
-    const message = err instanceof AgentSecretsError ? err.message : String(err?.message ?? err).split('\n')[0]
+    // Our errors (and a missing peer's) say what to do; another's first line only, no stack.
+    const ours = err instanceof AgentSecretsError || err?.code === 'PEER_DEPENDENCY_MISSING'
+    const message = ours ? err.message : String(err?.message ?? err).split('\n')[0]
     process.stderr.write(`agentsecrets-mcp: ${message}\n`)
     process.exitCode = 1
   },

@@ -266,3 +266,42 @@ test('a missing optional peer says what to install', async () => {
     (e) => e.code === 'PEER_DEPENDENCY_MISSING' && /needs @langchain\/not-installed, which is not installed\.\nTo fix: npm install @langchain\/core zod$/.test(e.message),
   )
 })
+
+test('URL pins: what passes and what does not, on the parsed URL', async () => {
+  const { makePins, checkUrl } = (await import('../lib/tools/pinning.js')).default
+  const pins = makePins({ allowUrls: ['https://API.Example.com:443/v1/', 'http://[::1]:8080', 'https://api.other.com/a/b'] })
+  const passes = [
+    'https://api.example.com/v1',
+    'https://api.example.com/v1/',
+    'https://api.example.com/v1/users?limit=5#top',
+    'https://API.EXAMPLE.COM/v1/users',
+    'https://api.example.com:443/v1/x',
+    'https://api.example.com/v1/./users',
+    'http://[::1]:8080/anything',
+    'https://api.other.com/a/b/c',
+  ]
+  for (const url of passes) assert.doesNotThrow(() => checkUrl(pins, url), url)
+  const refused = [
+    'https://api.example.com/v2',
+    'https://api.example.com/v1x',
+    'https://api.example.com/',
+    'https://api.example.com:8443/v1',
+    'http://api.example.com/v1',
+    'https://api.example.com./v1',
+    'https://api.example.com.evil.net/v1',
+    'https://api.example.com@evil.net/v1',
+    'https://evil.net/api.example.com/v1',
+    'https://evil.net?https://api.example.com/v1',
+    'https://api.example.com/v1/%2e%2e/admin',
+    'https://api.example.com/v1/..%2fadmin',
+    'https://api.example.com/v1\\..\\..\\admin',
+    'http://[::1]:8081/x',
+    'https://api.other.com/a',
+    'https://api.other.com/a/bc',
+    'ftp://api.example.com/v1',
+    'file:///etc/passwd',
+  ]
+  for (const url of refused) assert.throws(() => checkUrl(pins, url), InvalidArgument, url)
+  // What is sent is the URL that was checked.
+  assert.equal(checkUrl(pins, 'https://API.example.com:443/v1/./a').href, 'https://api.example.com/v1/a')
+})

@@ -174,7 +174,7 @@ test('--help, and usage errors exit 2 without starting anything', () => {
   const help = spawnSync(process.execPath, [BIN, '--help'], { env: engineEnv(home), encoding: 'utf8' })
   assert.equal(help.status, 0)
   assert.match(help.stdout, /^Usage:\n {2}agentsecrets-mcp \[options\]/)
-  for (const args of [['--nope'], ['--allow-url'], ['--', 'node'], ['--wrap'], ['--wrap', '--allow-url', 'https://x', '--', 'node'], ['--secret', 'A']]) {
+  for (const args of [['--nope'], ['--allow-url'], ['--', 'node'], ['--max-output-chars', 'many'], ['--wrap'], ['--wrap', '--allow-url', 'https://x', '--', 'node'], ['--secret', 'A']]) {
     const r = spawnSync(process.execPath, [BIN, ...args], { env: engineEnv(home), encoding: 'utf8' })
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`)
     assert.match(r.stderr, /^agentsecrets-mcp: .+\n\nUsage:/)

@@ -86,6 +86,9 @@ function parseArgs(argv, env) {
   for (const [field, name] of Object.entries(LIST_ENV)) {
     if (fields[field] === undefined && env[name]) fields[field] = env[name].split(',').map((s) => s.trim()).filter(Boolean)
   }
+  if (out.maxOutputChars !== undefined && !/^[1-9][0-9]{0,8}$/.test(out.maxOutputChars)) {
+    throw new UsageError('--max-output-chars needs a positive whole number')
+  }
   checkMode(out, argv)
   return out
 }

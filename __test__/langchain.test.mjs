@@ -6,8 +6,8 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { AIMessageChunk } from '@langchain/core/messages'
-import { FakeStreamingChatModel } from '@langchain/core/utils/testing'
+import { AIMessageChunk, HumanMessage } from '@langchain/core/messages'
+import { FakeListChatModel, FakeStreamingChatModel } from '@langchain/core/utils/testing'
 import { ToolNode } from '@langchain/langgraph/prebuilt'
 import { AgentSecrets, InvalidArgument } from '../index.mjs'
 import { MockAgentSecrets } from '../testing.mjs'
@@ -82,6 +82,20 @@ test('an upstream error status is an answer, not an error', async () => {
   try {
     const out = await createApiCallTool(client).invoke({ url: `${up.url}/missing`, injections: { bearer: 'API_KEY' } })
     assert.equal(out, 'HTTP 404\n\nno such item')
+  } finally {
+    await up.close()
+  }
+})
+
+test('a redirect is not followed: the model sees where it points', async () => {
+  const up = await startUpstream((req, res) => {
+    res.statusCode = 302
+    res.setHeader('location', 'https://elsewhere.example/next')
+    res.end()
+  })
+  try {
+    assert.equal(await createApiCallTool(client).invoke({ url: `${up.url}/old`, injections: { bearer: 'API_KEY' } }), 'HTTP 302\nlocation: https://elsewhere.example/next\n\n')
+    assert.equal(up.requests.length, 1)
   } finally {
     await up.close()
   }
@@ -221,7 +235,7 @@ test('run_with_secrets runs only the allowed commands, its output masked', async
   assert.match(await run.invoke({ command: 'sh', args: ['-c', 'env'] }), /^Error \(INVALID_ARGUMENT\): the command must be one of /)
 })
 
-test('inside an agent loop: a scripted model asks for api_call, a ToolNode runs it', async () => {
+test('inside an agent loop: scripted models ask for the tools, a ToolNode runs them, the model answers', async () => {
   const apiCall = createApiCallTool(client, { allowUrls: [`${upstream.url}/v1`], allowSecrets: ['API_KEY'] })
   const [listSecrets] = createSecretTools(client)
   const call = (id, name, args) => ({ id, name, args, type: 'tool_call' })
@@ -239,11 +253,21 @@ test('inside an agent loop: a scripted model asks for api_call, a ToolNode runs 
       }),
     ],
   }).bindTools([apiCall, listSecrets])
+  // The second turn reads the tool messages and answers.
+  const answerer = new FakeListChatModel({ responses: ['You are user 1.'] }).bindTools([apiCall, listSecrets])
+  const toolNode = new ToolNode([apiCall, listSecrets])
   const seen = received()
-  const ai = await model.invoke('Who am I on the API?')
-  assert.equal(ai.tool_calls.length, 3)
-  const { messages } = await new ToolNode([apiCall, listSecrets]).invoke({ messages: [ai] })
-  const byId = Object.fromEntries(messages.map((m) => [m.tool_call_id, String(m.content)]))
+  // The agent loop: ask the model, run its tool calls, until it answers.
+  const messages = [new HumanMessage('Who am I on the API?')]
+  for (const turn of [model, answerer]) {
+    const ai = await turn.invoke(messages)
+    messages.push(ai)
+    if (!ai.tool_calls?.length) break
+    messages.push(...(await toolNode.invoke({ messages })).messages)
+  }
+  assert.equal(messages.length, 6, 'question, tool calls, three tool messages, answer')
+  assert.equal(messages.at(-1).content, 'You are user 1.')
+  const byId = Object.fromEntries(messages.filter((m) => m.tool_call_id).map((m) => [m.tool_call_id, String(m.content)]))
   assert.match(byId.c1, /API_KEY/)
   assert.match(byId.c2, /^HTTP 200/)
   assert.match(byId.c3, /^Error \(INVALID_ARGUMENT\): .*outside what this tool may call/)

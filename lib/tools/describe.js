@@ -71,6 +71,9 @@ function responseText(response, maxChars) {
   const head = [`HTTP ${response.statusCode}`]
   const type = response.headers['content-type']
   if (type) head.push(`content-type: ${type}`)
+  // The engine never follows a redirect: the model may call the new URL itself (through the pins again).
+  const location = response.headers.location
+  if (location && response.statusCode >= 300 && response.statusCode < 400) head.push(`location: ${location}`)
   if (response.redacted) head.push('note: the API echoed a credential; it was replaced by [REDACTED_BY_AGENTSECRETS]')
   const bytes = response.bytes()
   const text = bodyText(bytes)

@@ -268,3 +268,17 @@ test('--wrap: the engine holds the client\'s own stdin and stdout, so the JSON-R
     await new Promise((resolve) => child.on('close', resolve))
   }
 })
+
+test('a client that sends its last request and closes stdin at once still gets the answer', async () => {
+  const child = spawn(process.execPath, [BIN], { env: engineEnv(home) })
+  const out = []
+  child.stdout.on('data', (c) => out.push(c))
+  child.stdin.write('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}\n')
+  child.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+  child.stdin.end(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"api_call","arguments":{"url":"${upstream.url}/last","injections":{"bearer":"API_KEY"}}}}\n`)
+  const code = await new Promise((resolve) => child.on('close', resolve))
+  assert.equal(code, 0)
+  const answers = Buffer.concat(out).toString('utf8').trim().split('\n').map((l) => JSON.parse(l))
+  assert.deepEqual(answers.map((a) => a.id), [1, 2])
+  assert.match(answers[1].result.content[0].text, /^HTTP 200/)
+})

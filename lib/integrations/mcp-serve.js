@@ -3,7 +3,7 @@
 // `agentsecrets-mcp` (serve mode): the tools over stdio until the client
 // closes the connection.
 
-const { createMcpServer } = require('./mcp.js')
+const { createMcpServer, whenIdle } = require('./mcp.js')
 const { requirePeer } = require('../tools/peer.js')
 
 /**
@@ -27,6 +27,12 @@ async function serveStdio(client, args) {
   })
   await server.connect(transport)
   await closed
+  // Answer what was asked before stdin closed, then stop: let the requests
+  // read last reach their handlers, wait for those, let the answers go out.
+  const turn = () => new Promise((resolve) => setImmediate(resolve))
+  await turn()
+  await whenIdle(server)
+  await turn()
   await server.close()
 }
 

@@ -16,6 +16,47 @@ const FEATURE = '@the-17/agentsecrets/mcp'
 const INSTALL = '@modelcontextprotocol/sdk zod'
 
 /**
+ * Tool calls still running, per server: a client may send its last request
+ * and close stdin at once, and still expects the answer.
+ * @type {WeakMap<object, { running: number, idle: Array<() => void> }>}
+ */
+const inFlight = new WeakMap()
+
+/**
+ * Counts `handler`'s runs as in flight on `server`.
+ * @template {unknown[]} A
+ * @template R
+ * @param {object} server
+ * @param {(...args: A) => Promise<R>} handler
+ * @returns {(...args: A) => Promise<R>}
+ */
+function tracked(server, handler) {
+  const state = { running: 0, idle: /** @type {Array<() => void>} */ ([]) }
+  inFlight.set(server, inFlight.get(server) ?? state)
+  const s = /** @type {{ running: number, idle: Array<() => void> }} */ (inFlight.get(server))
+  return async (...args) => {
+    s.running++
+    try {
+      return await handler(...args)
+    } finally {
+      s.running--
+      if (s.running === 0) for (const resolve of s.idle.splice(0)) resolve()
+    }
+  }
+}
+
+/**
+ * Resolves when no tool call of `server` is running.
+ * @param {object} server
+ * @returns {Promise<void>}
+ */
+function whenIdle(server) {
+  const s = inFlight.get(server)
+  if (!s || s.running === 0) return Promise.resolve()
+  return new Promise((resolve) => s.idle.push(resolve))
+}
+
+/**
  * @param {{ text: string, isError: boolean }} answer
  */
 function toResult(answer) {
@@ -53,23 +94,26 @@ function createMcpServer(client, options) {
   server.registerTool(
     'api_call',
     { title: 'Call an API with a stored credential', description: config.description, inputSchema: z.object(apiCallShape(z)) },
-    /**
-     * @param {Record<string, unknown>} args
-     * @param {{ signal?: AbortSignal }} extra
-     */
-    async (args, extra) => toResult(await runApiCall(client, config, args, extra?.signal)),
+    tracked(
+      server,
+      /**
+       * @param {Record<string, unknown>} args
+       * @param {{ signal?: AbortSignal }} extra
+       */
+      async (args, extra) => toResult(await runApiCall(client, config, args, extra?.signal)),
+    ),
   )
   server.registerTool(
     'list_secrets',
     { title: 'List secret names', description: 'Lists the names of the secrets you can name in api_call injections (never their values).' },
-    async () => toResult(await listSecretsText(client, config.pins.secrets)),
+    tracked(server, async () => toResult(await listSecretsText(client, config.pins.secrets))),
   )
   server.registerTool(
     'status',
     { title: 'AgentSecrets status', description: 'Shows the workspace and project in use, whether the engine runs, and what api_call may reach.' },
-    async () => toResult(await statusText(client, pinLines(config.pins))),
+    tracked(server, async () => toResult(await statusText(client, pinLines(config.pins)))),
   )
   return server
 }
 
-module.exports = { createMcpServer }
+module.exports = { createMcpServer, whenIdle }

@@ -22,6 +22,16 @@ const INSTALL = '@modelcontextprotocol/sdk zod'
  */
 const inFlight = new WeakMap()
 
+/** @param {object} server */
+function inFlightOf(server) {
+  let state = inFlight.get(server)
+  if (!state) {
+    state = { running: 0, idle: [] }
+    inFlight.set(server, state)
+  }
+  return state
+}
+
 /**
  * Counts `handler`'s runs as in flight on `server`.
  * @template {unknown[]} A
@@ -31,16 +41,14 @@ const inFlight = new WeakMap()
  * @returns {(...args: A) => Promise<R>}
  */
 function tracked(server, handler) {
-  const state = { running: 0, idle: /** @type {Array<() => void>} */ ([]) }
-  inFlight.set(server, inFlight.get(server) ?? state)
-  const s = /** @type {{ running: number, idle: Array<() => void> }} */ (inFlight.get(server))
+  const state = inFlightOf(server)
   return async (...args) => {
-    s.running++
+    state.running++
     try {
       return await handler(...args)
     } finally {
-      s.running--
-      if (s.running === 0) for (const resolve of s.idle.splice(0)) resolve()
+      state.running--
+      if (state.running === 0) for (const resolve of state.idle.splice(0)) resolve()
     }
   }
 }
@@ -51,9 +59,9 @@ function tracked(server, handler) {
  * @returns {Promise<void>}
  */
 function whenIdle(server) {
-  const s = inFlight.get(server)
-  if (!s || s.running === 0) return Promise.resolve()
-  return new Promise((resolve) => s.idle.push(resolve))
+  const state = inFlightOf(server)
+  if (state.running === 0) return Promise.resolve()
+  return new Promise((resolve) => state.idle.push(resolve))
 }
 
 /**

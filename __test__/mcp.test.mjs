@@ -12,7 +12,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { makeHome, startEngine, startUpstream, assertNoCanary, canaryForms, engineEnv } from './helpers.mjs'
+import { makeHome, startEngine, startUpstream, assertNoCanary, canaryForms, engineEnv, cli } from './helpers.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const BIN = path.join(ROOT, 'bin', 'agentsecrets-mcp.js')
@@ -36,11 +36,11 @@ after(async () => {
  * A connected MCP client on `agentsecrets-mcp ARGS`; `stderr()` is what the
  * server wrote there so far.
  */
-async function connect(args = [], env = {}) {
+async function connect(args = [], env = {}, where = home) {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, ...args],
-    env: { ...engineEnv(home), ...env },
+    env: { ...engineEnv(where), ...env },
     stderr: 'pipe',
   })
   const chunks = []
@@ -281,4 +281,35 @@ test('a client that sends its last request and closes stdin at once still gets t
   const answers = Buffer.concat(out).toString('utf8').trim().split('\n').map((l) => JSON.parse(l))
   assert.deepEqual(answers.map((a) => a.id), [1, 2])
   assert.match(answers[1].result.content[0].text, /^HTTP 200/)
+})
+
+test('the engine starts on the first call, as with the SDK', async () => {
+  const fresh = makeHome({ secrets: { API_KEY: CANARY } })
+  const s = await connect([], {}, fresh)
+  try {
+    assert.match(text(await s.client.callTool({ name: 'status', arguments: {} })), /\nengine running: no \(it starts on the first call\)\n/)
+    const r = await s.client.callTool({ name: 'api_call', arguments: { url: `${upstream.url}/auto`, injections: { bearer: 'API_KEY' } } })
+    assert.match(text(r), /^HTTP 200/)
+    assert.match(text(await s.client.callTool({ name: 'status', arguments: {} })), /\nengine running: yes\n/)
+  } finally {
+    await s.close()
+    cli(fresh, ['proxy', 'stop'])
+  }
+})
+
+test('--project and AGENTSECRETS_PROJECT choose the project', async () => {
+  cli(home, ['project', 'create', 'payments'])
+  cli(home, ['secrets', 'set', 'PAY_KEY', '--project', 'payments'], OTHER)
+  for (const [args, env] of [[['--project', 'payments'], {}], [[], { AGENTSECRETS_PROJECT: 'payments' }]]) {
+    const s = await connect(args, env)
+    try {
+      assert.equal(text(await s.client.callTool({ name: 'list_secrets', arguments: {} })), 'Secrets available (names only; values are never shown):\nPAY_KEY')
+      assert.match(text(await s.client.callTool({ name: 'status', arguments: {} })), /^workspace: .*\nproject: payments\n/)
+      const start = upstream.requests.length
+      await s.client.callTool({ name: 'api_call', arguments: { url: `${upstream.url}/pay`, injections: { bearer: 'PAY_KEY' } } })
+      assert.equal(upstream.requests[start].headers.authorization, `Bearer ${OTHER}`)
+    } finally {
+      await s.close()
+    }
+  }
 })

@@ -75,7 +75,7 @@ function parseInjections(map) {
     if (prefix === 'header') checkHeaderName(target)
     if (hasControl(target)) throw refused(`the injection target in '${key}' contains a control character`)
     const option = PREFIXED[prefix]
-    options[option] ??= {}
+    options[option] ??= Object.create(null)
     options[option][target] = name
   }
   return { options, secrets: [...secrets] }

@@ -187,7 +187,7 @@ function checkHeaders(headers) {
   if (headers === undefined || headers === null) return {}
   if (typeof headers !== 'object' || Array.isArray(headers)) throw refused('headers must be an object of header name → text')
   /** @type {Record<string, string>} */
-  const out = {}
+  const out = Object.create(null)
   for (const [name, value] of Object.entries(headers)) {
     checkHeaderName(name)
     if (RESERVED_HEADERS.test(name)) throw refused(`the header ${name} may not be set by this tool`)

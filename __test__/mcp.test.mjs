@@ -297,7 +297,7 @@ test('the engine starts on the first call, as with the SDK', async () => {
   }
 })
 
-test('--project and AGENTSECRETS_PROJECT choose the project', async () => {
+test('--project and AGENTSECRETS_PROJECT choose the project, in both modes', async () => {
   cli(home, ['project', 'create', 'payments'])
   cli(home, ['secrets', 'set', 'PAY_KEY', '--project', 'payments'], OTHER)
   for (const [args, env] of [[['--project', 'payments'], {}], [[], { AGENTSECRETS_PROJECT: 'payments' }]]) {
@@ -311,5 +311,11 @@ test('--project and AGENTSECRETS_PROJECT choose the project', async () => {
     } finally {
       await s.close()
     }
+  }
+  const wrapped = await connect(['--wrap', '--project', 'payments', '--', process.execPath, ENV_SERVER, 'PAY_KEY'])
+  try {
+    assert.equal(text(await wrapped.client.callTool({ name: 'env_status', arguments: {} })), `PAY_KEY is set (${OTHER.length} characters)`)
+  } finally {
+    await wrapped.close()
   }
 })

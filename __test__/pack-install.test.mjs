@@ -288,3 +288,31 @@ console.log(JSON.stringify({ tools, list, call, lc, seen }))
   assert.equal(got.lc, 'HTTP 200\n\nok /v1/lc')
   assert.deepEqual(got.seen, [`Bearer ${SECRET}`, `Bearer ${SECRET}`])
 })
+
+test('the integration typings typecheck with tsc --strict against the installed package and peers', () => {
+  fs.writeFileSync(
+    path.join(project, 'integrations.mts'),
+    `import { AgentSecrets } from '@the-17/agentsecrets'
+import { createApiCallTool, createSecretTools, type InjectionMap } from '@the-17/agentsecrets/langchain'
+import { createMcpServer } from '@the-17/agentsecrets/mcp'
+
+export async function example(): Promise<void> {
+  const client = new AgentSecrets()
+  const injections: InjectionMap = { bearer: 'KEY', 'header:X-Api-Key': 'KEY2' }
+  const tool = createApiCallTool(client, { allowUrls: ['https://api.example.com/v1'], allowSecrets: ['KEY', 'KEY2'] })
+  const out: unknown = await tool.invoke({ url: 'https://api.example.com/v1/me', injections })
+  const tools = createSecretTools(client, { spawn: { commands: ['stripe'] } })
+  const server = createMcpServer(client, { name: 'x', allowMethods: 'GET' })
+  void [out, tools.length, server.server]
+}
+`,
+  )
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+  const r = run(
+    process.execPath,
+    [tsc, '--strict', '--noEmit', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+      '--typeRoots', path.join(ROOT, 'node_modules', '@types'), '--types', 'node', 'integrations.mts'],
+    { ok: false },
+  )
+  assert.equal(r.status, 0, `tsc:\n${r.stdout}${r.stderr}`)
+})

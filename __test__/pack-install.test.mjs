@@ -2,8 +2,9 @@
 // checkout with no Rust toolchain on PATH: the SDK loads (CJS and ESM) with
 // the addon of the installed platform package, the `agentsecrets` bin runs
 // its engine, a call through the auto-started engine injects a secret into a
-// loopback upstream, the README's examples typecheck, and no Rust source is
-// shipped.
+// loopback upstream, the README's examples typecheck, no Rust source is
+// shipped, and the LangChain/MCP subpaths and the `agentsecrets-mcp` bin say
+// what to install without their optional peers and work with them.
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -229,4 +230,89 @@ test('the installed tree holds no Rust sources', () => {
   }
   walk(path.join(project, 'node_modules'))
   assert.deepEqual(bad, [])
+})
+
+test('without the optional peers, the integration subpaths and agentsecrets-mcp say what to install', () => {
+  const help = run('npx', ['--no', '--', 'agentsecrets-mcp', '--help'])
+  assert.match(help.stdout, /^Usage:\n {2}agentsecrets-mcp/)
+  const serve = run('npx', ['--no', '--', 'agentsecrets-mcp'], { ok: false })
+  assert.equal(serve.status, 1)
+  assert.match(serve.stderr, /needs @modelcontextprotocol\/sdk\/server\/mcp\.js, which is not installed\.\nTo fix: npm install @modelcontextprotocol\/sdk zod/)
+  const r = run(process.execPath, [
+    '-e',
+    `const { AgentSecrets } = require('@the-17/agentsecrets')
+     const { createApiCallTool } = require('@the-17/agentsecrets/langchain')
+     try { createApiCallTool(new AgentSecrets()) } catch (e) { console.log(e.message) }`,
+  ])
+  assert.match(r.stdout, /To fix: npm install @langchain\/core zod/)
+})
+
+test('with the peers installed: agentsecrets-mcp serves a real MCP client, and the LangChain tool calls through the engine', () => {
+  // The peers as the user installs them beside the package: linked from the
+  // checkout's node_modules (offline, and the npm cache may lack their
+  // dependencies); only the peers point there, never this package.
+  for (const name of ['@modelcontextprotocol/sdk', '@langchain/core', 'zod']) {
+    const link = path.join(project, 'node_modules', name)
+    fs.mkdirSync(path.dirname(link), { recursive: true })
+    fs.symlinkSync(path.join(ROOT, 'node_modules', name), link, 'dir')
+  }
+  fs.writeFileSync(
+    path.join(project, 'tools.mjs'),
+    `import http from 'node:http'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { AgentSecrets } from '@the-17/agentsecrets'
+import { createApiCallTool } from '@the-17/agentsecrets/langchain'
+const seen = []
+const server = http.createServer((req, res) => { seen.push(req.headers.authorization); res.end('ok ' + req.url) })
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+const base = 'http://127.0.0.1:' + server.address().port + '/v1'
+const transport = new StdioClientTransport({ command: 'npx', args: ['--no', '--', 'agentsecrets-mcp', '--allow-url', base], env: process.env })
+const mcp = new Client({ name: 'pack-check', version: '1.0.0' })
+await mcp.connect(transport)
+const tools = (await mcp.listTools()).tools.map((t) => t.name).sort()
+const list = (await mcp.callTool({ name: 'list_secrets', arguments: {} })).content[0].text
+const call = (await mcp.callTool({ name: 'api_call', arguments: { url: base + '/mcp', injections: { bearer: 'PACK_KEY' } } })).content[0].text
+await mcp.close()
+const client = new AgentSecrets()
+const lc = await createApiCallTool(client).invoke({ url: base + '/lc', injections: { bearer: 'PACK_KEY' } })
+await client.close()
+server.close()
+console.log(JSON.stringify({ tools, list, call, lc, seen }))
+`,
+  )
+  const got = JSON.parse(run(process.execPath, ['tools.mjs']).stdout)
+  assert.deepEqual(got.tools, ['api_call', 'list_secrets', 'status'])
+  assert.match(got.list, /\nPACK_KEY$/)
+  assert.equal(got.call, 'HTTP 200\n\nok /v1/mcp')
+  assert.equal(got.lc, 'HTTP 200\n\nok /v1/lc')
+  assert.deepEqual(got.seen, [`Bearer ${SECRET}`, `Bearer ${SECRET}`])
+})
+
+test('the integration typings typecheck with tsc --strict against the installed package and peers', () => {
+  fs.writeFileSync(
+    path.join(project, 'integrations.mts'),
+    `import { AgentSecrets } from '@the-17/agentsecrets'
+import { createApiCallTool, createSecretTools, type InjectionMap } from '@the-17/agentsecrets/langchain'
+import { createMcpServer } from '@the-17/agentsecrets/mcp'
+
+export async function example(): Promise<void> {
+  const client = new AgentSecrets()
+  const injections: InjectionMap = { bearer: 'KEY', 'header:X-Api-Key': 'KEY2' }
+  const tool = createApiCallTool(client, { allowUrls: ['https://api.example.com/v1'], allowSecrets: ['KEY', 'KEY2'] })
+  const out: unknown = await tool.invoke({ url: 'https://api.example.com/v1/me', injections })
+  const tools = createSecretTools(client, { spawn: { commands: ['stripe'] } })
+  const server = createMcpServer(client, { name: 'x', allowMethods: 'GET' })
+  void [out, tools.length, server.server]
+}
+`,
+  )
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+  const r = run(
+    process.execPath,
+    [tsc, '--strict', '--noEmit', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+      '--typeRoots', path.join(ROOT, 'node_modules', '@types'), '--types', 'node', 'integrations.mts'],
+    { ok: false },
+  )
+  assert.equal(r.status, 0, `tsc:\n${r.stdout}${r.stderr}`)
 })

@@ -27,6 +27,17 @@ import {
   type MockBackendInfo,
 } from '@the-17/agentsecrets'
 import {
+  createApiCallTool,
+  createSecretTools,
+  type ApiCallToolOptions,
+  type SecretToolsOptions,
+  type ApiCallInput,
+  type InjectionMap,
+} from '@the-17/agentsecrets/langchain'
+import { createMcpServer, type McpServerOptions } from '@the-17/agentsecrets/mcp'
+import type { DynamicStructuredTool } from '@langchain/core/tools'
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import {
   MockAgentSecrets,
   MockSpawnedProcess,
   REDACTION_MARKER,
@@ -209,4 +220,27 @@ export async function mockExamples(): Promise<void> {
   mock.failNext(new DomainNotAllowed('api.evil.test is not allowed', { domain: 'api.evil.test' }))
   mock.failNext(new SecretNotFound('missing', { key: 'STRIPE_KEY' }))
   mock.failNext(new UpstreamError('down', { statusCode: 503, body: 'busy', headers: {}, url: 'https://api.stripe.com/' }))
+}
+
+// The README's LangChain.js and MCP sections.
+export async function integrations(client: AgentSecretsClient): Promise<void> {
+  const options: ApiCallToolOptions = {
+    name: 'openai_api',
+    allowUrls: ['https://api.openai.com/v1'],
+    allowMethods: ['GET', 'POST'],
+    allowSecrets: 'OPENAI_API_KEY',
+    maxOutputChars: 8000,
+    maxResponseBytes: 1 << 20,
+    timeoutMs: 10_000,
+    agentId: 'research-agent',
+  }
+  const apiCall: DynamicStructuredTool = createApiCallTool(client, options)
+  const injections: InjectionMap = { bearer: 'OPENAI_API_KEY', 'header:X-Org': 'ORG_ID', 'query:key': 'K', 'body:auth.key': 'K', 'form:f': 'K' }
+  const input: ApiCallInput = { url: 'https://api.openai.com/v1/models', method: 'GET', headers: { Accept: 'application/json' }, injections }
+  const answer: unknown = await apiCall.invoke(input)
+  const secretOptions: SecretToolsOptions = { allowSecrets: ['OPENAI_API_KEY'], spawn: { commands: ['stripe'], only: ['STRIPE_KEY'], timeoutMs: 5000 } }
+  const tools: DynamicStructuredTool[] = [apiCall, ...createSecretTools(client, secretOptions), ...createSecretTools(client)]
+  const mcpOptions: McpServerOptions = { name: 'my-agent-secrets', allowUrls: 'https://api.stripe.com/v1', allowSecrets: ['STRIPE_KEY'] }
+  const server: McpServer = createMcpServer(client, mcpOptions)
+  void [answer, tools, server]
 }

@@ -167,6 +167,12 @@ class ClientClosed extends AgentSecretsError {}
  */
 class PlatformNotSupported extends AgentSecretsError {}
 
+/**
+ * An optional peer dependency an integration needs (`@langchain/core`,
+ * `@modelcontextprotocol/sdk`, `zod`) is not installed.
+ */
+class DependencyMissing extends AgentSecretsError {}
+
 /** Any other engine failure (vault, internal, limits, unreadable upstream encoding). */
 class EngineError extends AgentSecretsError {}
 
@@ -214,6 +220,7 @@ const CLASS_BY_CODE = Object.freeze({
   UNSUPPORTED: BackendUnsupported,
   CLIENT_CLOSED: ClientClosed,
   PLATFORM_NOT_SUPPORTED: PlatformNotSupported,
+  PEER_DEPENDENCY_MISSING: DependencyMissing,
   UPSTREAM_ENCODING: EngineError,
   REQUEST_TOO_LARGE: EngineError,
   RESPONSE_TOO_LARGE: ResponseTooLarge,
@@ -295,6 +302,7 @@ const CLASSES = {
   BackendUnsupported,
   ClientClosed,
   PlatformNotSupported,
+  DependencyMissing,
   EngineError,
   ResponseTooLarge,
 }

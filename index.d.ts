@@ -520,6 +520,11 @@ export declare class ClientClosed extends AgentSecretsError {}
  * `MockAgentSecrets` work there.
  */
 export declare class PlatformNotSupported extends AgentSecretsError {}
+/**
+ * An optional peer dependency an integration needs (code
+ * `PEER_DEPENDENCY_MISSING`): the message says what to `npm install`.
+ */
+export declare class DependencyMissing extends AgentSecretsError {}
 /** Any other engine failure (vault, internal, limits, unreadable encoding). */
 export declare class EngineError extends AgentSecretsError {}
 /**

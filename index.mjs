@@ -33,6 +33,7 @@ export const {
   BackendUnsupported,
   ClientClosed,
   PlatformNotSupported,
+  DependencyMissing,
   EngineError,
   ResponseTooLarge,
 } = cjs

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { AIMessageChunk, HumanMessage } from '@langchain/core/messages'
 import { FakeListChatModel, FakeStreamingChatModel } from '@langchain/core/utils/testing'
 import { ToolNode } from '@langchain/langgraph/prebuilt'
-import { AgentSecrets, InvalidArgument } from '../index.mjs'
+import { AgentSecrets, DependencyMissing, InvalidArgument } from '../index.mjs'
 import { MockAgentSecrets } from '../testing.mjs'
 import { createApiCallTool, createSecretTools } from '../langchain.mjs'
 import { makeHome, startEngine, startUpstream, assertNoCanary, canaryForms } from './helpers.mjs'
@@ -287,7 +287,7 @@ test('a missing optional peer says what to install', async () => {
   const { requirePeer } = (await import('../lib/tools/peer.js')).default
   assert.throws(
     () => requirePeer('@langchain/not-installed', '@the-17/agentsecrets/langchain', '@langchain/core zod'),
-    (e) => e.code === 'PEER_DEPENDENCY_MISSING' && /needs @langchain\/not-installed, which is not installed\.\nTo fix: npm install @langchain\/core zod$/.test(e.message),
+    (e) => e instanceof DependencyMissing && e.code === 'PEER_DEPENDENCY_MISSING' && /needs @langchain\/not-installed, which is not installed\.\nTo fix: npm install @langchain\/core zod$/.test(e.message),
   )
 })
 

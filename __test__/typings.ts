@@ -15,6 +15,7 @@ import {
   AllowlistModificationDenied,
   BackendUnsupported,
   PlatformNotSupported,
+  DependencyMissing,
   ResponseTooLarge,
   SpawnedProcess,
   type CallOptions,
@@ -146,6 +147,7 @@ export async function spawnAndManageExamples(abortController: AbortController): 
     if (e instanceof BackendUnsupported) console.log(e.fixHint)
     // Windows: the engine does not run there.
     if (e instanceof PlatformNotSupported) console.log(e.code, e.fixHint)
+    if (e instanceof DependencyMissing) console.log(e.message)
   }
   await client.workspaces.list()
   await client.workspaces.create('Client A')

@@ -3,6 +3,8 @@
 // The integrations' libraries are optional peer dependencies: loaded on
 // first use, with an error that says what to install when one is missing.
 
+const { makeError } = require('../../errors.js')
+
 /**
  * @param {string} specifier what to require
  * @param {string} feature e.g. '@the-17/agentsecrets/langchain'
@@ -15,9 +17,7 @@ function requirePeer(specifier, feature, install) {
   } catch (cause) {
     const missing = /** @type {{ code?: string }} */ (cause)?.code === 'MODULE_NOT_FOUND'
     if (!missing) throw cause
-    const err = new Error(`${feature} needs ${specifier}, which is not installed.\nTo fix: npm install ${install}`, { cause })
-    Object.assign(err, { code: 'PEER_DEPENDENCY_MISSING' })
-    throw err
+    throw makeError({ code: 'PEER_DEPENDENCY_MISSING', message: `${feature} needs ${specifier}, which is not installed.`, fix: `npm install ${install}`, cause })
   }
 }
 

@@ -1,0 +1,218 @@
+//! Resolve-through: the proxy reads a bound scope's values from OpenBao at
+//! request time. Each binding's values are fetched together into a
+//! snapshot kept in memory (never on disk) for the binding's cache TTL
+//! (default 30 s; 0 fetches on every call). A snapshot that cannot be
+//! refreshed is never used: the call fails with the remote's typed error.
+//!
+//! The snapshots of every resolve binding take part in redaction, so an
+//! answer is scanned for every value the caller could inject.
+
+use super::binding::{self, Binding, Mode};
+use super::kv::Kv;
+use crate::error::Result;
+use crate::vault::check_key_name;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+use zeroize::Zeroizing;
+
+/// A missing key triggers a fresh fetch only when the snapshot is at least
+/// this old, so a caller asking for absent names cannot flood the server.
+const MISS_REFRESH_AFTER: Duration = Duration::from_secs(1);
+
+/// One binding's values at one moment.
+pub struct Snapshot {
+    fetched: Instant,
+    /// `KEY`, or `project/KEY` for a workspace binding → value.
+    values: HashMap<String, Zeroizing<String>>,
+    /// Changes exactly when the values do (a keyed hash, in memory only).
+    pub fingerprint: u64,
+}
+
+impl Snapshot {
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.values.values().map(|v| v.as_str())
+    }
+}
+
+struct Remote {
+    kv: Kv,
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
+}
+
+/// The resolve-mode bindings of a running proxy.
+pub struct Resolver {
+    remotes: Vec<Remote>,
+    hasher: RandomState,
+}
+
+/// What a call sees: every binding's current snapshot, and which binding
+/// serves the call's scope.
+pub struct View {
+    pub snapshots: Vec<Arc<Snapshot>>,
+    bound: Option<usize>,
+    resolver: Arc<Resolver>,
+}
+
+impl Resolver {
+    /// The resolver for the resolve-mode bindings among `all`; `None` when there is none.
+    pub fn new(all: Vec<Binding>) -> Result<Option<Resolver>> {
+        let remotes = all
+            .into_iter()
+            .filter(|b| b.mode == Mode::Resolve)
+            .map(|b| {
+                Ok(Remote {
+                    kv: Kv::new(b)?,
+                    snapshot: Mutex::new(None),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((!remotes.is_empty()).then(|| Resolver {
+            remotes,
+            hasher: RandomState::new(),
+        }))
+    }
+
+    /// Fresh snapshots of every binding for a call on `workspace/project`
+    /// that injects `keys`.
+    pub async fn view(
+        self: &Arc<Self>,
+        workspace: &str,
+        project: &str,
+        keys: &[String],
+    ) -> Result<View> {
+        let bindings: Vec<Binding> = self.remotes.iter().map(|r| r.kv.binding.clone()).collect();
+        let bound = super::store::for_scope(&bindings, workspace, project)
+            .and_then(|b| bindings.iter().position(|x| std::ptr::eq(x, b)));
+        let mut snapshots = Vec::with_capacity(self.remotes.len());
+        for (i, remote) in self.remotes.iter().enumerate() {
+            let wanted: Vec<String> = if Some(i) == bound {
+                keys.iter()
+                    .map(|k| relative(&remote.kv.binding, project, k))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            snapshots.push(self.fresh(remote, &wanted).await?);
+        }
+        Ok(View {
+            snapshots,
+            bound,
+            resolver: self.clone(),
+        })
+    }
+
+    /// The binding's snapshot, fetched again when older than its TTL, or
+    /// when it lacks one of `wanted` and is older than [`MISS_REFRESH_AFTER`].
+    async fn fresh(&self, remote: &Remote, wanted: &[String]) -> Result<Arc<Snapshot>> {
+        let mut slot = remote.snapshot.lock().await;
+        if let Some(s) = slot.as_ref() {
+            let age = s.fetched.elapsed();
+            let complete = wanted.iter().all(|k| s.values.contains_key(k));
+            if age < remote.kv.binding.cache_ttl() && (complete || age < MISS_REFRESH_AFTER) {
+                return Ok(s.clone());
+            }
+        }
+        // A failed refresh leaves no snapshot behind: nothing stale is used.
+        *slot = None;
+        let s = Arc::new(self.fetch(&remote.kv).await?);
+        *slot = Some(s.clone());
+        Ok(s)
+    }
+
+    async fn fetch(&self, kv: &Kv) -> Result<Snapshot> {
+        let fetched = Instant::now();
+        let b = &kv.binding;
+        let mut values = HashMap::new();
+        let folders: Vec<String> = if is_workspace_binding(b) {
+            kv.list(&b.prefix)
+                .await?
+                .into_iter()
+                .filter_map(|e| e.strip_suffix('/').map(str::to_owned))
+                .collect()
+        } else {
+            vec![String::new()]
+        };
+        for folder in folders {
+            let path = binding::join(&b.prefix, &folder);
+            for key in kv.list(&path).await? {
+                if key.ends_with('/') || check_key_name(&key).is_err() {
+                    continue;
+                }
+                if let Some(v) = kv.read(&binding::join(&path, &key), &key).await? {
+                    values.insert(binding::join(&folder, &key), v.value);
+                }
+            }
+        }
+        let fingerprint = self.fingerprint(&values);
+        Ok(Snapshot {
+            fetched,
+            values,
+            fingerprint,
+        })
+    }
+
+    fn fingerprint(&self, values: &HashMap<String, Zeroizing<String>>) -> u64 {
+        let mut sorted: Vec<_> = values.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        let mut h = self.hasher.build_hasher();
+        for (k, v) in sorted {
+            k.hash(&mut h);
+            v.as_str().hash(&mut h);
+        }
+        h.finish()
+    }
+}
+
+impl View {
+    /// Whether the call's scope is served by a remote.
+    pub fn is_bound(&self) -> bool {
+        self.bound.is_some()
+    }
+
+    /// The value of `key` for `project` from the serving binding's snapshot.
+    pub fn value(&self, project: &str, key: &str) -> Option<Zeroizing<String>> {
+        let i = self.bound?;
+        let b = &self.resolver.remotes[i].kv.binding;
+        self.snapshots[i]
+            .values
+            .get(&relative(b, project, key))
+            .cloned()
+    }
+
+    /// The serving binding, for messages.
+    pub fn binding(&self) -> Option<&Binding> {
+        self.bound.map(|i| &self.resolver.remotes[i].kv.binding)
+    }
+
+    /// Identifies the set of remote values (for the redaction pattern cache).
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = self.resolver.hasher.build_hasher();
+        for s in &self.snapshots {
+            s.fingerprint.hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// Every remote value the caller could inject.
+    pub fn every_value(&self) -> impl Iterator<Item = &str> + Clone {
+        self.snapshots
+            .iter()
+            .flat_map(|s| s.values.values().map(|v| v.as_str()))
+    }
+}
+
+fn is_workspace_binding(b: &Binding) -> bool {
+    b.workspace.is_some() && b.project.is_none()
+}
+
+/// The snapshot key of `key` in `project`.
+fn relative(b: &Binding, project: &str, key: &str) -> String {
+    if is_workspace_binding(b) {
+        binding::join(project, key)
+    } else {
+        key.to_owned()
+    }
+}

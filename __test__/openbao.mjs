@@ -101,11 +101,17 @@ export async function tokenWithPolicy(server, name, policy) {
   return r.auth.client_token
 }
 
-/** The read/write policy of a team prefix (what a member of the team holds). */
+/** The read/write policy of a team prefix (what a member of the team holds): secrets, and read on the shared allowlist. */
 export function memberPolicy(prefix) {
-  return `path "secret/data/${prefix}/*" { capabilities = ["create", "read", "update"] }
+  return `path "secret/data/${prefix}" { capabilities = ["read"] }
+path "secret/data/${prefix}/*" { capabilities = ["create", "read", "update"] }
 path "secret/metadata/${prefix}/*" { capabilities = ["read", "list"] }
 path "secret/metadata/${prefix}" { capabilities = ["list"] }`
+}
+
+/** What an admin of the prefix adds: changing the shared allowlist. */
+export function allowlistAdminPolicy(prefix) {
+  return `path "secret/data/${prefix}" { capabilities = ["create", "read", "update"] }`
 }
 
 /** Writes `text` to a new 0600 file in `dir`. */

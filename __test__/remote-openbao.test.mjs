@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { ENGINE, assertNoCanary, cli, engineEnv, makeHome, rejection, startUpstream, stopEngine } from './helpers.mjs'
-import { baoOrSkip, memberPolicy, privateFile, putSecret, startBao, tokenWithPolicy } from './openbao.mjs'
+import { ADMIN_PASSWORD, ENGINE, assertNoCanary, cli, engineEnv, makeHome, rejection, startUpstream, stopEngine } from './helpers.mjs'
+import { allowlistAdminPolicy, baoOrSkip, memberPolicy, privateFile, putSecret, startBao, tokenWithPolicy } from './openbao.mjs'
 import { AgentSecrets, PermissionDenied, RemoteConflict, RemoteUnavailable, SecretNotFound, SessionExpired } from '../index.mjs'
 
 const { bao, skip } = baoOrSkip()
@@ -174,6 +174,43 @@ describe('OpenBao remote', { skip }, () => {
     } finally {
       await one.close()
       await two.close()
+    }
+  })
+
+  it('shared allowlist: an admin adds a host in OpenBao, a member with an empty local allowlist may call it; members cannot change it', async () => {
+    await putSecret(server, 'team/al/AL_KEY', CANARY)
+    const dir = makeHome({ init: false })
+    await server.api('PUT', 'sys/policies/acl/al-member', { policy: memberPolicy('team/al') })
+    await server.api('PUT', 'sys/policies/acl/al-admin', { policy: allowlistAdminPolicy('team/al') })
+    const admin = (await server.api('POST', 'auth/token/create', { policies: ['al-member', 'al-admin'], ttl: '1h' })).auth.client_token
+    const member = (await server.api('POST', 'auth/token/create', { policies: ['al-member'], ttl: '1h' })).auth.client_token
+    tokens.push(admin, member)
+    const adminHome = boundHome('team/al', 'resolve', [`--token-file=${privateFile(dir, 'admin', admin)}`])
+    const memberHome = makeHome({ allow: [] })
+    homes.push(memberHome)
+    cli(memberHome, ['remote', 'set', `--address=${server.address}`, '--prefix=team/al', `--token-file=${privateFile(dir, 'member', member)}`])
+    const c = client(memberHome)
+    try {
+      const before = await rejection(c.call(`${up.url}/echo`, { bearer: 'AL_KEY' }))
+      assert.equal(before.code, 'DOMAIN_NOT_ALLOWED')
+      // Without the admin password nothing changes, whatever the policy allows.
+      const noPw = spawnSync(ENGINE, ['--json', 'remote', 'allowlist', 'add', '127.0.0.1'], { env: engineEnv(adminHome), encoding: 'utf8', input: '' })
+      assert.notEqual(noPw.status, 0)
+      assert.match(noPw.stderr, /ALLOWLIST_MODIFICATION_DENIED/)
+      shown.push(cli(adminHome, ['remote', 'allowlist', 'add', '127.0.0.1', '--password-stdin'], `${ADMIN_PASSWORD}\n`))
+      assert.deepEqual(JSON.parse(cli(memberHome, ['--json', 'remote', 'allowlist', 'list'])), ['127.0.0.1'])
+      // A running proxy sees the change once its snapshot is older than the TTL; a new one at once.
+      stopEngine(memberHome)
+      const c2 = client(memberHome)
+      await c2.call(`${up.url}/echo`, { bearer: 'AL_KEY' })
+      assert.equal(up.requests.at(-1).headers.authorization, `Bearer ${CANARY}`)
+      await c2.close()
+      // The member's policy may not change it.
+      const denied = spawnSync(ENGINE, ['--json', 'remote', 'allowlist', 'add', 'evil.example', '--password-stdin'], { env: engineEnv(memberHome), encoding: 'utf8', input: `${ADMIN_PASSWORD}\n` })
+      assert.match(denied.stderr, /REMOTE_DENIED/)
+      shown.push(denied.stderr)
+    } finally {
+      await c.close()
     }
   })
 

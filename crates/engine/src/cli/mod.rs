@@ -10,6 +10,7 @@ pub mod password;
 pub mod project;
 pub mod proxy_cmd;
 pub mod remote;
+pub mod remote_allowlist;
 pub mod secrets;
 pub mod status;
 pub mod sync;

@@ -26,6 +26,9 @@ A running proxy picks a binding up when it is restarted. Example: agentsecrets r
     Set(Box<SetArgs>),
     /// Show the bindings in effect (including AGENTSECRETS_REMOTE); never a credential.
     Show,
+    /// The shared allowlist kept in OpenBao (list, add, remove).
+    #[command(subcommand)]
+    Allowlist(super::remote_allowlist::RemoteAllowlistCommand),
     /// Remove the binding of the active project (or --project, or --whole-workspace).
     Unset {
         #[command(flatten)]
@@ -84,6 +87,7 @@ pub fn run(ctx: &Context, cmd: RemoteCommand) -> Result<()> {
     match cmd {
         RemoteCommand::Set(a) => set(ctx, *a),
         RemoteCommand::Show => show(ctx),
+        RemoteCommand::Allowlist(c) => super::remote_allowlist::run(ctx, c),
         RemoteCommand::Unset {
             scope,
             whole_workspace,

@@ -161,7 +161,10 @@ fn resolve(
         let data_version = r.data_version()?;
         let scope = &*scope.insert(r.scope(pr.workspace.as_deref(), pr.project.as_deref())?);
         if !pr.plan.is_empty() {
-            let entries = r.allowlist(scope)?;
+            let mut entries = r.allowlist(scope)?;
+            if let Some(v) = view {
+                entries.extend_from_slice(v.shared_allowlist());
+            }
             destination::check(&entries, &pr.target, &call.domain, &scope.workspace)?;
             check_no_range(&pr.forward)?;
         }

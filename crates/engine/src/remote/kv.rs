@@ -148,23 +148,35 @@ impl Kv {
         Ok(v["data"]["version"].as_u64().unwrap_or(0))
     }
 
-    /// Reads a JSON document kept at `path` (the shared allowlist).
-    pub async fn read_document(&self, path: &str) -> Result<Option<Value>> {
+    /// The JSON document kept at `path` (the shared allowlist) and its
+    /// version; `None` when there is none.
+    pub async fn read_document(&self, path: &str) -> Result<Option<(Value, u64)>> {
         let url = self.api(&format!("{}/data/{path}", self.binding.mount));
         let a = self.send(Method::GET, &url, None, "").await?;
         if a.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
         let v = self.expect_ok(a, &url, "").await?;
-        Ok(Some(v["data"]["data"].clone()))
+        let version = v["data"]["metadata"]["version"].as_u64().unwrap_or(0);
+        Ok(Some((v["data"]["data"].clone(), version)))
     }
 
-    /// Writes a JSON document at `path` (no check-and-set).
-    pub async fn write_document(&self, path: &str, data: &Value) -> Result<()> {
+    /// Writes a JSON document at `path` if its version is still `cas`
+    /// (0: only if absent); `REMOTE_CONFLICT` naming `what` otherwise.
+    pub async fn write_document(
+        &self,
+        path: &str,
+        what: &str,
+        data: &Value,
+        cas: u64,
+    ) -> Result<()> {
         let url = self.api(&format!("{}/data/{path}", self.binding.mount));
-        let body = serde_json::to_vec(&json!({ "data": data }))
+        let body = serde_json::to_vec(&json!({ "options": { "cas": cas }, "data": data }))
             .map_err(|e| EngineError::internal(e.to_string()))?;
         let a = self.send(Method::POST, &url, Some(body.into()), "").await?;
+        if a.status == StatusCode::BAD_REQUEST && body_says(&a.body, "check-and-set") {
+            return Err(errors::conflict(&self.binding, what));
+        }
         self.expect_ok(a, &url, "").await.map(drop)
     }
 

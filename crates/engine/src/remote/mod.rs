@@ -6,6 +6,7 @@
 //! * [`kv`]: the KV v2 HTTP client (retries, typed errors).
 //! * [`resolve`]: resolve-through mode, values read at request time.
 //! * [`sync`]: sync mode, `secrets pull|push|diff` with check-and-set.
+//! * [`shared_allowlist`]: the workspace allowlist kept in OpenBao.
 //! * [`errors`]: the typed errors.
 //!
 //! KV layout: a project's secret `KEY` is the entry `<mount>/<prefix>/KEY`
@@ -16,5 +17,6 @@ pub mod binding;
 pub mod errors;
 pub mod kv;
 pub mod resolve;
+pub mod shared_allowlist;
 pub mod store;
 pub mod sync;

@@ -5,10 +5,12 @@
 //! refreshed is never used: the call fails with the remote's typed error.
 //!
 //! The snapshots of every resolve binding take part in redaction, so an
-//! answer is scanned for every value the caller could inject.
+//! answer is scanned for every value the caller could inject. A snapshot
+//! also holds the binding's shared allowlist (see `shared_allowlist`).
 
 use super::binding::{self, Binding, Mode};
 use super::kv::Kv;
+use super::shared_allowlist;
 use crate::error::Result;
 use crate::vault::check_key_name;
 use std::collections::HashMap;
@@ -29,6 +31,8 @@ pub struct Snapshot {
     values: HashMap<String, Zeroizing<String>>,
     /// Changes exactly when the values do (a keyed hash, in memory only).
     pub fingerprint: u64,
+    /// The shared allowlist's entries, when there is one this identity may read.
+    allowlist: Option<Vec<String>>,
 }
 
 impl Snapshot {
@@ -147,10 +151,12 @@ impl Resolver {
             }
         }
         let fingerprint = self.fingerprint(&values);
+        let allowlist = shared_allowlist::for_proxy(kv).await?;
         Ok(Snapshot {
             fetched,
             values,
             fingerprint,
+            allowlist,
         })
     }
 
@@ -180,6 +186,13 @@ impl View {
             .values
             .get(&relative(b, project, key))
             .cloned()
+    }
+
+    /// The serving binding's shared allowlist entries (empty without one).
+    pub fn shared_allowlist(&self) -> &[String] {
+        self.bound
+            .and_then(|i| self.snapshots[i].allowlist.as_deref())
+            .unwrap_or_default()
     }
 
     /// The serving binding, for messages.

@@ -88,6 +88,13 @@ describe('OpenBao remote', { skip }, () => {
       assert.ok(missing instanceof SecretNotFound, String(missing))
       assert.equal(missing.key, 'NOT_THERE')
       shown.push(missing)
+      // spawn(): the command gets the remote value, its captured output is masked.
+      const run = await c.spawn('sh', ['-c', `test "$API_KEY" = '${CANARY}' && echo "match $API_KEY"`], { capture: true })
+      assert.equal(run.exitCode, 0)
+      assert.match(run.stdout ?? '', /^match /)
+      assertNoCanary(assert, run, CANARY, 'spawn output')
+      const only = await rejection(c.spawn('true', [], { only: ['NOT_THERE'] }))
+      assert.ok(only instanceof SecretNotFound, String(only))
       assert.ok(!fs.readFileSync(path.join(home, 'vault.db')).includes(CANARY), 'the remote value never reaches the vault file')
     } finally {
       await c.close()

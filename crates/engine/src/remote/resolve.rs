@@ -12,7 +12,7 @@ use super::binding::{self, Binding, Mode};
 use super::kv::Kv;
 use super::shared_allowlist;
 use crate::error::Result;
-use crate::vault::check_key_name;
+use crate::vault::{check_key_name, secret_not_found, Scope};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::Arc;
@@ -186,6 +186,47 @@ impl View {
             .values
             .get(&relative(b, project, key))
             .cloned()
+    }
+
+    /// The secrets of `project` from the serving binding's snapshot: all of
+    /// them, or only `keys` (each must exist). For `env`.
+    pub fn secrets(
+        &self,
+        scope: &Scope,
+        keys: Option<&[String]>,
+    ) -> Result<Vec<(String, Zeroizing<String>)>> {
+        let Some(i) = self.bound else {
+            return Ok(Vec::new());
+        };
+        let b = &self.resolver.remotes[i].kv.binding;
+        match keys {
+            Some(keys) => keys
+                .iter()
+                .map(|k| {
+                    check_key_name(k)?;
+                    let v = self
+                        .value(&scope.project, k)
+                        .ok_or_else(|| secret_not_found(scope, k))?;
+                    Ok((k.clone(), v))
+                })
+                .collect(),
+            None => {
+                let mut all: Vec<(String, Zeroizing<String>)> = self.snapshots[i]
+                    .values
+                    .iter()
+                    .filter_map(|(rel, v)| {
+                        let key = match rel.split_once('/') {
+                            Some((p, k)) if is_workspace_binding(b) && p == scope.project => k,
+                            None if !is_workspace_binding(b) => rel.as_str(),
+                            _ => return None,
+                        };
+                        Some((key.to_owned(), v.clone()))
+                    })
+                    .collect();
+                all.sort_by(|a, b| a.0.cmp(&b.0));
+                Ok(all)
+            }
+        }
     }
 
     /// The serving binding's shared allowlist entries (empty without one).

@@ -291,6 +291,40 @@ describe('OpenBao remote', { skip }, () => {
     }
   })
 
+  it('examples/teams-ci.mjs runs headless from AGENTSECRETS_REMOTE (AppRole from env) and prints no value', async () => {
+    await putSecret(server, 'team/example/OPENAI_API_KEY', CANARY)
+    await server.api('POST', 'sys/auth/approle', { type: 'approle' }).catch(() => {})
+    await server.api('PUT', 'sys/policies/acl/example-ci', { policy: memberPolicy('team/example') })
+    await server.api('POST', 'auth/approle/role/example', { token_policies: ['example-ci'] })
+    const roleId = (await server.api('GET', 'auth/approle/role/example/role-id')).data.role_id
+    const secretId = (await server.api('POST', 'auth/approle/role/example/secret-id', {})).data.secret_id
+    tokens.push(secretId)
+    const models = await startUpstream((req, res) => {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ data: [{ id: 'm1' }, { id: 'm2' }], echo: req.headers.authorization }))
+    })
+    const home = makeHome()
+    homes.push(home)
+    const env = {
+      ...engineEnv(home),
+      OPENAI_BASE_URL: `${models.url}/v1`,
+      AGENTSECRETS_REMOTE: `${server.address}?prefix=team/example&role-id-env=BAO_ROLE_ID&secret-id-env=BAO_SECRET_ID`,
+      BAO_ROLE_ID: roleId,
+      BAO_SECRET_ID: secretId,
+    }
+    const { spawn } = await import('node:child_process')
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, '..', 'examples', 'teams-ci.mjs')], { env })
+    let out = ''
+    child.stdout.on('data', (c) => (out += c))
+    child.stderr.on('data', (c) => (out += c))
+    const code = await new Promise((resolve) => child.on('exit', resolve))
+    await models.close()
+    assert.equal(code, 0, out)
+    assert.equal(out.trim(), 'status 200, 2 models')
+    assert.equal(models.requests[0].headers.authorization, `Bearer ${CANARY}`)
+    shown.push(out)
+  })
+
   it('no token or value in any SDK output, CLI output, engine log or audit line', () => {
     const files = homes.flatMap((h) =>
       ['proxy.log', 'remote.json', 'remote-state.json', path.join('run', 'proxy.err')].map((f) => path.join(h, f)).filter((f) => fs.existsSync(f)),

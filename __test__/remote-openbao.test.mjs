@@ -221,6 +221,31 @@ describe('OpenBao remote', { skip }, () => {
     }
   })
 
+  it('a token typed at remote set --token-stdin is kept encrypted in the vault, and works', async () => {
+    await putSecret(server, 'team/typed/TYPED_KEY', CANARY)
+    const token = await tokenWithPolicy(server, 'typed', memberPolicy('team/typed'))
+    tokens.push(token)
+    const home = makeHome()
+    homes.push(home)
+    shown.push(cli(home, ['remote', 'set', `--address=${server.address}`, '--prefix=team/typed', '--token-stdin'], `${token}\n`))
+    const show = JSON.parse(cli(home, ['--json', 'remote', 'show']))
+    assert.equal(show.bindings[0].auth, 'token (vault (encrypted))')
+    for (const f of ['vault.db', 'remote.json']) assert.ok(!fs.readFileSync(path.join(home, f)).includes(token), `${f} holds the token in plain text`)
+    const c = client(home)
+    try {
+      await c.call(`${up.url}/echo`, { bearer: 'TYPED_KEY' })
+      assert.equal(up.requests.at(-1).headers.authorization, `Bearer ${CANARY}`)
+      // The stored token is the engine's own: no project secret, nothing to inject.
+      assert.deepEqual(await c.secrets.list(), [])
+      const e = await rejection(c.call(`${up.url}/echo`, { bearer: 'remote-token:Personal/default' }))
+      assert.ok(['SECRET_NOT_FOUND', 'INVALID_ARGUMENT', 'INVALID_REQUEST'].includes(e.code), String(e))
+      await c.remote.unset()
+      assert.deepEqual(await c.remote.show(), [])
+    } finally {
+      await c.close()
+    }
+  })
+
   it('AppRole: the engine logs in with a role id and secret id from 0600 files', async () => {
     await server.api('POST', 'sys/auth/approle', { type: 'approle' }).catch(() => {})
     await server.api('PUT', 'sys/policies/acl/approle-ci', { policy: memberPolicy('team/approle') })
@@ -270,27 +295,6 @@ describe('OpenBao remote', { skip }, () => {
     }
   })
 
-  it('faults: sealed, then stopped mid-run, each a typed error (the cached value is not used)', async () => {
-    await putSecret(server, 'team/down/DOWN_KEY', CANARY)
-    const dir = makeHome({ init: false })
-    const home = boundHome('team/down', 'resolve', await memberTokenFile('team/down', dir), ['--cache-ttl=0'])
-    const c = client(home)
-    try {
-      await c.call(`${up.url}/echo`, { bearer: 'DOWN_KEY' })
-      await server.api('PUT', 'sys/seal')
-      const sealed = await rejection(c.call(`${up.url}/echo`, { bearer: 'DOWN_KEY' }))
-      assert.ok(sealed instanceof RemoteUnavailable && sealed.code === 'REMOTE_SEALED', String(sealed))
-      await server.stop()
-      const t0 = Date.now()
-      const down = await rejection(c.call(`${up.url}/echo`, { bearer: 'DOWN_KEY' }))
-      assert.ok(down instanceof RemoteUnavailable && down.code === 'REMOTE_UNREACHABLE', String(down))
-      assert.ok(Date.now() - t0 < 5000, 'retries are bounded')
-      shown.push(sealed, down)
-    } finally {
-      await c.close()
-    }
-  })
-
   it('examples/teams-ci.mjs runs headless from AGENTSECRETS_REMOTE (AppRole from env) and prints no value', async () => {
     await putSecret(server, 'team/example/OPENAI_API_KEY', CANARY)
     await server.api('POST', 'sys/auth/approle', { type: 'approle' }).catch(() => {})
@@ -323,6 +327,27 @@ describe('OpenBao remote', { skip }, () => {
     assert.equal(out.trim(), 'status 200, 2 models')
     assert.equal(models.requests[0].headers.authorization, `Bearer ${CANARY}`)
     shown.push(out)
+  })
+
+  it('faults: sealed, then stopped mid-run, each a typed error (the cached value is not used)', async () => {
+    await putSecret(server, 'team/down/DOWN_KEY', CANARY)
+    const dir = makeHome({ init: false })
+    const home = boundHome('team/down', 'resolve', await memberTokenFile('team/down', dir), ['--cache-ttl=0'])
+    const c = client(home)
+    try {
+      await c.call(`${up.url}/echo`, { bearer: 'DOWN_KEY' })
+      await server.api('PUT', 'sys/seal')
+      const sealed = await rejection(c.call(`${up.url}/echo`, { bearer: 'DOWN_KEY' }))
+      assert.ok(sealed instanceof RemoteUnavailable && sealed.code === 'REMOTE_SEALED', String(sealed))
+      await server.stop()
+      const t0 = Date.now()
+      const down = await rejection(c.call(`${up.url}/echo`, { bearer: 'DOWN_KEY' }))
+      assert.ok(down instanceof RemoteUnavailable && down.code === 'REMOTE_UNREACHABLE', String(down))
+      assert.ok(Date.now() - t0 < 5000, 'retries are bounded')
+      shown.push(sealed, down)
+    } finally {
+      await c.close()
+    }
   })
 
   it('no token or value in any SDK output, CLI output, engine log or audit line', () => {

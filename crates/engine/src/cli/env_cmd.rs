@@ -130,7 +130,7 @@ struct Resolved {
 
 fn resolve(home: &Home, vault: &Vault, scope: &Scope, only: Option<&[String]>) -> Result<Resolved> {
     let bindings = remote::store::effective(home)?;
-    let Some(resolver) = Resolver::new(bindings)?.map(std::sync::Arc::new) else {
+    let Some(resolver) = Resolver::new(bindings, vault)?.map(std::sync::Arc::new) else {
         return Ok(Resolved {
             values: vault.secrets(scope, only)?,
             remote: None,

@@ -18,7 +18,8 @@ pub enum RemoteCommand {
         after_help = "Modes: `resolve` (default) reads values from OpenBao at request time, \
 kept in memory for --cache-ttl seconds and never written to disk (CI, servers); `sync` keeps the \
 local vault and copies with `agentsecrets secrets pull|push|diff` (laptops, offline work). \
-Authentication: --token-env NAME or --token-file PATH (0600), or AppRole with --role-id-env|--role-id-file \
+Authentication: --token-env NAME, --token-file PATH (0600) or --token-stdin (typed, kept encrypted \
+in the vault), or AppRole with --role-id-env|--role-id-file \
 and --secret-id-env|--secret-id-file. The binding is checked against the server unless --no-check. \
 A running proxy picks a binding up when it is restarted. Example: agentsecrets remote set \
 --address https://bao.example.com:8200 --prefix team/app --token-env BAO_TOKEN"
@@ -64,6 +65,10 @@ pub struct SetArgs {
     /// File (mode 0600) holding the token.
     #[arg(long, value_name = "PATH")]
     token_file: Option<String>,
+    /// Read the token from stdin (a no-echo prompt on a terminal) and keep
+    /// it encrypted in the vault.
+    #[arg(long, conflicts_with_all = ["token_env", "token_file"])]
+    token_stdin: bool,
     #[arg(long, value_name = "NAME")]
     role_id_env: Option<String>,
     #[arg(long, value_name = "PATH")]
@@ -96,14 +101,29 @@ pub fn run(ctx: &Context, cmd: RemoteCommand) -> Result<()> {
 }
 
 /// The workspace and project a binding is for (project `None`: the whole workspace).
-fn target(ctx: &Context, scope: &ScopeArgs, whole: bool) -> Result<(String, Option<String>)> {
-    let vault = Vault::open(&ctx.home)?;
+fn target(vault: &Vault, scope: &ScopeArgs, whole: bool) -> Result<(String, Option<String>)> {
     let s = vault.scope(scope.workspace.as_deref(), scope.project.as_deref())?;
     Ok((s.workspace, (!whole).then_some(s.project)))
 }
 
+/// A token typed at a no-echo prompt, or one line piped on stdin.
+fn typed_token() -> Result<zeroize::Zeroizing<String>> {
+    if crate::tty::is_tty(&std::io::stdin()) {
+        super::password::prompt("OpenBao token (not shown): ")
+    } else {
+        super::password::read_stdin_line()
+    }
+}
+
+/// The vault name of a typed token: one per bound scope.
+fn credential_name(workspace: &str, project: Option<&str>) -> String {
+    format!("remote-token:{workspace}/{}", project.unwrap_or("*"))
+}
+
 fn set(ctx: &Context, a: SetArgs) -> Result<()> {
-    let (workspace, project) = target(ctx, &a.scope, a.whole_workspace)?;
+    let vault = Vault::open(&ctx.home)?;
+    let (workspace, project) = target(&vault, &a.scope, a.whole_workspace)?;
+    let typed = a.token_stdin.then(typed_token).transpose()?;
     let params = Params {
         mount: Some(a.mount),
         prefix: Some(a.prefix),
@@ -117,9 +137,16 @@ fn set(ctx: &Context, a: SetArgs) -> Result<()> {
         approle_mount: a.approle_mount,
         cache_ttl: a.cache_ttl,
     };
-    let binding = params.into_binding(Some(workspace), project, a.address)?;
+    let name = credential_name(&workspace, project.as_deref());
+    let mut binding = params.into_binding(Some(workspace), project, a.address)?;
+    if let Some(token) = &typed {
+        binding.auth = Auth::Token {
+            token: Source::Vault(name.clone()),
+        };
+        vault.store_credential(&name, token)?;
+    }
     if !a.no_check {
-        check(&binding)?;
+        check(&binding, &vault)?;
     }
     let mut stored = store::load(&ctx.home)?;
     stored
@@ -142,8 +169,8 @@ fn set(ctx: &Context, a: SetArgs) -> Result<()> {
 
 /// Logs in and lists the binding's folder: the address, credentials,
 /// policy and seal state are checked before anything is stored.
-fn check(binding: &Binding) -> Result<()> {
-    let kv = Kv::new(binding.clone())?;
+fn check(binding: &Binding, vault: &Vault) -> Result<()> {
+    let kv = Kv::new(binding.clone(), vault)?;
     block_on(async move { kv.list(&binding.prefix).await.map(drop) })
 }
 
@@ -180,7 +207,8 @@ fn show(ctx: &Context) -> Result<()> {
 }
 
 fn unset(ctx: &Context, scope: ScopeArgs, whole: bool) -> Result<()> {
-    let (workspace, project) = target(ctx, &scope, whole)?;
+    let vault = Vault::open(&ctx.home)?;
+    let (workspace, project) = target(&vault, &scope, whole)?;
     let mut stored = store::load(&ctx.home)?;
     let before = stored.bindings.len();
     stored.bindings.retain(|b| {
@@ -213,6 +241,7 @@ fn describe(b: &Binding, from: &str) -> serde_json::Value {
     let source = |s: &Source| match s {
         Source::Env(n) => format!("env:{n}"),
         Source::File(p) => format!("file:{p}"),
+        Source::Vault(_) => "vault (encrypted)".to_owned(),
     };
     let auth = match &b.auth {
         Auth::Token { token } => format!("token ({})", source(token)),

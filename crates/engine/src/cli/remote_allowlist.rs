@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, cmd: RemoteAllowlistCommand) -> Result<()> {
         } => (scope, domains, password_stdin, false),
     };
     let scope = vault.scope(scope.workspace.as_deref(), scope.project.as_deref())?;
-    let kv = Kv::new(sync::binding_for(&ctx.home, &scope)?)?;
+    let kv = Kv::new(sync::binding_for(&ctx.home, &scope)?, &vault)?;
     require_admin(&vault, password_stdin)?;
     let entries = domains
         .iter()
@@ -87,7 +87,7 @@ pub fn run(ctx: &Context, cmd: RemoteAllowlistCommand) -> Result<()> {
 
 fn list(ctx: &Context, vault: &Vault, scope: &ScopeArgs) -> Result<()> {
     let scope = vault.scope(scope.workspace.as_deref(), scope.project.as_deref())?;
-    let kv = Kv::new(sync::binding_for(&ctx.home, &scope)?)?;
+    let kv = Kv::new(sync::binding_for(&ctx.home, &scope)?, vault)?;
     let entries = block_on(shared_allowlist::read(&kv))?
         .map(|(e, _)| e)
         .unwrap_or_default();

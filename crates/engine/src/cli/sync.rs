@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, scope: ScopeArgs, direction: Direction) -> Result<()> 
     let vault = Vault::open(&ctx.home)?;
     let scope = vault.scope(scope.workspace.as_deref(), scope.project.as_deref())?;
     let binding = sync::binding_for(&ctx.home, &scope)?;
-    let kv = Kv::new(binding)?;
+    let kv = Kv::new(binding, &vault)?;
     let home = &ctx.home;
     match direction {
         Direction::Pull => {

@@ -41,7 +41,7 @@ pub async fn serve(
     home.ensure_dirs()?;
     let vault = Vault::open(&home)?;
     let client = forward::build_client(Duration::from_secs(10))?;
-    let remote = Resolver::new(remote::store::effective(&home)?)?.map(Arc::new);
+    let remote = Resolver::new(remote::store::effective(&home)?, &vault)?.map(Arc::new);
 
     let tcp = TcpListener::bind(("127.0.0.1", opts.port)).await.map_err(|e| {
         EngineError::internal(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port))

@@ -52,6 +52,8 @@ pub enum Source {
     Env(String),
     /// A file readable by its owner only (mode 0600 or stricter).
     File(String),
+    /// Typed at `remote set --token-stdin`, kept encrypted in the vault under this name.
+    Vault(String),
 }
 
 /// How the engine logs in.

@@ -109,6 +109,10 @@ pub fn credential_missing(what: &str, source: &Source) -> EngineError {
             format!("put the {what} alone in {path} (mode 0600)"),
             format!("file {path}"),
         ),
+        Source::Vault(_) => (
+            "store it again: `agentsecrets remote set ... --token-stdin`".to_owned(),
+            "the vault".to_owned(),
+        ),
     };
     EngineError::new(
         ErrorCode::SessionExpired,

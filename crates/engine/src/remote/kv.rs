@@ -13,6 +13,7 @@
 use super::binding::{Auth, Binding, Source};
 use super::errors;
 use crate::error::{EngineError, Result};
+use crate::vault::Vault;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -48,6 +49,8 @@ pub struct Kv {
     pub binding: Binding,
     http: Http,
     login: Mutex<Option<Zeroizing<String>>>,
+    /// The token kept in the vault, for a binding whose token was typed.
+    stored: Option<Zeroizing<String>>,
 }
 
 /// What one exchange returned.
@@ -57,7 +60,14 @@ struct Answer {
 }
 
 impl Kv {
-    pub fn new(binding: Binding) -> Result<Kv> {
+    /// A client for `binding`; a token it keeps in the vault is read now.
+    pub fn new(binding: Binding, vault: &Vault) -> Result<Kv> {
+        let stored = match &binding.auth {
+            Auth::Token {
+                token: Source::Vault(name),
+            } => vault.credential(name)?,
+            _ => None,
+        };
         let mut connector = HttpConnector::new();
         connector.enforce_http(false);
         connector.set_nodelay(true);
@@ -73,6 +83,7 @@ impl Kv {
             binding,
             http,
             login: Mutex::new(None),
+            stored,
         })
     }
 
@@ -246,6 +257,12 @@ impl Kv {
     /// picked up), or the AppRole login's, logging in when there is none.
     async fn token(&self) -> Result<Zeroizing<String>> {
         match &self.binding.auth {
+            Auth::Token {
+                token: source @ Source::Vault(_),
+            } => self
+                .stored
+                .clone()
+                .ok_or_else(|| errors::credential_missing("token", source)),
             Auth::Token { token } => read_credential(token, "token"),
             Auth::AppRole {
                 role_id,
@@ -396,6 +413,7 @@ fn body_says(body: &Bytes, word: &str) -> bool {
 pub fn read_credential(source: &Source, what: &str) -> Result<Zeroizing<String>> {
     let text = match source {
         Source::Env(name) => Zeroizing::new(std::env::var(name).unwrap_or_default()),
+        Source::Vault(_) => return Err(errors::credential_missing(what, source)),
         Source::File(path) => {
             let meta =
                 std::fs::metadata(path).map_err(|_| errors::credential_missing(what, source))?;

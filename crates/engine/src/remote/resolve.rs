@@ -12,7 +12,7 @@ use super::binding::{self, Binding, Mode};
 use super::kv::Kv;
 use super::shared_allowlist;
 use crate::error::Result;
-use crate::vault::{check_key_name, secret_not_found, Scope};
+use crate::vault::{check_key_name, secret_not_found, Scope, Vault};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::Arc;
@@ -62,13 +62,13 @@ pub struct View {
 
 impl Resolver {
     /// The resolver for the resolve-mode bindings among `all`; `None` when there is none.
-    pub fn new(all: Vec<Binding>) -> Result<Option<Resolver>> {
+    pub fn new(all: Vec<Binding>, vault: &Vault) -> Result<Option<Resolver>> {
         let remotes = all
             .into_iter()
             .filter(|b| b.mode == Mode::Resolve)
             .map(|b| {
                 Ok(Remote {
-                    kv: Kv::new(b)?,
+                    kv: Kv::new(b, vault)?,
                     snapshot: Mutex::new(None),
                 })
             })

@@ -24,6 +24,9 @@ use zeroize::Zeroizing;
 /// this old, so a caller asking for absent names cannot flood the server.
 const MISS_REFRESH_AFTER: Duration = Duration::from_secs(1);
 
+/// Secrets read from OpenBao at once while a snapshot is fetched.
+const PARALLEL_READS: usize = 8;
+
 /// One binding's values at one moment.
 pub struct Snapshot {
     fetched: Instant,
@@ -139,14 +142,32 @@ impl Resolver {
         } else {
             vec![String::new()]
         };
+        let mut wanted = Vec::new();
         for folder in folders {
             let path = binding::join(&b.prefix, &folder);
             for key in kv.list(&path).await? {
-                if key.ends_with('/') || check_key_name(&key).is_err() {
-                    continue;
+                if !key.ends_with('/') && check_key_name(&key).is_ok() {
+                    wanted.push((
+                        binding::join(&folder, &key),
+                        binding::join(&path, &key),
+                        key,
+                    ));
                 }
-                if let Some(v) = kv.read(&binding::join(&path, &key), &key).await? {
-                    values.insert(binding::join(&folder, &key), v.value);
+            }
+        }
+        // The reads go out together, a few at a time: one round trip's
+        // latency for a handful of secrets instead of one per secret.
+        for batch in wanted.chunks(PARALLEL_READS) {
+            let reads: Vec<_> = batch
+                .iter()
+                .map(|(_, path, key)| kv.read(path, key))
+                .collect();
+            for ((rel, _, _), read) in batch
+                .iter()
+                .zip(futures_util::future::join_all(reads).await)
+            {
+                if let Some(v) = read? {
+                    values.insert(rel.clone(), v.value);
                 }
             }
         }

@@ -269,6 +269,8 @@ export interface RemoteOptions {
   wholeWorkspace?: boolean
   /** `false` stores the binding without asking the server. */
   check?: boolean
+  /** The admin password chosen at `agentsecrets init` (sent on the engine's stdin); without it the change is refused with `AllowlistModificationDenied`. */
+  adminPassword?: string
 }
 
 export interface RemoteBinding {
@@ -290,7 +292,7 @@ export interface RemoteBinding {
 export interface RemoteClient {
   set(options: RemoteOptions): Promise<RemoteBinding>
   show(): Promise<RemoteBinding[]>
-  unset(options?: { wholeWorkspace?: boolean }): Promise<void>
+  unset(options?: { wholeWorkspace?: boolean; adminPassword?: string }): Promise<void>
 }
 
 export interface SecretsClient {

@@ -52,7 +52,7 @@ after(async () => {
 function boundHome(prefix, mode, auth, extra = []) {
   const home = makeHome()
   homes.push(home)
-  shown.push(cli(home, ['remote', 'set', `--address=${server.address}`, `--prefix=${prefix}`, `--mode=${mode}`, ...auth, ...extra]))
+  shown.push(cli(home, ['remote', 'set', `--address=${server.address}`, `--prefix=${prefix}`, `--mode=${mode}`, '--password-stdin', ...auth, ...extra], `${ADMIN_PASSWORD}\n`))
   return home
 }
 
@@ -195,7 +195,7 @@ describe('OpenBao remote', { skip }, () => {
     const adminHome = boundHome('team/al', 'resolve', [`--token-file=${privateFile(dir, 'admin', admin)}`])
     const memberHome = makeHome({ allow: [] })
     homes.push(memberHome)
-    cli(memberHome, ['remote', 'set', `--address=${server.address}`, '--prefix=team/al', `--token-file=${privateFile(dir, 'member', member)}`])
+    cli(memberHome, ['remote', 'set', `--address=${server.address}`, '--prefix=team/al', `--token-file=${privateFile(dir, 'member', member)}`, '--password-stdin'], `${ADMIN_PASSWORD}\n`)
     const c = client(memberHome)
     try {
       const before = await rejection(c.call(`${up.url}/echo`, { bearer: 'AL_KEY' }))
@@ -227,7 +227,7 @@ describe('OpenBao remote', { skip }, () => {
     tokens.push(token)
     const home = makeHome()
     homes.push(home)
-    shown.push(cli(home, ['remote', 'set', `--address=${server.address}`, '--prefix=team/typed', '--token-stdin'], `${token}\n`))
+    shown.push(cli(home, ['remote', 'set', `--address=${server.address}`, '--prefix=team/typed', '--token-stdin', '--password-stdin'], `${ADMIN_PASSWORD}\n${token}\n`))
     const show = JSON.parse(cli(home, ['--json', 'remote', 'show']))
     assert.equal(show.bindings[0].auth, 'token (vault (encrypted))')
     for (const f of ['vault.db', 'remote.json']) assert.ok(!fs.readFileSync(path.join(home, f)).includes(token), `${f} holds the token in plain text`)
@@ -239,10 +239,36 @@ describe('OpenBao remote', { skip }, () => {
       assert.deepEqual(await c.secrets.list(), [])
       const e = await rejection(c.call(`${up.url}/echo`, { bearer: 'remote-token:Personal/default' }))
       assert.ok(['SECRET_NOT_FOUND', 'INVALID_ARGUMENT', 'INVALID_REQUEST'].includes(e.code), String(e))
-      await c.remote.unset()
+      await c.remote.unset({ adminPassword: ADMIN_PASSWORD })
       assert.deepEqual(await c.remote.show(), [])
     } finally {
       await c.close()
+    }
+  })
+
+  it('an agent cannot bind a remote: without the admin password nothing is stored and no credential leaves', async () => {
+    const evil = await startUpstream()
+    const home = makeHome()
+    homes.push(home)
+    const c = client(home)
+    try {
+      for (const opts of [{ tokenEnv: 'HOME' }, { tokenFile: path.join(home, 'master.key') }]) {
+        const e = await rejection(c.remote.set({ address: evil.url, ...opts }))
+        assert.equal(e.code, 'ALLOWLIST_MODIFICATION_DENIED', String(e))
+        assert.match(e.message, /remote bindings need the admin password/)
+      }
+      const wrong = await rejection(c.remote.set({ address: evil.url, tokenEnv: 'HOME', adminPassword: 'not-the-password' }))
+      assert.equal(wrong.code, 'ALLOWLIST_MODIFICATION_DENIED')
+      assert.deepEqual(await c.remote.show(), [])
+      assert.equal(evil.requests.length, 0, 'the would-be server received nothing')
+      // The person who knows the password can, through the SDK too.
+      const b = await c.remote.set({ address: server.address, prefix: 'team/sdk', tokenEnv: 'UNSET_TOKEN_VAR', check: false, adminPassword: ADMIN_PASSWORD })
+      assert.equal(b.auth, 'token (env:UNSET_TOKEN_VAR)')
+      const e = await rejection(c.call(`${up.url}/echo`, { bearer: 'X' }))
+      assert.ok(e instanceof SessionExpired, String(e))
+    } finally {
+      await c.close()
+      await evil.close()
     }
   })
 

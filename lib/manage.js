@@ -208,7 +208,8 @@ const REMOTE_FLAGS = /** @type {const} */ ([
 /**
  * `client.remote`: the scope's OpenBao / Vault KV v2 binding. Bindings name
  * where credentials are (an environment variable or a 0600 file), never the
- * credentials.
+ * credentials. Setting or removing one needs `{ adminPassword }`: it decides
+ * where the engine sends a credential.
  */
 class Remote {
   #r
@@ -237,8 +238,27 @@ class Remote {
     if (options.wholeWorkspace) args.push('--whole-workspace')
     if (options.check === false) args.push('--no-check')
     /** @type {{ binding: import('../index').RemoteBinding }} */
-    const r = await this.#r.json(args)
+    const r = await this.#withPassword(args, options.adminPassword)
     return r.binding
+  }
+
+  /**
+   * Runs `args` with the admin password on stdin when one is given (else
+   * the engine refuses with `AllowlistModificationDenied`).
+   * @template T
+   * @param {string[]} args
+   * @param {unknown} password
+   * @returns {Promise<T>}
+   */
+  async #withPassword(args, password) {
+    const pw = adminPassword(password === undefined ? undefined : { adminPassword: password })
+    if (pw === undefined) return this.#r.json(args)
+    const stdin = Buffer.from(`${pw}\n`, 'utf8')
+    try {
+      return await this.#r.json([...args, '--password-stdin'], stdin)
+    } finally {
+      stdin.fill(0)
+    }
   }
 
   /** @returns {Promise<import('../index').RemoteBinding[]>} the bindings in effect, including `AGENTSECRETS_REMOTE` */
@@ -249,11 +269,11 @@ class Remote {
   }
 
   /**
-   * @param {{ wholeWorkspace?: boolean }} [options]
+   * @param {{ wholeWorkspace?: boolean, adminPassword?: string }} [options]
    * @returns {Promise<void>}
    */
   async unset(options = {}) {
-    await this.#r.json(['remote', 'unset', ...this.#r.scopeFlags(), ...(options.wholeWorkspace ? ['--whole-workspace'] : [])])
+    await this.#withPassword(['remote', 'unset', ...this.#r.scopeFlags(), ...(options.wholeWorkspace ? ['--whole-workspace'] : [])], options.adminPassword)
   }
 }
 

@@ -21,7 +21,9 @@ local vault and copies with `agentsecrets secrets pull|push|diff` (laptops, offl
 Authentication: --token-env NAME, --token-file PATH (0600) or --token-stdin (typed, kept encrypted \
 in the vault), or AppRole with --role-id-env|--role-id-file \
 and --secret-id-env|--secret-id-file. The binding is checked against the server unless --no-check. \
-A running proxy picks a binding up when it is restarted. Example: agentsecrets remote set \
+Setting or removing a binding needs the admin password (typed, or the first line of stdin with \
+--password-stdin): it decides where the engine sends a credential. A running proxy picks a binding \
+up when it is restarted. Example: agentsecrets remote set \
 --address https://bao.example.com:8200 --prefix team/app --token-env BAO_TOKEN"
     )]
     Set(Box<SetArgs>),
@@ -37,6 +39,9 @@ A running proxy picks a binding up when it is restarted. Example: agentsecrets r
         /// Remove the whole-workspace binding instead of a project's.
         #[arg(long)]
         whole_workspace: bool,
+        /// Read the admin password from stdin instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -86,6 +91,9 @@ pub struct SetArgs {
     /// Store the binding without asking the server.
     #[arg(long)]
     no_check: bool,
+    /// Read the admin password from stdin (first line) instead of prompting.
+    #[arg(long)]
+    password_stdin: bool,
 }
 
 pub fn run(ctx: &Context, cmd: RemoteCommand) -> Result<()> {
@@ -96,7 +104,8 @@ pub fn run(ctx: &Context, cmd: RemoteCommand) -> Result<()> {
         RemoteCommand::Unset {
             scope,
             whole_workspace,
-        } => unset(ctx, scope, whole_workspace),
+            password_stdin,
+        } => unset(ctx, scope, whole_workspace, password_stdin),
     }
 }
 
@@ -104,6 +113,20 @@ pub fn run(ctx: &Context, cmd: RemoteCommand) -> Result<()> {
 fn target(vault: &Vault, scope: &ScopeArgs, whole: bool) -> Result<(String, Option<String>)> {
     let s = vault.scope(scope.workspace.as_deref(), scope.project.as_deref())?;
     Ok((s.workspace, (!whole).then_some(s.project)))
+}
+
+/// A binding decides where the engine sends a credential and whose values
+/// it injects, so changing one needs a person, like an allowlist change: the
+/// admin password, typed or piped with `--password-stdin`.
+fn require_human(vault: &Vault, password_stdin: bool) -> Result<()> {
+    super::allowlist::require_admin(vault, password_stdin).map_err(|mut e| {
+        if e.code == agentsecrets_wire::ErrorCode::AllowlistModificationDenied {
+            e.message = e
+                .message
+                .replacen("allowlist changes", "remote bindings", 1);
+        }
+        e
+    })
 }
 
 /// A token typed at a no-echo prompt, or one line piped on stdin.
@@ -123,6 +146,7 @@ fn credential_name(workspace: &str, project: Option<&str>) -> String {
 fn set(ctx: &Context, a: SetArgs) -> Result<()> {
     let vault = Vault::open(&ctx.home)?;
     let (workspace, project) = target(&vault, &a.scope, a.whole_workspace)?;
+    require_human(&vault, a.password_stdin)?;
     let typed = a.token_stdin.then(typed_token).transpose()?;
     let params = Params {
         mount: Some(a.mount),
@@ -206,9 +230,10 @@ fn show(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-fn unset(ctx: &Context, scope: ScopeArgs, whole: bool) -> Result<()> {
+fn unset(ctx: &Context, scope: ScopeArgs, whole: bool, password_stdin: bool) -> Result<()> {
     let vault = Vault::open(&ctx.home)?;
     let (workspace, project) = target(&vault, &scope, whole)?;
+    require_human(&vault, password_stdin)?;
     let mut stored = store::load(&ctx.home)?;
     let before = stored.bindings.len();
     stored.bindings.retain(|b| {

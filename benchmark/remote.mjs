@@ -64,7 +64,7 @@ try {
   const tokenFile = privateFile(sandbox, 'token', token)
   const bound = (name, ttl) => {
     const h = home(name)
-    agentsecrets(h, ['remote', 'set', `--address=${server.address}`, '--prefix=bench', `--token-file=${tokenFile}`, `--cache-ttl=${ttl}`])
+    agentsecrets(h, ['remote', 'set', `--address=${server.address}`, '--prefix=bench', `--token-file=${tokenFile}`, `--cache-ttl=${ttl}`, '--password-stdin'], `${PASSWORD}\n`)
     return h
   }
   const modes = { local, 'remote+cache': bound('cached', 30), 'remote, no cache': bound('uncached', 0) }

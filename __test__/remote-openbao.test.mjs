@@ -101,6 +101,25 @@ describe('OpenBao remote', { skip }, () => {
     }
   })
 
+  it('a whole-workspace binding keeps each project under <prefix>/<project>/', async () => {
+    await putSecret(server, 'team/ws/default/WS_KEY', CANARY)
+    await putSecret(server, 'team/ws/other/WS_KEY', PUSHED)
+    const home = boundHome('team/ws', 'resolve', await memberTokenFile('team/ws', makeHome({ init: false })), ['--whole-workspace'])
+    cli(home, ['project', 'create', 'other'])
+    const c = client(home)
+    try {
+      await c.call(`${up.url}/echo`, { bearer: 'WS_KEY' })
+      assert.equal(up.requests.at(-1).headers.authorization, `Bearer ${CANARY}`)
+      const res = await c.project('other').call(`${up.url}/echo`, { bearer: 'WS_KEY' })
+      assert.equal(up.requests.at(-1).headers.authorization, `Bearer ${PUSHED}`)
+      // Both projects' values are scanned for in every answer.
+      assertNoCanary(assert, res, PUSHED, 'echo')
+      assert.equal((await c.remote.show())[0].scope, 'Personal/*')
+    } finally {
+      await c.close()
+    }
+  })
+
   it('headless: AGENTSECRETS_REMOTE alone binds the engine, and the SDK works unchanged', async () => {
     await putSecret(server, 'ci/app/DEPLOY_KEY', CANARY)
     const token = await tokenWithPolicy(server, 'ci-app', memberPolicy('ci/app'))

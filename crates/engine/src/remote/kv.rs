@@ -91,7 +91,7 @@ impl Kv {
     /// or its latest version is deleted.
     pub async fn read(&self, path: &str, key: &str) -> Result<Option<Versioned>> {
         let url = self.api(&format!("{}/data/{path}", self.binding.mount));
-        let a = self.send(Method::GET, &url, None, key).await?;
+        let a = self.send(Method::GET, &url, None).await?;
         if a.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -114,7 +114,7 @@ impl Kv {
             "{}/metadata/{folder}?list=true",
             self.binding.mount
         ));
-        let a = self.send(Method::GET, &url, None, "").await?;
+        let a = self.send(Method::GET, &url, None).await?;
         if a.status == StatusCode::NOT_FOUND {
             return Ok(Vec::new());
         }
@@ -132,7 +132,7 @@ impl Kv {
     /// The current version of `path`, 0 when it does not exist.
     pub async fn current_version(&self, path: &str, key: &str) -> Result<u64> {
         let url = self.api(&format!("{}/metadata/{path}", self.binding.mount));
-        let a = self.send(Method::GET, &url, None, key).await?;
+        let a = self.send(Method::GET, &url, None).await?;
         if a.status == StatusCode::NOT_FOUND {
             return Ok(0);
         }
@@ -150,7 +150,7 @@ impl Kv {
                 .map_err(|e| EngineError::internal(e.to_string()))?,
         );
         let a = self
-            .send(Method::POST, &url, Some(Bytes::copy_from_slice(&body)), key)
+            .send(Method::POST, &url, Some(Bytes::copy_from_slice(&body)))
             .await?;
         if a.status == StatusCode::BAD_REQUEST && body_says(&a.body, "check-and-set") {
             return Err(errors::conflict(&self.binding, key));
@@ -163,7 +163,7 @@ impl Kv {
     /// version; `None` when there is none.
     pub async fn read_document(&self, path: &str) -> Result<Option<(Value, u64)>> {
         let url = self.api(&format!("{}/data/{path}", self.binding.mount));
-        let a = self.send(Method::GET, &url, None, "").await?;
+        let a = self.send(Method::GET, &url, None).await?;
         if a.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -184,7 +184,7 @@ impl Kv {
         let url = self.api(&format!("{}/data/{path}", self.binding.mount));
         let body = serde_json::to_vec(&json!({ "options": { "cas": cas }, "data": data }))
             .map_err(|e| EngineError::internal(e.to_string()))?;
-        let a = self.send(Method::POST, &url, Some(body.into()), "").await?;
+        let a = self.send(Method::POST, &url, Some(body.into())).await?;
         if a.status == StatusCode::BAD_REQUEST && body_says(&a.body, "check-and-set") {
             return Err(errors::conflict(&self.binding, what));
         }
@@ -227,19 +227,13 @@ impl Kv {
     /// Whether the current token is still valid (`auth/token/lookup-self`).
     async fn token_works(&self) -> Result<bool> {
         let url = self.api("auth/token/lookup-self");
-        let a = self.send(Method::GET, &url, None, "").await?;
+        let a = self.send(Method::GET, &url, None).await?;
         Ok(a.status.is_success())
     }
 
     /// Sends with the binding's token. With AppRole, a token refused as
     /// invalid is replaced by a new login once.
-    async fn send(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<Bytes>,
-        key: &str,
-    ) -> Result<Answer> {
+    async fn send(&self, method: Method, url: &str, body: Option<Bytes>) -> Result<Answer> {
         let token = self.token().await?;
         let a = self
             .exchange(&method, url, body.clone(), Some(&token))
@@ -249,7 +243,6 @@ impl Kv {
             let token = self.token().await?;
             return self.exchange(&method, url, body, Some(&token)).await;
         }
-        let _ = key;
         Ok(a)
     }
 

@@ -38,12 +38,6 @@ pub struct Snapshot {
     allowlist: Option<Vec<String>>,
 }
 
-impl Snapshot {
-    pub fn values(&self) -> impl Iterator<Item = &str> {
-        self.values.values().map(|v| v.as_str())
-    }
-}
-
 struct Remote {
     kv: Kv,
     snapshot: Mutex<Option<Arc<Snapshot>>>,

@@ -116,7 +116,9 @@ pub fn credential_missing(what: &str, source: &Source) -> EngineError {
     };
     EngineError::new(
         ErrorCode::SessionExpired,
-        format!("no {what} for the remote in {place}"),
+        format!(
+            "no usable {what} for the remote in {place} (missing, empty, or not printable ASCII)"
+        ),
     )
     .fix(fix)
 }

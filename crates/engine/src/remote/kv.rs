@@ -420,7 +420,8 @@ pub fn read_credential(source: &Source, what: &str) -> Result<Zeroizing<String>>
         }
     };
     let trimmed = text.trim();
-    if trimmed.is_empty() || trimmed.bytes().any(|b| b.is_ascii_control()) {
+    // Sent as a header: printable ASCII only (OpenBao's tokens and ids are).
+    if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(errors::credential_missing(what, source));
     }
     Ok(Zeroizing::new(trimmed.to_owned()))

@@ -374,6 +374,40 @@ describe('OpenBao remote', { skip }, () => {
     shown.push(out)
   })
 
+  it('one binding down: its scope fails typed, other scopes go on and are still scanned for its values', async () => {
+    const other = await startBao(bao)
+    const B_VALUE = 'cnry-bao-second-server-P4n7'
+    try {
+      await putSecret(other, 'team/b/B_KEY', B_VALUE)
+      await putSecret(server, 'team/o/O_KEY', CANARY)
+      const dir = makeHome({ init: false })
+      const bToken = await tokenWithPolicy(other, 'b', memberPolicy('team/b'))
+      tokens.push(bToken)
+      const oAuth = await memberTokenFile('team/o', dir)
+      const home = makeHome()
+      homes.push(home)
+      cli(home, ['project', 'create', 'other'])
+      const set = (args) => shown.push(cli(home, ['remote', 'set', '--password-stdin', ...args], `${ADMIN_PASSWORD}\n`))
+      set([`--address=${server.address}`, '--prefix=team/o', '--project=other', ...oAuth])
+      set([`--address=${other.address}`, '--prefix=team/b', `--token-file=${privateFile(dir, 'b-token', bToken)}`, '--cache-ttl=0'])
+      const c = client(home)
+      try {
+        await c.call(`${up.url}/store`, { method: 'POST', body: { v: '' }, bodyField: { v: 'B_KEY' } })
+        assert.ok(stored.includes(B_VALUE))
+        await other.stop()
+        const down = await rejection(c.call(`${up.url}/echo`, { bearer: 'B_KEY' }))
+        assert.ok(down instanceof RemoteUnavailable, String(down))
+        const res = await c.project('other').call(`${up.url}/read`, { bearer: 'O_KEY' })
+        assert.equal(res.statusCode, 200)
+        assertNoCanary(assert, res, B_VALUE, 'read-back of the down binding\'s value')
+      } finally {
+        await c.close()
+      }
+    } finally {
+      await other.stop()
+    }
+  })
+
   it('faults: sealed, then stopped mid-run, each a typed error (the cached value is not used)', async () => {
     await putSecret(server, 'team/down/DOWN_KEY', CANARY)
     const dir = makeHome({ init: false })

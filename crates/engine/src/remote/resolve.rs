@@ -2,7 +2,8 @@
 //! request time. Each binding's values are fetched together into a
 //! snapshot kept in memory (never on disk) for the binding's cache TTL
 //! (default 30 s; 0 fetches on every call). A snapshot that cannot be
-//! refreshed is never used: the call fails with the remote's typed error.
+//! refreshed is never injected from: the call fails with the remote's typed
+//! error. Other bindings' last snapshots still serve redaction.
 //!
 //! The snapshots of every resolve binding take part in redaction, so an
 //! answer is scanned for every value the caller could inject. A snapshot
@@ -40,7 +41,15 @@ pub struct Snapshot {
 
 struct Remote {
     kv: Kv,
-    snapshot: Mutex<Option<Arc<Snapshot>>>,
+    slot: Mutex<Slot>,
+}
+
+/// The last snapshot fetched (kept after a failed refresh, for redaction
+/// only) and when a refresh last failed.
+#[derive(Default)]
+struct Slot {
+    snapshot: Option<Arc<Snapshot>>,
+    failed_at: Option<Instant>,
 }
 
 /// The resolve-mode bindings of a running proxy.
@@ -66,7 +75,7 @@ impl Resolver {
             .map(|b| {
                 Ok(Remote {
                     kv: Kv::new(b, vault)?,
-                    snapshot: Mutex::new(None),
+                    slot: Mutex::new(Slot::default()),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -76,8 +85,9 @@ impl Resolver {
         }))
     }
 
-    /// Fresh snapshots of every binding for a call on `workspace/project`
-    /// that injects `keys`.
+    /// The snapshots for a call on `workspace/project` that injects `keys`:
+    /// the serving binding's fresh (or the call fails), every other
+    /// binding's for redaction only (see [`Resolver::for_redaction`]).
     pub async fn view(
         self: &Arc<Self>,
         workspace: &str,
@@ -89,14 +99,16 @@ impl Resolver {
             .and_then(|b| bindings.iter().position(|x| std::ptr::eq(x, b)));
         let mut snapshots = Vec::with_capacity(self.remotes.len());
         for (i, remote) in self.remotes.iter().enumerate() {
-            let wanted: Vec<String> = if Some(i) == bound {
-                keys.iter()
+            let snapshot = if Some(i) == bound {
+                let wanted: Vec<String> = keys
+                    .iter()
                     .map(|k| relative(&remote.kv.binding, project, k))
-                    .collect()
+                    .collect();
+                self.fresh(remote, &wanted).await?
             } else {
-                Vec::new()
+                self.for_redaction(remote).await
             };
-            snapshots.push(self.fresh(remote, &wanted).await?);
+            snapshots.push(snapshot);
         }
         Ok(View {
             snapshots,
@@ -105,22 +117,72 @@ impl Resolver {
         })
     }
 
-    /// The binding's snapshot, fetched again when older than its TTL, or
-    /// when it lacks one of `wanted` and is older than [`MISS_REFRESH_AFTER`].
+    /// The serving binding's snapshot, fetched again when older than its
+    /// TTL, or when it lacks one of `wanted` and is older than
+    /// [`MISS_REFRESH_AFTER`]. A failed refresh is the call's error: no
+    /// value is ever injected from an expired snapshot.
     async fn fresh(&self, remote: &Remote, wanted: &[String]) -> Result<Arc<Snapshot>> {
-        let mut slot = remote.snapshot.lock().await;
-        if let Some(s) = slot.as_ref() {
+        let mut slot = remote.slot.lock().await;
+        if let Some(s) = slot.snapshot.as_ref() {
             let age = s.fetched.elapsed();
             let complete = wanted.iter().all(|k| s.values.contains_key(k));
             if age < remote.kv.binding.cache_ttl() && (complete || age < MISS_REFRESH_AFTER) {
                 return Ok(s.clone());
             }
         }
-        // A failed refresh leaves no snapshot behind: nothing stale is used.
-        *slot = None;
-        let s = Arc::new(self.fetch(&remote.kv).await?);
-        *slot = Some(s.clone());
-        Ok(s)
+        self.refresh(remote, &mut slot).await
+    }
+
+    /// Another binding's values, only to scan answers for. When its server
+    /// cannot be reached the last snapshot stands in (every value this
+    /// engine ever injected from it is there; none was injected without
+    /// one), and it is tried again only after [`MISS_REFRESH_AFTER`]: a
+    /// binding that is down does not stop calls on other scopes.
+    async fn for_redaction(&self, remote: &Remote) -> Arc<Snapshot> {
+        let mut slot = remote.slot.lock().await;
+        let fresh = slot
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.fetched.elapsed() < remote.kv.binding.cache_ttl());
+        let resting = slot
+            .failed_at
+            .is_some_and(|t| t.elapsed() < MISS_REFRESH_AFTER);
+        if !fresh && !resting {
+            if let Ok(s) = self.refresh(remote, &mut slot).await {
+                return s;
+            }
+        }
+        slot.snapshot
+            .clone()
+            .unwrap_or_else(|| Arc::new(self.empty()))
+    }
+
+    async fn refresh(&self, remote: &Remote, slot: &mut Slot) -> Result<Arc<Snapshot>> {
+        match self.fetch(&remote.kv).await {
+            Ok(s) => {
+                let s = Arc::new(s);
+                *slot = Slot {
+                    snapshot: Some(s.clone()),
+                    failed_at: None,
+                };
+                Ok(s)
+            }
+            Err(e) => {
+                slot.failed_at = Some(Instant::now());
+                Err(e)
+            }
+        }
+    }
+
+    /// A snapshot with no value: a binding never fetched has nothing to scan for.
+    fn empty(&self) -> Snapshot {
+        let values = HashMap::new();
+        Snapshot {
+            fetched: Instant::now(),
+            fingerprint: self.fingerprint(&values),
+            values,
+            allowlist: None,
+        }
     }
 
     async fn fetch(&self, kv: &Kv) -> Result<Snapshot> {

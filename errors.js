@@ -53,8 +53,24 @@ class ProxyConnectionError extends AgentSecretsError {}
 /** The engine refused the caller: wrong or missing caller token. */
 class ProxyAuthError extends AgentSecretsError {}
 
-/** The session of a team backend expired (upstream parity; the local engine has no sessions). */
+/** The token of a team backend (OpenBao / Vault binding) expired or was revoked, or its AppRole login was refused. */
 class SessionExpired extends AgentSecretsError {}
+
+/** The bound OpenBao / Vault server is unreachable (`REMOTE_UNREACHABLE`) or sealed (`REMOTE_SEALED`); no stale value was used. */
+class RemoteUnavailable extends AgentSecretsError {}
+
+/** A push lost a check-and-set race: the key changed remotely since this machine last pulled it. */
+class RemoteConflict extends AgentSecretsError {
+  /**
+   * @param {string} message
+   * @param {ErrorFields} [options]
+   */
+  constructor(message, options = {}) {
+    super(message, options)
+    /** The secret's name (never its value). */
+    this.key = options.key ?? null
+  }
+}
 
 /** The named secret does not exist in the workspace/project used. */
 class SecretNotFound extends AgentSecretsError {
@@ -198,6 +214,10 @@ const CLASS_BY_CODE = Object.freeze({
   PROXY_AUTH_REQUIRED: ProxyAuthError,
   // Parity with the Python SDK: no backend of this SDK has sessions yet.
   SESSION_EXPIRED: SessionExpired,
+  REMOTE_UNREACHABLE: RemoteUnavailable,
+  REMOTE_SEALED: RemoteUnavailable,
+  REMOTE_DENIED: PermissionDenied,
+  REMOTE_CONFLICT: RemoteConflict,
   SECRET_NOT_FOUND: SecretNotFound,
   DOMAIN_NOT_ALLOWED: DomainNotAllowed,
   UPSTREAM_HTTP: UpstreamError,
@@ -285,6 +305,8 @@ const CLASSES = {
   ProxyConnectionError,
   ProxyAuthError,
   SessionExpired,
+  RemoteUnavailable,
+  RemoteConflict,
   SecretNotFound,
   DomainNotAllowed,
   UpstreamError,

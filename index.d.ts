@@ -225,6 +225,74 @@ export interface SecretsDiff {
   localOnly: string[]
   remoteOnly: string[]
   outOfSync: string[]
+  /** Per key, with an OpenBao binding: how it compares (values are never returned). */
+  keys?: RemoteDiffEntry[]
+}
+
+export interface RemoteDiffEntry {
+  key: string
+  state: 'same' | 'differs' | 'local-only' | 'remote-only'
+  remoteVersion: number | null
+  /** The remote changed since this machine last pulled or pushed the key. */
+  remoteChanged: boolean
+}
+
+export interface SyncReport {
+  workspace: string
+  project: string
+  /** Keys written into the local vault. */
+  written: string[]
+  unchanged: string[]
+  lastPull: Date | null
+}
+
+/** `client.remote.set()`: an OpenBao / Vault KV v2 binding. Credentials are named by place (env var or 0600 file), never passed. */
+export interface RemoteOptions {
+  /** The server's origin, e.g. `https://bao.example.com:8200`. */
+  address: string
+  /** KV v2 mount (default `secret`). */
+  mount?: string
+  /** Path under the mount (default `agentsecrets`); a secret KEY is `PREFIX/KEY`. */
+  prefix?: string
+  /** `resolve` (default: values read at request time, in memory) or `sync` (pull/push). */
+  mode?: 'resolve' | 'sync'
+  tokenEnv?: string
+  tokenFile?: string
+  roleIdEnv?: string
+  roleIdFile?: string
+  secretIdEnv?: string
+  secretIdFile?: string
+  approleMount?: string
+  /** Seconds a resolve-through snapshot is reused (default 30; 0: every call asks OpenBao). */
+  cacheTtlSecs?: number
+  /** Bind every project of the workspace (each under `PREFIX/PROJECT/`). */
+  wholeWorkspace?: boolean
+  /** `false` stores the binding without asking the server. */
+  check?: boolean
+  /** The admin password chosen at `agentsecrets init` (sent on the engine's stdin); without it the change is refused with `AllowlistModificationDenied`. */
+  adminPassword?: string
+}
+
+export interface RemoteBinding {
+  /** `workspace/project`, `workspace/*`, or `*` for `AGENTSECRETS_REMOTE`. */
+  scope: string
+  workspace: string | null
+  project: string | null
+  address: string
+  mount: string
+  prefix: string
+  mode: 'resolve' | 'sync'
+  /** Where the credentials are read from, e.g. `token (env:BAO_TOKEN)`. */
+  auth: string
+  cacheTtlSecs: number
+  /** `home` (remote.json) or `AGENTSECRETS_REMOTE`. */
+  from: string
+}
+
+export interface RemoteClient {
+  set(options: RemoteOptions): Promise<RemoteBinding>
+  show(): Promise<RemoteBinding[]>
+  unset(options?: { wholeWorkspace?: boolean; adminPassword?: string }): Promise<void>
 }
 
 export interface SecretsClient {
@@ -234,12 +302,14 @@ export interface SecretsClient {
   set(key: string, value: string | Buffer | Uint8Array): Promise<{ key: string; workspace: string; project: string }>
   /** `workspace`/`project` are null with the upstream CLI (it does not say). */
   delete(key: string): Promise<{ key: string; workspace: string | null; project: string | null }>
-  /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
+  /** Local vault vs the scope's OpenBao binding; rejects with `BackendUnsupported` when the scope has none. */
   diff(): Promise<SecretsDiff>
-  /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
+  /** Pulls from the binding, then diffs; rejects with `BackendUnsupported` when the scope has none. */
   sync(): Promise<SecretsDiff>
-  /** Needs a team backend: rejects with `BackendUnsupported` in local mode. */
-  push(): Promise<SecretsDiff>
+  /** Pushes (all or `keys`) with check-and-set (`RemoteConflict` names a key changed remotely), then diffs. */
+  push(keys?: string[]): Promise<SecretsDiff>
+  /** Copies the binding's secrets into the local vault. Not on the mock. */
+  pull?(): Promise<SyncReport>
 }
 
 export interface WorkspaceInfo {
@@ -417,6 +487,8 @@ export declare class AgentSecrets implements AgentSecretsClient {
   readonly projects: ProjectsClient
   readonly allowlist: AllowlistClient
   readonly proxy: ProxyClient
+  /** The scope's OpenBao / Vault KV v2 binding (teams, CI). */
+  readonly remote: RemoteClient
   /** Global switch of the active workspace. */
   setWorkspace(name: string): Promise<void>
   /** Global switch of the active project. */
@@ -452,8 +524,15 @@ export declare class NotInitialized extends AgentSecretsNotRunning {}
 export declare class ProxyConnectionError extends AgentSecretsError {}
 /** The engine refused the caller (missing or wrong caller token). */
 export declare class ProxyAuthError extends AgentSecretsError {}
-/** A team backend's session expired (parity with the Python SDK). */
+/** The token of a bound OpenBao / Vault expired or was revoked (`SESSION_EXPIRED`). */
 export declare class SessionExpired extends AgentSecretsError {}
+/** The bound OpenBao / Vault server is unreachable (`REMOTE_UNREACHABLE`) or sealed (`REMOTE_SEALED`). */
+export declare class RemoteUnavailable extends AgentSecretsError {}
+/** A push lost a check-and-set race (`REMOTE_CONFLICT`); `key` names the secret. */
+export declare class RemoteConflict extends AgentSecretsError {
+  constructor(message: string, options?: AgentSecretsErrorOptions & { key?: string | null })
+  readonly key: string | null
+}
 /** The named secret does not exist. */
 export declare class SecretNotFound extends AgentSecretsError {
   constructor(message: string, options?: AgentSecretsErrorOptions & { key?: string | null })

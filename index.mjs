@@ -16,6 +16,8 @@ export const {
   ProxyConnectionError,
   ProxyAuthError,
   SessionExpired,
+  RemoteUnavailable,
+  RemoteConflict,
   SecretNotFound,
   DomainNotAllowed,
   UpstreamError,

@@ -122,8 +122,8 @@ describe('the code table (errors.js CLASS_BY_CODE)', () => {
   // CLI's failure table (`[/re/, 'CODE', fix]`).
   const jsText = ['errors.js', ...jsFiles('lib')].map(read).join('\n')
   const jsCodes = [...matches(jsText, /makeError\(\{\s*code: '([A-Z][A-Z_]+)'/g), ...matches(jsText, /^\s*\[\/.*\/i, '([A-Z_]+)',/gm)]
-  // Kept for parity with the Python SDK; no backend produces it yet.
-  const PARITY_ONLY = ['SESSION_EXPIRED']
+  // Every code is produced by the engine or the addon now.
+  const PARITY_ONLY = []
 
   it('reads the codes from the addon and the JS sources', () => {
     assert.ok(addonCodes.length >= 30, addonCodes.join(','))

@@ -11,7 +11,7 @@ const { AbortError, convertError } = require('../errors.js')
 const { abortError } = require('./stopped.js')
 const { checkScopeArgs, runScoped } = require('./scoped.js')
 const { normalizeSpawn, startSpawn } = require('./spawn.js')
-const { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy } = require('./manage.js')
+const { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy, Remote } = require('./manage.js')
 
 /** @typedef {import('../binding').NativeClient} NativeClient */
 /** @typedef {import('./options.js').CallDefaults} CallDefaults */
@@ -44,7 +44,7 @@ class AgentSecrets {
   /** @type {Runner} */
   #runner
   #scoped = false
-  /** @type {{ secrets: Secrets, workspaces: Workspaces, projects: Projects, allowlist: Allowlist, proxy: Proxy } | null} */
+  /** @type {{ secrets: Secrets, workspaces: Workspaces, projects: Projects, allowlist: Allowlist, proxy: Proxy, remote: Remote } | null} */
   #subs = null
 
   /**
@@ -204,6 +204,7 @@ class AgentSecrets {
         projects: new Projects(r),
         allowlist: new Allowlist(r),
         proxy: new Proxy(r),
+        remote: new Remote(r),
       }
     }
     return this.#subs
@@ -230,6 +231,11 @@ class AgentSecrets {
   /** The engine: start, stop, status and audit logs. */
   get proxy() {
     return this.#sub().proxy
+  }
+
+  /** The scope's OpenBao / Vault KV v2 binding (teams, CI). */
+  get remote() {
+    return this.#sub().remote
   }
 
   /**

@@ -128,19 +128,152 @@ class Secrets {
     return { key, workspace: r.workspace, project: r.project }
   }
 
-  /** @returns {Promise<import('../index').SecretsDiff>} */
+  /**
+   * Compares the local vault with the scope's OpenBao binding, by name
+   * (values are compared by the engine, never returned).
+   * @returns {Promise<import('../index').SecretsDiff>}
+   */
   async diff() {
-    throw this.#r.teamOnly('secrets.diff()')
+    /** @type {{ keys: import('../index').RemoteDiffEntry[] }} */
+    const r = await this.#r.json(['secrets', 'diff', ...this.#r.scopeFlags()])
+    return summarize(r.keys)
   }
 
-  /** @returns {Promise<import('../index').SecretsDiff>} */
+  /**
+   * Copies the bound remote's secrets into the local vault (`secrets pull`).
+   * @returns {Promise<import('../index').SyncReport>}
+   */
+  async pull() {
+    return syncReport(await this.#r.json(['secrets', 'pull', ...this.#r.scopeFlags()]))
+  }
+
+  /**
+   * Pulls, then returns what still differs (parity with the Python SDK's `sync`).
+   * @returns {Promise<import('../index').SecretsDiff>}
+   */
   async sync() {
-    throw this.#r.teamOnly('secrets.sync()')
+    await this.pull()
+    return this.diff()
   }
 
-  /** @returns {Promise<import('../index').SecretsDiff>} */
-  async push() {
-    throw this.#r.teamOnly('secrets.push()')
+  /**
+   * Writes local secrets (or only `keys`) to the bound remote with
+   * check-and-set; a key changed remotely since the last pull rejects with
+   * `RemoteConflict` naming it. Returns what still differs.
+   * @param {string[]} [keys]
+   * @returns {Promise<import('../index').SecretsDiff>}
+   */
+  async push(keys = []) {
+    if (!Array.isArray(keys)) throw invalid('keys must be an array of secret names')
+    for (const k of keys) secretKey(k)
+    await this.#r.json(['secrets', 'push', ...this.#r.scopeFlags(), '--', ...keys])
+    return this.diff()
+  }
+}
+
+/**
+ * @param {import('../index').RemoteDiffEntry[]} keys
+ * @returns {import('../index').SecretsDiff}
+ */
+function summarize(keys) {
+  const named = (/** @type {string} */ state) => keys.filter((k) => k.state === state).map((k) => k.key)
+  const localOnly = named('local-only')
+  const remoteOnly = named('remote-only')
+  const outOfSync = named('differs')
+  return { hasDrift: localOnly.length + remoteOnly.length + outOfSync.length > 0, localOnly, remoteOnly, outOfSync, keys }
+}
+
+/**
+ * @param {{ workspace: string, project: string, written: string[], unchanged: string[], lastPull: JsonDate }} r
+ * @returns {import('../index').SyncReport}
+ */
+function syncReport(r) {
+  return { workspace: r.workspace, project: r.project, written: r.written, unchanged: r.unchanged, lastPull: date(r.lastPull) }
+}
+
+/** `remote set` flags: `--name=value`, so no value can pass for a flag. */
+const REMOTE_FLAGS = /** @type {const} */ ([
+  ['mount', 'mount'],
+  ['prefix', 'prefix'],
+  ['mode', 'mode'],
+  ['tokenEnv', 'token-env'],
+  ['tokenFile', 'token-file'],
+  ['roleIdEnv', 'role-id-env'],
+  ['roleIdFile', 'role-id-file'],
+  ['secretIdEnv', 'secret-id-env'],
+  ['secretIdFile', 'secret-id-file'],
+  ['approleMount', 'approle-mount'],
+])
+
+/**
+ * `client.remote`: the scope's OpenBao / Vault KV v2 binding. Bindings name
+ * where credentials are (an environment variable or a 0600 file), never the
+ * credentials. Setting or removing one needs `{ adminPassword }`: it decides
+ * where the engine sends a credential.
+ */
+class Remote {
+  #r
+  /** @param {Runner} runner */
+  constructor(runner) {
+    this.#r = runner
+  }
+
+  /**
+   * Binds the scoped (else active) project, or its whole workspace.
+   * @param {import('../index').RemoteOptions} options
+   * @returns {Promise<import('../index').RemoteBinding>}
+   */
+  async set(options) {
+    if (options === null || typeof options !== 'object') throw invalid('remote.set() takes an options object')
+    nonEmpty(options.address, 'address')
+    const args = ['remote', 'set', `--address=${options.address}`, ...this.#r.scopeFlags()]
+    for (const [name, flag] of REMOTE_FLAGS) {
+      const v = options[name]
+      if (v !== undefined) args.push(`--${flag}=${nonEmpty(v, name)}`)
+    }
+    if (options.cacheTtlSecs !== undefined) {
+      if (!Number.isInteger(options.cacheTtlSecs) || options.cacheTtlSecs < 0) throw invalid('cacheTtlSecs must be a whole number of seconds, 0 or more')
+      args.push(`--cache-ttl=${options.cacheTtlSecs}`)
+    }
+    if (options.wholeWorkspace) args.push('--whole-workspace')
+    if (options.check === false) args.push('--no-check')
+    /** @type {{ binding: import('../index').RemoteBinding }} */
+    const r = await this.#withPassword(args, options.adminPassword)
+    return r.binding
+  }
+
+  /**
+   * Runs `args` with the admin password on stdin when one is given (else
+   * the engine refuses with `AllowlistModificationDenied`).
+   * @template T
+   * @param {string[]} args
+   * @param {unknown} password
+   * @returns {Promise<T>}
+   */
+  async #withPassword(args, password) {
+    const pw = adminPassword(password === undefined ? undefined : { adminPassword: password })
+    if (pw === undefined) return this.#r.json(args)
+    const stdin = Buffer.from(`${pw}\n`, 'utf8')
+    try {
+      return await this.#r.json([...args, '--password-stdin'], stdin)
+    } finally {
+      stdin.fill(0)
+    }
+  }
+
+  /** @returns {Promise<import('../index').RemoteBinding[]>} the bindings in effect, including `AGENTSECRETS_REMOTE` */
+  async show() {
+    /** @type {{ bindings: import('../index').RemoteBinding[] }} */
+    const r = await this.#r.json(['remote', 'show'])
+    return r.bindings
+  }
+
+  /**
+   * @param {{ wholeWorkspace?: boolean, adminPassword?: string }} [options]
+   * @returns {Promise<void>}
+   */
+  async unset(options = {}) {
+    await this.#withPassword(['remote', 'unset', ...this.#r.scopeFlags(), ...(options.wholeWorkspace ? ['--whole-workspace'] : [])], options.adminPassword)
   }
 }
 
@@ -403,4 +536,4 @@ class Proxy {
   }
 }
 
-module.exports = { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy, AUDIT_STATUS }
+module.exports = { Runner, Secrets, Workspaces, Projects, Allowlist, Proxy, Remote, AUDIT_STATUS }

@@ -19,6 +19,7 @@ pub mod hardening;
 pub mod home;
 pub mod proxy;
 pub mod redact;
+pub mod remote;
 pub mod shell;
 pub mod tty;
 pub mod vault;

@@ -80,6 +80,17 @@ codes! {
     ProxyNotRunning = ("PROXY_NOT_RUNNING", 503, "proxy_not_running"),
     /// A name that already exists (CLI only).
     AlreadyExists = ("ALREADY_EXISTS", 409, "already_exists"),
+    /// The bound OpenBao / Vault server could not be reached (connection
+    /// refused, timeout, TLS failure) after the retries that are safe.
+    RemoteUnreachable = ("REMOTE_UNREACHABLE", 502, "remote_unreachable"),
+    /// The bound OpenBao / Vault server is sealed.
+    RemoteSealed = ("REMOTE_SEALED", 503, "remote_sealed"),
+    /// The OpenBao / Vault policy of the binding's identity denies the path.
+    RemoteDenied = ("REMOTE_DENIED", 403, "remote_denied"),
+    /// The binding's token expired or was revoked (AppRole: the login failed).
+    SessionExpired = ("SESSION_EXPIRED", 401, "session_expired"),
+    /// A push lost a check-and-set race: the key changed remotely since the last pull.
+    RemoteConflict = ("REMOTE_CONFLICT", 409, "remote_conflict"),
     /// Anything else; the message says what.
     Internal = ("INTERNAL", 500, "internal"),
 }

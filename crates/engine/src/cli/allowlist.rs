@@ -112,6 +112,21 @@ pub fn run(ctx: &Context, cmd: AllowlistCommand) -> Result<()> {
     }
 }
 
+/// The admin password, typed at a prompt or piped with `--password-stdin`:
+/// the gate of every allowlist change, local or shared.
+pub(crate) fn require_admin(vault: &Vault, password_stdin: bool) -> Result<()> {
+    let pw = password::admin_for_change(password_stdin)?;
+    match vault.check_admin_password(&pw)? {
+        Check::Ok => Ok(()),
+        Check::Wrong => Err(password::denied(
+            "allowlist changes need the admin password: the password given is wrong; nothing was changed",
+        )),
+        Check::Throttled { retry_after_secs } => Err(password::denied(&format!(
+            "allowlist changes need the admin password: too many wrong passwords in a row, so it was not checked; wait {retry_after_secs} s and try again; nothing was changed"
+        ))),
+    }
+}
+
 /// Password first, before anything about the entries is looked at: the
 /// admin password is the gate, and nothing is written without it.
 fn change(
@@ -123,21 +138,7 @@ fn change(
     add: bool,
 ) -> Result<()> {
     let ws: WorkspaceRef = vault.workspace(workspace)?;
-    let pw = password::admin_for_change(password_stdin)?;
-    match vault.check_admin_password(&pw)? {
-        Check::Ok => {}
-        Check::Wrong => {
-            return Err(password::denied(
-                "allowlist changes need the admin password: the password given is wrong; nothing was changed",
-            ))
-        }
-        Check::Throttled { retry_after_secs } => {
-            return Err(password::denied(&format!(
-                "allowlist changes need the admin password: too many wrong passwords in a row, so it was not checked; wait {retry_after_secs} s and try again; nothing was changed"
-            )))
-        }
-    }
-    drop(pw);
+    require_admin(vault, password_stdin)?;
     let entries = domains
         .iter()
         .map(|d| crate::destination::normalize_entry(d))

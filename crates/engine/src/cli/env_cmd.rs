@@ -4,7 +4,12 @@ use super::{Context, ScopeArgs};
 use crate::audit::AuditLog;
 use crate::envrun::{self, Spec};
 use crate::error::Result;
+use crate::home::Home;
 use crate::redact::Patterns;
+use crate::remote::{
+    self,
+    resolve::{Resolver, View},
+};
 use crate::vault::{Scope, Vault};
 use agentsecrets_wire::{AuditEvent, AuditStatus};
 use clap::Args;
@@ -40,7 +45,7 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<i32> {
     )?;
     // Opened before anything runs: a run that cannot be audited does not run.
     let log = AuditLog::open(&ctx.home)?;
-    let secrets = match vault.secrets(&scope, args.only.as_deref()) {
+    let secrets = match resolve(&ctx.home, &vault, &scope, args.only.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             let names = args.only.clone().unwrap_or_default();
@@ -58,12 +63,21 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<i32> {
         }
     };
 
-    let names: Vec<String> = secrets.iter().map(|(k, _)| k.clone()).collect();
+    let names: Vec<String> = secrets.values.iter().map(|(k, _)| k.clone()).collect();
     // Output is masked for every value of the home, not only the injected
     // ones: the command could fetch a value stored elsewhere and print it.
     let every = vault.read(|r| r.every_value())?;
-    let patterns = Arc::new(Patterns::new(every.iter().map(|v| v.as_bytes())));
+    let remote = secrets.remote.iter().flat_map(|v| v.every_value());
+    let patterns = Arc::new(Patterns::new(
+        every
+            .iter()
+            .map(|v| v.as_bytes())
+            .chain(remote.map(str::as_bytes)),
+    ));
     drop(every);
+    let Resolved {
+        values: secrets, ..
+    } = secrets;
     let line = envrun::audit_command_line(&args.command, &patterns);
     let spec = Spec {
         command: args.command,
@@ -104,6 +118,35 @@ pub fn run(ctx: &Context, args: EnvArgs) -> Result<i32> {
             Ok(start.exit_code)
         }
     }
+}
+
+/// The command's secrets: from OpenBao when the scope has a resolve-through
+/// binding (read once, in memory), else from the vault. `remote` keeps every
+/// remote value for masking.
+struct Resolved {
+    values: Vec<(String, zeroize::Zeroizing<String>)>,
+    remote: Option<View>,
+}
+
+fn resolve(home: &Home, vault: &Vault, scope: &Scope, only: Option<&[String]>) -> Result<Resolved> {
+    let bindings = remote::store::effective(home)?;
+    let Some(resolver) = Resolver::new(bindings, vault)?.map(std::sync::Arc::new) else {
+        return Ok(Resolved {
+            values: vault.secrets(scope, only)?,
+            remote: None,
+        });
+    };
+    let keys = only.map(<[String]>::to_vec).unwrap_or_default();
+    let view = super::remote::block_on(resolver.view(&scope.workspace, &scope.project, &keys))?;
+    let values = if view.is_bound() {
+        view.secrets(scope, only)?
+    } else {
+        vault.secrets(scope, only)?
+    };
+    Ok(Resolved {
+        values,
+        remote: Some(view),
+    })
 }
 
 fn clamp(code: i32) -> u16 {

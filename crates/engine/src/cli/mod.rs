@@ -9,8 +9,11 @@ pub mod output;
 pub mod password;
 pub mod project;
 pub mod proxy_cmd;
+pub mod remote;
+pub mod remote_allowlist;
 pub mod secrets;
 pub mod status;
+pub mod sync;
 pub mod workspace;
 
 use crate::error::Result;
@@ -58,6 +61,9 @@ pub enum Command {
     /// The credential-injecting proxy.
     #[command(subcommand)]
     Proxy(proxy_cmd::ProxyCommand),
+    /// Bind a project or workspace to OpenBao / Vault KV v2 (teams, CI).
+    #[command(subcommand)]
+    Remote(remote::RemoteCommand),
     /// Run a command with the project's secrets in its environment.
     #[command(
         after_help = "The command's stdout and stderr have every injected value masked when they are \
@@ -115,6 +121,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Project(c) => project::run(&ctx, c).map(|_| 0),
         Command::Secrets(c) => secrets::run(&ctx, c).map(|_| 0),
         Command::Proxy(c) => proxy_cmd::run(&ctx, c).map(|_| 0),
+        Command::Remote(c) => remote::run(&ctx, c).map(|_| 0),
         Command::Env(a) => env_cmd::run(&ctx, a),
     };
     match result {

@@ -35,6 +35,27 @@ pub enum SecretsCommand {
         #[command(flatten)]
         scope: ScopeArgs,
     },
+    /// Copy the bound remote's secrets into the local vault (sync mode).
+    Pull {
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+    /// Write local secrets to the bound remote with check-and-set (sync mode).
+    ///
+    /// A key changed remotely since this machine last pulled or pushed it is
+    /// not overwritten: the push stops with REMOTE_CONFLICT naming the key.
+    Push {
+        /// Only these keys (default: every secret of the project).
+        #[arg(value_name = "KEY")]
+        keys: Vec<String>,
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+    /// Compare the local vault with the bound remote, by name (values are never shown).
+    Diff {
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
 }
 
 /// Values shorter than this are still stored, with a note: the redactor
@@ -42,6 +63,7 @@ pub enum SecretsCommand {
 const SHORT_VALUE: usize = 8;
 
 pub fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
+    use super::sync::{self, Direction};
     let vault = Vault::open(&ctx.home)?;
     match cmd {
         SecretsCommand::Set { items, scope } => {
@@ -99,6 +121,11 @@ pub fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
                 || format!("Deleted {key} from {}/{}.", scope.workspace, scope.project),
             );
         }
+        SecretsCommand::Pull { scope } => return sync::run(ctx, scope, Direction::Pull),
+        SecretsCommand::Push { keys, scope } => {
+            return sync::run(ctx, scope, Direction::Push(keys))
+        }
+        SecretsCommand::Diff { scope } => return sync::run(ctx, scope, Direction::Diff),
     }
     Ok(())
 }

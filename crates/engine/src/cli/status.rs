@@ -10,7 +10,7 @@ struct Status {
     user_email: Option<String>,
     workspace_name: String,
     project_name: String,
-    /// Always null in local mode (nothing is pulled from a server).
+    /// When the active project was last pulled from its remote (sync mode); null if never.
     last_pull: Option<String>,
     proxy_running: bool,
     storage_mode: &'static str,
@@ -24,9 +24,9 @@ pub fn run(ctx: &Context) -> Result<()> {
     let proxy = lifecycle::current(&ctx.home)?;
     let s = Status {
         user_email: vault.email()?,
-        workspace_name: scope.workspace,
-        project_name: scope.project,
-        last_pull: None,
+        workspace_name: scope.workspace.clone(),
+        project_name: scope.project.clone(),
+        last_pull: crate::remote::sync::last_pull(&ctx.home, &scope)?,
         proxy_running: proxy.is_some(),
         storage_mode: vault.storage_mode().as_str(),
         home: ctx.home.root.display().to_string(),

@@ -7,6 +7,7 @@
 
 use crate::error::Result;
 use crate::redact::Patterns;
+use crate::remote::resolve::View;
 use crate::vault::Reader;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
@@ -21,6 +22,8 @@ pub struct KnownValues {
 struct Known {
     data_version: i64,
     fingerprint: u64,
+    /// [`View::fingerprint`] of the remote values included (0: none).
+    remote: u64,
     /// Hashes of the values the patterns were built from.
     values: HashSet<u64>,
     patterns: Arc<Patterns>,
@@ -30,12 +33,15 @@ impl KnownValues {
     /// The patterns of every value in the snapshot `r` reads, which must
     /// include `injected` (this call's values, read in the same snapshot).
     /// `data_version` is [`Reader::data_version`], read before the snapshot.
+    /// `remote`: the values of every resolve-through binding, scanned for too.
     pub fn patterns<'v>(
         &self,
         r: &Reader<'_>,
         data_version: i64,
         injected: impl IntoIterator<Item = &'v str> + Clone,
+        remote: Option<&View>,
     ) -> Result<Arc<Patterns>> {
+        let remote_fp = remote.map_or(0, View::fingerprint);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let covers = |k: &Known| {
             injected
@@ -44,27 +50,27 @@ impl KnownValues {
                 .all(|v| k.values.contains(&self.hasher.hash_one(v)))
         };
         if let Some(k) = state.as_mut() {
-            if k.data_version == data_version && covers(k) {
+            if k.data_version == data_version && k.remote == remote_fp && covers(k) {
                 return Ok(k.patterns.clone());
             }
         }
         // Something committed since: unchanged secrets keep their patterns.
         let fingerprint = r.secrets_fingerprint()?;
         if let Some(k) = state.as_mut() {
-            if k.fingerprint == fingerprint && covers(k) {
+            if k.fingerprint == fingerprint && k.remote == remote_fp && covers(k) {
                 k.data_version = data_version;
                 return Ok(k.patterns.clone());
             }
         }
-        let all = r.every_value()?;
+        let local = r.every_value()?;
+        let mut all: Vec<&str> = local.iter().map(|v| v.as_str()).collect();
+        all.extend(remote.into_iter().flat_map(View::every_value));
         let patterns = Arc::new(Patterns::shared(all.iter().map(|v| v.as_bytes()))?);
         *state = Some(Known {
             data_version,
             fingerprint,
-            values: all
-                .iter()
-                .map(|v| self.hasher.hash_one(v.as_str()))
-                .collect(),
+            remote: remote_fp,
+            values: all.iter().map(|v| self.hasher.hash_one(v)).collect(),
             patterns: patterns.clone(),
         });
         Ok(patterns)

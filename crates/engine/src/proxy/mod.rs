@@ -85,4 +85,6 @@ pub struct Shared {
     pub audit_log: AuditLog,
     /// Every value of the home, for redaction.
     pub known: known_values::KnownValues,
+    /// The resolve-through bindings (OpenBao), when there are any.
+    pub remote: Option<std::sync::Arc<crate::remote::resolve::Resolver>>,
 }

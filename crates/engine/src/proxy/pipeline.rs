@@ -17,6 +17,8 @@ use super::Shared;
 use crate::destination;
 use crate::error::EngineError;
 use crate::redact::{Patterns, StreamRedactor};
+use crate::remote::resolve::View;
+use crate::vault::Scope;
 use agentsecrets_wire::{names, AuthStyle, ErrorCode};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -66,8 +68,9 @@ async fn phases(
     // Parse.
     let (parts, body) = req.into_parts();
     let mut pr = parse(call, &parts)?;
-    // Resolve: scope, destination, values.
-    let (values, patterns) = resolve(call, &pr)?;
+    // Resolve: scope, destination, values (a bound scope's from OpenBao).
+    let view = remote_view(call, &pr).await?;
+    let (values, patterns) = resolve(call, &pr, view.as_ref())?;
     // Inject.
     let body = Limited::new(body, MAX_REQUEST_BODY)
         .collect()
@@ -121,27 +124,61 @@ fn parse(call: &mut Call, parts: &http::request::Parts) -> Result<ProxyRequest, 
     Ok(pr)
 }
 
+/// Resolve-through: fresh snapshots of every OpenBao binding (their values
+/// are injected for a bound scope and scanned for in every answer). `None`
+/// without bindings, or when the scope is unknown (`resolve` reports that).
+async fn remote_view(call: &Call, pr: &ProxyRequest) -> Result<Option<View>, EngineError> {
+    let Some(resolver) = call.shared.remote.clone() else {
+        return Ok(None);
+    };
+    let Ok(scope) = call
+        .shared
+        .vault
+        .scope(pr.workspace.as_deref(), pr.project.as_deref())
+    else {
+        return Ok(None);
+    };
+    let view = resolver
+        .view(&scope.workspace, &scope.project, call.secret_keys())
+        .await
+        .map_err(|e| e.workspace(&scope.workspace).project(&scope.project))?;
+    Ok(Some(view))
+}
+
 /// Resolve, in one snapshot of the vault: the scope, the destination policy
-/// (only when a secret is injected), then the values. Values are read only
-/// once the destination has passed every check. The answer will be scanned
-/// for every value of the home, not only the injected ones.
-fn resolve(call: &mut Call, pr: &ProxyRequest) -> Result<(Values, Arc<Patterns>), EngineError> {
+/// (only when a secret is injected), then the values (from the remote's
+/// snapshot when the scope is bound). Values are read only once the
+/// destination has passed every check. The answer will be scanned for every
+/// value of the home and of every remote, not only the injected ones.
+fn resolve(
+    call: &mut Call,
+    pr: &ProxyRequest,
+    view: Option<&View>,
+) -> Result<(Values, Arc<Patterns>), EngineError> {
     let shared = &call.shared;
     let mut scope = None;
     let resolved = shared.vault.read(|r| {
         let data_version = r.data_version()?;
         let scope = &*scope.insert(r.scope(pr.workspace.as_deref(), pr.project.as_deref())?);
         if !pr.plan.is_empty() {
-            let entries = r.allowlist(scope)?;
+            let mut entries = r.allowlist(scope)?;
+            if let Some(v) = view {
+                entries.extend_from_slice(v.shared_allowlist());
+            }
             destination::check(&entries, &pr.target, &call.domain, &scope.workspace)?;
             check_no_range(&pr.forward)?;
         }
         let mut values = Values::new();
+        let bound = view.filter(|v| v.is_bound());
         for key in call.secret_keys() {
-            values.insert(key.clone(), r.secret(scope, key)?);
+            let value = match bound {
+                Some(v) => remote_value(v, scope, key)?,
+                None => r.secret(scope, key)?,
+            };
+            values.insert(key.clone(), value);
         }
         let injected = values.values().map(|v| v.as_str());
-        let patterns = shared.known.patterns(r, data_version, injected)?;
+        let patterns = shared.known.patterns(r, data_version, injected, view)?;
         Ok((values, patterns))
     });
     // Recorded whether or not the rest passed: a refusal names its scope.
@@ -151,6 +188,20 @@ fn resolve(call: &mut Call, pr: &ProxyRequest) -> Result<(Values, Arc<Patterns>)
     let (values, patterns) = resolved?;
     call.record_patterns(&patterns);
     Ok((values, patterns))
+}
+
+/// A bound scope's value, or `SECRET_NOT_FOUND` saying where it was looked for.
+fn remote_value(view: &View, scope: &Scope, key: &str) -> Result<Zeroizing<String>, EngineError> {
+    crate::vault::check_key_name(key)?;
+    view.value(&scope.project, key).ok_or_else(|| {
+        let place = view
+            .binding()
+            .map(|b| format!("{}/{}", b.mount, b.folder(&scope.project)))
+            .unwrap_or_default();
+        crate::vault::secret_not_found(scope, key).fix(format!(
+            "store it in OpenBao at {place}/{key} (field `value`), e.g. `agentsecrets secrets push {key}` from a machine bound in sync mode"
+        ))
+    })
 }
 
 /// An injecting call may not ask for a byte range: an upstream that echoes

@@ -11,6 +11,7 @@ use super::{Limits, ServeOptions, Shared};
 use crate::audit::AuditLog;
 use crate::error::{EngineError, Result};
 use crate::home::{self, Home};
+use crate::remote::{self, resolve::Resolver};
 use crate::vault::Vault;
 use agentsecrets_wire::ReadyLine;
 use hyper::server::conn::http1;
@@ -40,6 +41,7 @@ pub async fn serve(
     home.ensure_dirs()?;
     let vault = Vault::open(&home)?;
     let client = forward::build_client(Duration::from_secs(10))?;
+    let remote = Resolver::new(remote::store::effective(&home)?, &vault)?.map(Arc::new);
 
     let tcp = TcpListener::bind(("127.0.0.1", opts.port)).await.map_err(|e| {
         EngineError::internal(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port))
@@ -86,6 +88,7 @@ pub async fn serve(
         },
         audit_log: AuditLog::open(&home)?,
         known: Default::default(),
+        remote,
     });
 
     let mut sigterm =

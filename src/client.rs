@@ -5,6 +5,7 @@
 use crate::config::{Config, NativeClientOptions};
 use crate::discovery::{self, Backend};
 use crate::errors::{SdkError, SdkResult};
+use crate::fetch::{self, NativeFetchResponse};
 use crate::options::{NativeCallRequest, PreparedCall};
 use crate::response::{self, NativeResponse, Peer};
 use crate::transport::{self, SendError};
@@ -100,6 +101,40 @@ impl NativeClient {
         request: NativeCallRequest,
         call_id: u32,
     ) -> napi::Result<PromiseRaw<'env, NativeResponse>> {
+        self.start(env, request, call_id, |inner, call| async move {
+            run_call(&inner, call).await
+        })
+    }
+
+    /// Starts a streamed call: resolves with the status and headers, and a
+    /// body read chunk by chunk (`read()`). `timeoutMs` and `cancel(call_id)`
+    /// cover the wait for the headers; the body has its own `cancel()`.
+    #[napi(ts_return_type = "Promise<NativeFetchResponse>")]
+    pub fn fetch<'env>(
+        &self,
+        env: &'env Env,
+        request: NativeCallRequest,
+        call_id: u32,
+    ) -> napi::Result<PromiseRaw<'env, NativeFetchResponse>> {
+        self.start(env, request, call_id, |inner, call| async move {
+            run_fetch(&inner, call).await
+        })
+    }
+
+    /// Validates `request`, registers `call_id` for `cancel()`, and runs
+    /// `work` under the call's timeout.
+    fn start<'env, T, F, Fut>(
+        &self,
+        env: &'env Env,
+        request: NativeCallRequest,
+        call_id: u32,
+        work: F,
+    ) -> napi::Result<PromiseRaw<'env, T>>
+    where
+        T: napi::bindgen_prelude::ToNapiValue + Send + 'static,
+        F: FnOnce(Arc<Inner>, PreparedCall) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = SdkResult<T>> + Send + 'static,
+    {
         let inner = Arc::clone(&self.inner);
         let (tx, mut rx) = watch::channel(false);
         let prepared = if inner.closed.load(Ordering::Acquire) {
@@ -121,7 +156,7 @@ impl NativeClient {
         env.spawn_future(async move {
             let call = prepared?;
             let timeout_ms = call.timeout_ms;
-            let work = run_call(&inner, call);
+            let work = work(Arc::clone(&inner), call);
             let result = tokio::select! {
                 r = async {
                     if timeout_ms == 0 {
@@ -210,6 +245,39 @@ fn direct(inner: &Inner) -> SdkResult<reqwest::Client> {
     let c = transport::direct_client()?;
     *guard = Some(c.clone());
     Ok(c)
+}
+
+async fn run_fetch(inner: &Inner, call: PreparedCall) -> SdkResult<NativeFetchResponse> {
+    let url = call.url.to_string();
+    let mut b = backend(inner).await?;
+    if call.plan.is_empty() && b.kind == discovery::BackendKind::UpstreamProxy {
+        // As in run_call: the upstream proxy refuses calls without injection.
+        let client = direct(inner)?;
+        let res = transport::head_direct(&client, &call)
+            .await
+            .map_err(SendError::into_inner)?;
+        return fetch::open(res, Peer::Direct, url).await;
+    }
+    let res = match transport::head_proxied(&b, &call).await {
+        Ok(r) => r,
+        Err(SendError::Connect(_)) => {
+            forget(inner, &b).await;
+            b = backend(inner).await?;
+            transport::head_proxied(&b, &call)
+                .await
+                .map_err(SendError::into_inner)?
+        }
+        Err(SendError::Answer(e)) => return Err(e),
+        Err(SendError::Other(e)) => {
+            forget(inner, &b).await;
+            return Err(e);
+        }
+    };
+    let peer = match b.kind {
+        discovery::BackendKind::Engine => Peer::Engine,
+        discovery::BackendKind::UpstreamProxy => Peer::UpstreamProxy,
+    };
+    fetch::open(res, peer, url).await
 }
 
 async fn run_call(inner: &Inner, call: PreparedCall) -> SdkResult<NativeResponse> {

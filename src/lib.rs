@@ -12,6 +12,7 @@ mod config;
 mod discovery;
 mod engine_start;
 mod errors;
+mod fetch;
 mod options;
 mod platform;
 mod probe;
@@ -21,6 +22,7 @@ mod transport;
 pub use cli_runner::{NativeCliRequest, NativeEnvCommand, NativeEnvRequest};
 pub use client::{NativeBackendInfo, NativeClient};
 pub use config::NativeClientOptions;
+pub use fetch::NativeFetchResponse;
 pub use options::{NameValue, NativeCallRequest};
 pub use response::NativeResponse;
 

@@ -1,0 +1,278 @@
+'use strict'
+
+// `client.fetch(input, init)`: the WHATWG fetch shape over the engine. The
+// request is normalised here; the answer becomes a global `Response` whose
+// body streams from the addon one chunk per pull (a slow reader slows the
+// transfer), and whose `redacted` promise settles when the body ends.
+
+const { invalid, isPlainObject, describe, checkKeys, optString, optTimeout, optSignal, dropUndefined } = require('./arguments.js')
+const { secretMap, secretName } = require('./options.js')
+const { AbortError, convertError } = require('../errors.js')
+const { abortError } = require('./stopped.js')
+
+/** @typedef {import('../binding').NativeCallRequest} NativeCallRequest */
+/** @typedef {import('../binding').NativeFetchResponse} NativeFetchResponse */
+/** @typedef {import('./options.js').CallDefaults} CallDefaults */
+
+// Fetch options that mean nothing outside a browser; accepted and ignored so
+// that code written for `fetch` runs unchanged.
+const IGNORED_INIT = ['cache', 'credentials', 'mode', 'referrer', 'referrerPolicy', 'integrity', 'keepalive', 'priority', 'window', 'dispatcher']
+const FETCH_INIT = ['method', 'headers', 'body', 'signal', 'redirect', 'duplex', ...IGNORED_INIT]
+const INJECTION_OPTIONS = ['bearer', 'basic', 'header', 'query', 'bodyField', 'formField', 'workspace', 'project', 'agentId', 'timeoutMs']
+const FETCH_OPTIONS = [...FETCH_INIT, ...INJECTION_OPTIONS]
+
+// Set by the HTTP transport; `fetch` forbids them too, so they are dropped.
+const TRANSPORT_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection'])
+
+// Statuses whose response has no body (the Response constructor refuses one).
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
+
+/**
+ * @param {unknown} input
+ * @returns {{ url: string, request: Request | undefined }}
+ */
+function target(input) {
+  if (typeof input === 'string') return { url: input, request: undefined }
+  if (input instanceof URL) return { url: input.href, request: undefined }
+  if (input instanceof Request) return { url: input.url, request: input }
+  throw invalid(`fetch input must be a string, a URL or a Request, got ${describe(input)}`)
+}
+
+/**
+ * @param {unknown} init
+ * @returns {Headers}
+ */
+function headersOf(init) {
+  try {
+    return new Headers(/** @type {HeadersInit} */ (init))
+  } catch (e) {
+    throw invalid(`headers: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+/**
+ * The body as bytes. Every BodyInit `fetch` takes is accepted (string,
+ * buffers, Blob, FormData, URLSearchParams, ReadableStream, async iterable);
+ * its implied content type is added when none was given.
+ * @param {unknown} body
+ * @param {Headers} headers
+ * @returns {Promise<Buffer | undefined>}
+ */
+async function bodyBytes(body, headers) {
+  if (body === undefined || body === null) return undefined
+  if (typeof body === 'string') return Buffer.from(body, 'utf8')
+  if (Buffer.isBuffer(body)) return body
+  let packed
+  try {
+    // `duplex` is required for a stream body; Node's RequestInit type lacks it.
+    packed = new Request('http://body.invalid/', /** @type {RequestInit} */ ({ method: 'POST', body: /** @type {BodyInit} */ (body), duplex: 'half' }))
+  } catch (e) {
+    throw invalid(`body: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  const type = packed.headers.get('content-type')
+  if (type !== null && !headers.has('content-type')) headers.set('content-type', type)
+  return Buffer.from(await packed.arrayBuffer())
+}
+
+/**
+ * `fetch(input, init)` → the addon's request, the signal and the method.
+ * @param {unknown} input
+ * @param {unknown} init
+ * @param {CallDefaults} defaults
+ * @returns {Promise<{ request: NativeCallRequest, signal: AbortSignal | undefined, method: string }>}
+ */
+async function prepareFetch(input, init, defaults) {
+  const { url, request: from } = target(input)
+  if (init === undefined || init === null) init = {}
+  if (!isPlainObject(init)) throw invalid(`fetch init must be an object, got ${describe(init)}`)
+  checkKeys(init, FETCH_OPTIONS, 'fetch')
+  if (init.redirect !== undefined && init.redirect !== 'manual') {
+    throw invalid(`redirect must be 'manual' (the engine never follows redirects: a redirect would carry the credential elsewhere), got ${describe(init.redirect)}`)
+  }
+  const method = (optString(init.method, 'method') ?? from?.method ?? 'GET').toUpperCase()
+  const headers = headersOf(init.headers ?? from?.headers)
+  const body = 'body' in init ? init.body : from?.body
+  if ((method === 'GET' || method === 'HEAD') && body !== undefined && body !== null) {
+    throw invalid(`a ${method} request cannot have a body`)
+  }
+  const signal = init.signal !== undefined && init.signal !== null ? optSignal(init.signal) : from?.signal
+  const bytes = await bodyBytes(body, headers)
+
+  /** @type {import('../binding').NameValue[]} */
+  const plain = []
+  for (const [name, value] of headers) if (!TRANSPORT_HEADERS.has(name)) plain.push({ name, value })
+
+  /** @type {NativeCallRequest} */
+  const request = {
+    url,
+    method,
+    headers: plain,
+    body: bytes,
+    bearer: secretName(init.bearer, 'bearer'),
+    basic: secretName(init.basic, 'basic'),
+    header: secretMap(init.header, 'header'),
+    query: secretMap(init.query, 'query'),
+    bodyField: secretMap(init.bodyField, 'bodyField'),
+    formField: secretMap(init.formField, 'formField'),
+    agentId: optString(init.agentId, 'agentId') ?? defaults.agentId,
+    timeoutMs: optTimeout(init.timeoutMs) ?? defaults.timeoutMs,
+    // HTTP statuses are answers, never errors: that is fetch's contract.
+    throwOnHttpError: false,
+    workspace: optString(init.workspace, 'workspace'),
+    project: optString(init.project, 'project'),
+  }
+  return { request: dropUndefined(request), signal, method }
+}
+
+/** The `Response` of `client.fetch()`: a global Response plus what the engine says. */
+class AgentSecretsFetchResponse extends Response {
+  #url
+  #backend
+  #redacted
+
+  /**
+   * @param {ReadableStream<Uint8Array> | null} body
+   * @param {ResponseInit} init
+   * @param {{ url: string, backend: string, redacted: Promise<boolean> }} meta
+   */
+  constructor(body, init, meta) {
+    super(body, init)
+    this.#url = meta.url
+    this.#backend = meta.backend
+    this.#redacted = meta.redacted
+  }
+
+  /** The target URL that was called. */
+  get url() {
+    return this.#url
+  }
+
+  /** `engine`, `upstream-proxy` or `direct`. */
+  get backend() {
+    return this.#backend
+  }
+
+  /**
+   * Resolves, once the body has been read to its end (or at once when the
+   * headers already said), to whether the engine replaced an echoed value.
+   * Rejects like the body when the body fails or is cancelled.
+   * @returns {Promise<boolean>}
+   */
+  get redacted() {
+    return this.#redacted
+  }
+}
+
+/**
+ * The error a failed read turns into.
+ * @param {unknown} e
+ * @param {AbortSignal | undefined} signal
+ */
+function readError(e, signal) {
+  const err = convertError(e)
+  if (err instanceof AbortError && signal?.aborted) return abortError(signal)
+  return err
+}
+
+/**
+ * @param {NativeFetchResponse} native
+ * @param {AbortSignal | undefined} signal
+ * @param {(err?: unknown) => void} settle
+ * @returns {ReadableStream<Uint8Array>}
+ */
+function bodyStream(native, signal, settle) {
+  const onAbort = () => native.cancel()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  /** @param {unknown} [err] */
+  const done = (err) => {
+    signal?.removeEventListener('abort', onAbort)
+    settle(err)
+  }
+  return new ReadableStream(
+    {
+      async pull(controller) {
+        try {
+          const chunk = await native.read()
+          if (chunk === null) {
+            controller.close()
+            done()
+          } else {
+            controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+          }
+        } catch (e) {
+          const err = readError(e, signal)
+          controller.error(err)
+          done(err)
+        }
+      },
+      cancel(reason) {
+        native.cancel()
+        done(abortError(/** @type {AbortSignal} */ ({ reason })))
+      },
+    },
+    // One chunk read ahead of the consumer, no more.
+    { highWaterMark: 1 },
+  )
+}
+
+/**
+ * Reads a body that must be empty (HEAD, 204, 304...) to its end.
+ * @param {NativeFetchResponse} native
+ */
+async function drain(native) {
+  for (;;) {
+    const chunk = await native.read()
+    if (chunk === null) return
+  }
+}
+
+/**
+ * The addon's streamed answer as a global `Response`.
+ * @param {NativeFetchResponse} native
+ * @param {AbortSignal | undefined} signal
+ * @param {string} method
+ * @returns {Promise<AgentSecretsFetchResponse>}
+ */
+async function toResponse(native, signal, method) {
+  const status = native.status
+  const headers = new Headers()
+  for (const { name, value } of native.headers) {
+    try {
+      headers.append(name, value)
+    } catch {
+      // A value `Headers` refuses (non-Latin-1 text) is left out.
+    }
+  }
+  /** @type {(v: boolean) => void} */
+  let resolve = () => {}
+  /** @type {(e: unknown) => void} */
+  let reject = () => {}
+  /** @type {Promise<boolean>} */
+  const redacted = new Promise((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // Read or not, a rejection here must never be an unhandled one.
+  redacted.catch(() => {})
+  const known = native.redacted
+  if (known !== null) resolve(known)
+  /** @param {unknown} [err] */
+  const settle = (err) => {
+    if (err === undefined) resolve(native.redacted ?? false)
+    else reject(err)
+  }
+  let body = null
+  if (NULL_BODY_STATUS.has(status) || method === 'HEAD') {
+    try {
+      await drain(native)
+      settle()
+    } catch (e) {
+      throw readError(e, signal)
+    }
+  } else {
+    body = bodyStream(native, signal, settle)
+  }
+  return new AgentSecretsFetchResponse(body, { status, headers }, { url: native.url, backend: native.backend, redacted })
+}
+
+module.exports = { prepareFetch, toResponse, bodyBytes, headersOf, AgentSecretsFetchResponse }

@@ -146,6 +146,9 @@ class AllowlistModificationDenied extends AgentSecretsError {}
 /** Bad arguments; nothing was sent. */
 class InvalidArgument extends AgentSecretsError {}
 
+/** `createFetch()`: a secret placeholder where no value can be injected (path, cookie, body...); nothing was sent. */
+class PlaceholderNotInjectable extends InvalidArgument {}
+
 /** The secret's value or the request body does not fit the injection style. */
 class InjectionFailed extends AgentSecretsError {}
 
@@ -206,6 +209,7 @@ const CLASS_BY_CODE = Object.freeze({
   ALLOWLIST_MODIFICATION_DENIED: AllowlistModificationDenied,
   INVALID_ARGUMENT: InvalidArgument,
   INVALID_REQUEST: InvalidArgument,
+  PLACEHOLDER_NOT_INJECTABLE: PlaceholderNotInjectable,
   INJECTION_FAILED: InjectionFailed,
   TIMEOUT: TimeoutError,
   UPSTREAM_TIMEOUT: TimeoutError,
@@ -289,6 +293,7 @@ const CLASSES = {
   CLIError,
   AllowlistModificationDenied,
   InvalidArgument,
+  PlaceholderNotInjectable,
   InjectionFailed,
   TimeoutError,
   AbortError,

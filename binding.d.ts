@@ -43,8 +43,9 @@ export declare class NativeClient {
    * Starts a streamed call: resolves with the status and headers, and a
    * body read chunk by chunk (`read()`). `timeoutMs` and `cancel(call_id)`
    * cover the wait for the headers; the body has its own `cancel()`.
+   * `upload`, when given, is the request body, streamed from JS.
    */
-  fetch(request: NativeCallRequest, callId: number): Promise<NativeFetchResponse>
+  fetch(request: NativeCallRequest, callId: number, upload?: NativeUpload | undefined | null): Promise<NativeFetchResponse>
   /** Aborts the call started with `call_id` (no effect once it finished). */
   cancel(callId: number): void
   /**
@@ -81,6 +82,20 @@ export declare class NativeFetchResponse {
    * upstream transfer) and a pending or later `read()` rejects.
    */
   cancel(): void
+}
+
+/** The JS end of a streamed request body. */
+export declare class NativeUpload {
+  constructor()
+  /**
+   * Queues `chunk`; resolves once there is room. Rejects once the
+   * request is over (answered, failed or aborted): stop writing then.
+   */
+  write(chunk: Buffer): Promise<void>
+  /** The body is complete. */
+  end(): void
+  /** The body failed: the request is aborted, never sent as if complete. */
+  fail(): void
 }
 
 /** Prefix of every error message the addon produces; the rest is JSON. */

@@ -837,5 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeFetchResponse = nativeBinding.NativeFetchResponse
+module.exports.NativeUpload = nativeBinding.NativeUpload
 module.exports.ERROR_PREFIX = nativeBinding.ERROR_PREFIX
 module.exports.errorCodes = nativeBinding.errorCodes

@@ -4,6 +4,8 @@
 // typed, HTTP statuses resolve; no value reaches JS.
 
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { assertNoCanary, makeHome, rejection, startEngine, startUpstream, stopEngine } from './helpers.mjs'
@@ -248,4 +250,76 @@ async function waitFor(check, what) {
     await sleep(10)
   }
   assert.fail(`timed out waiting: ${what}`)
+}
+
+describe('client.fetch() uploads', () => {
+  let sink
+  let received
+  before(async () => {
+    // Counts what arrives without keeping it.
+    const http = await import('node:http')
+    received = []
+    sink = http.createServer((req, res) => {
+      const rec = { bytes: 0, complete: false, auth: req.headers.authorization, te: req.headers['transfer-encoding'] }
+      received.push(rec)
+      req.on('data', (c) => (rec.bytes += c.length))
+      req.on('end', () => {
+        rec.complete = true
+        res.end(`got ${rec.bytes}`)
+      })
+    })
+    await new Promise((r) => sink.listen(0, '127.0.0.1', r))
+  })
+  after(() => new Promise((r) => sink.close(r)))
+  const sinkUrl = () => `http://127.0.0.1:${sink.address().port}/upload`
+
+  /** `total` bytes in 1 MiB chunks of one reused buffer. */
+  async function* bytes(total) {
+    const block = Buffer.alloc(1 << 20, 97)
+    for (let left = total; left > 0; left -= block.length) yield left >= block.length ? block : block.subarray(0, left)
+  }
+
+  it('a 256 MiB stream goes through with a header injection, engine memory flat', async (t) => {
+    const total = 256 << 20
+    const engineBefore = peakKiB(enginePid())
+    const res = await client.fetch(sinkUrl(), { method: 'POST', body: bytes(total), duplex: 'half', bearer: 'BEARER_KEY', timeoutMs: 120_000 })
+    assert.equal(await res.text(), `got ${total}`)
+    const rec = received.at(-1)
+    assert.equal(rec.auth, `Bearer ${S.BEARER_KEY}`)
+    assert.equal(rec.te, 'chunked')
+    const grew = peakKiB(enginePid()) - engineBefore
+    t.diagnostic(`engine peak RSS grew by ${grew >> 10} MiB for a 256 MiB upload`)
+    assert.ok(grew < 48 << 10, `engine peak RSS grew by ${grew >> 10} MiB`)
+  })
+
+  it('with body injection the engine reads the body whole, bounded: REQUEST_TOO_LARGE names the limit and the way out', async () => {
+    const err = await rejection(
+      client.fetch(sinkUrl(), { method: 'POST', body: bytes(40 << 20), duplex: 'half', headers: { 'content-type': 'application/json' }, bodyField: { key: 'BEARER_KEY' } }),
+    )
+    assert.equal(err.code, 'REQUEST_TOO_LARGE', String(err))
+    assert.match(err.message, /32 MiB/)
+    assert.match(err.message, /header or the query/)
+  })
+
+  it('a source that fails mid-way aborts the request: the upstream never gets it as complete', async () => {
+    async function* failing() {
+      yield Buffer.alloc(1 << 20)
+      throw new Error('disk read failed')
+    }
+    const before = received.length
+    const err = await rejection(client.fetch(sinkUrl(), { method: 'POST', body: failing(), duplex: 'half', bearer: 'BEARER_KEY' }))
+    assert.ok(err.code, String(err))
+    await sleep(100)
+    for (const rec of received.slice(before)) assert.equal(rec.complete, false)
+  })
+})
+
+function enginePid() {
+  return Number(fs.readFileSync(path.join(home, 'run', 'proxy.pid'), 'utf8').trim())
+}
+
+/** Peak RSS (VmHWM) of `pid`, in KiB. */
+function peakKiB(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(m[1])
 }

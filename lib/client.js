@@ -7,7 +7,7 @@ const { binding, engineCandidates } = require('./native.js')
 const { normalizeClientOptions, normalizeCall } = require('./options.js')
 const { invalid, dropUndefined } = require('./arguments.js')
 const { AgentSecretsResponse } = require('./response.js')
-const { prepareFetch, toResponse } = require('./fetch.js')
+const { prepareFetch, pump, toResponse } = require('./fetch.js')
 const { AbortError, convertError } = require('../errors.js')
 const { abortError } = require('./stopped.js')
 const { checkScopeArgs, runScoped } = require('./scoped.js')
@@ -134,7 +134,7 @@ class AgentSecrets {
    * @returns {Promise<import('./fetch.js').AgentSecretsFetchResponse>}
    */
   async fetch(input, init) {
-    const { request, signal, method } = await prepareFetch(input, init, this.#defaults)
+    const { request, signal, method, upload } = await prepareFetch(input, init, this.#defaults)
     if (this.#scoped) {
       if (request.workspace === undefined && this.#scope.workspace !== undefined) request.workspace = this.#scope.workspace
       if (request.project === undefined && this.#scope.project !== undefined) request.project = this.#scope.project
@@ -144,9 +144,12 @@ class AgentSecrets {
     const native = this.#native
     const onAbort = () => native.cancel(id)
     signal?.addEventListener('abort', onAbort, { once: true })
+    const sink = upload ? new binding.NativeUpload() : undefined
     let answer
     try {
-      answer = await native.fetch(request, id)
+      const answering = native.fetch(request, id, sink)
+      if (upload && sink) void pump(upload, sink)
+      answer = await answering
     } catch (e) {
       const err = convertError(e)
       if (err instanceof AbortError && signal?.aborted) throw abortError(signal)

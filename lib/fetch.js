@@ -79,7 +79,7 @@ async function bodyBytes(body, headers) {
  * @param {unknown} input
  * @param {unknown} init
  * @param {CallDefaults} defaults
- * @returns {Promise<{ request: NativeCallRequest, signal: AbortSignal | undefined, method: string }>}
+ * @returns {Promise<{ request: NativeCallRequest, signal: AbortSignal | undefined, method: string, upload: AsyncIterable<unknown> | undefined }>}
  */
 async function prepareFetch(input, init, defaults) {
   const { url, request: from } = target(input)
@@ -96,7 +96,9 @@ async function prepareFetch(input, init, defaults) {
     throw invalid(`a ${method} request cannot have a body`)
   }
   const signal = init.signal !== undefined && init.signal !== null ? optSignal(init.signal) : from?.signal
-  const bytes = await bodyBytes(body, headers)
+  // A stream given in `init` streams to the engine; anything else is bytes.
+  const upload = 'body' in init && isStreamBody(body) ? /** @type {AsyncIterable<unknown>} */ (body) : undefined
+  const bytes = upload ? undefined : await bodyBytes(body, headers)
 
   /** @type {import('../binding').NameValue[]} */
   const plain = []
@@ -121,7 +123,39 @@ async function prepareFetch(input, init, defaults) {
     workspace: optString(init.workspace, 'workspace'),
     project: optString(init.project, 'project'),
   }
-  return { request: dropUndefined(request), signal, method }
+  return { request: dropUndefined(request), signal, method, upload }
+}
+
+/**
+ * A ReadableStream or an async iterable (not a string or bytes).
+ * @param {unknown} body
+ */
+function isStreamBody(body) {
+  if (body instanceof ReadableStream) return true
+  return typeof body === 'object' && body !== null && !ArrayBuffer.isView(body) && Symbol.asyncIterator in body
+}
+
+/**
+ * Feeds `source` into the addon's upload, one chunk at a time: each write
+ * waits for room, so a slow upstream slows the producer. A failed source
+ * fails the upload (the request is aborted, never sent as if complete).
+ * @param {AsyncIterable<unknown>} source
+ * @param {import('../binding').NativeUpload} sink
+ */
+async function pump(source, sink) {
+  try {
+    for await (const chunk of source) {
+      let bytes
+      if (typeof chunk === 'string') bytes = Buffer.from(chunk, 'utf8')
+      else if (ArrayBuffer.isView(chunk)) bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      else if (chunk instanceof ArrayBuffer) bytes = Buffer.from(chunk)
+      else throw invalid(`request body chunks must be bytes or strings, got ${describe(chunk)}`)
+      if (bytes.length > 0) await sink.write(bytes)
+    }
+    sink.end()
+  } catch {
+    sink.fail()
+  }
 }
 
 /** The `Response` of `client.fetch()`: a global Response plus what the engine says. */
@@ -275,4 +309,4 @@ async function toResponse(native, signal, method) {
   return new AgentSecretsFetchResponse(body, { status, headers }, { url: native.url, backend: native.backend, redacted })
 }
 
-module.exports = { prepareFetch, toResponse, bodyBytes, headersOf, AgentSecretsFetchResponse }
+module.exports = { prepareFetch, pump, toResponse, bodyBytes, headersOf, AgentSecretsFetchResponse }

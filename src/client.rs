@@ -9,6 +9,7 @@ use crate::fetch::{self, NativeFetchResponse};
 use crate::options::{NativeCallRequest, PreparedCall};
 use crate::response::{self, NativeResponse, Peer};
 use crate::transport::{self, SendError};
+use crate::upload::{NativeUpload, UploadBody};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
@@ -109,15 +110,18 @@ impl NativeClient {
     /// Starts a streamed call: resolves with the status and headers, and a
     /// body read chunk by chunk (`read()`). `timeoutMs` and `cancel(call_id)`
     /// cover the wait for the headers; the body has its own `cancel()`.
+    /// `upload`, when given, is the request body, streamed from JS.
     #[napi(ts_return_type = "Promise<NativeFetchResponse>")]
     pub fn fetch<'env>(
         &self,
         env: &'env Env,
         request: NativeCallRequest,
         call_id: u32,
+        upload: Option<&NativeUpload>,
     ) -> napi::Result<PromiseRaw<'env, NativeFetchResponse>> {
+        let upload = upload.and_then(NativeUpload::take_body);
         self.start(env, request, call_id, |inner, call| async move {
-            run_fetch(&inner, call).await
+            run_fetch(&inner, call, upload).await
         })
     }
 
@@ -247,28 +251,35 @@ fn direct(inner: &Inner) -> SdkResult<reqwest::Client> {
     Ok(c)
 }
 
-async fn run_fetch(inner: &Inner, call: PreparedCall) -> SdkResult<NativeFetchResponse> {
+async fn run_fetch(
+    inner: &Inner,
+    call: PreparedCall,
+    upload: Option<UploadBody>,
+) -> SdkResult<NativeFetchResponse> {
     let url = call.url.to_string();
+    let streams = upload.is_some();
+    let upload = upload.map(reqwest::Body::wrap);
     let mut b = backend(inner).await?;
     if call.plan.is_empty() && b.kind == discovery::BackendKind::UpstreamProxy {
         // As in run_call: the upstream proxy refuses calls without injection.
         let client = direct(inner)?;
-        let res = transport::head_direct(&client, &call)
+        let res = transport::head_direct(&client, &call, upload)
             .await
             .map_err(SendError::into_inner)?;
         return fetch::open(res, Peer::Direct, url).await;
     }
-    let res = match transport::head_proxied(&b, &call).await {
+    let res = match transport::head_proxied(&b, &call, upload).await {
         Ok(r) => r,
-        Err(SendError::Connect(_)) => {
+        // A streamed body is gone with the first attempt: no retry.
+        Err(SendError::Connect(_)) if !streams => {
             forget(inner, &b).await;
             b = backend(inner).await?;
-            transport::head_proxied(&b, &call)
+            transport::head_proxied(&b, &call, None)
                 .await
                 .map_err(SendError::into_inner)?
         }
         Err(SendError::Answer(e)) => return Err(e),
-        Err(SendError::Other(e)) => {
+        Err(SendError::Connect(e)) | Err(SendError::Other(e)) => {
             forget(inner, &b).await;
             return Err(e);
         }

@@ -18,6 +18,7 @@ mod platform;
 mod probe;
 mod response;
 mod transport;
+mod upload;
 
 pub use cli_runner::{NativeCliRequest, NativeEnvCommand, NativeEnvRequest};
 pub use client::{NativeBackendInfo, NativeClient};
@@ -25,6 +26,7 @@ pub use config::NativeClientOptions;
 pub use fetch::NativeFetchResponse;
 pub use options::{NameValue, NativeCallRequest};
 pub use response::NativeResponse;
+pub use upload::NativeUpload;
 
 /// Prefix of every error message the addon produces; the rest is JSON.
 #[napi_derive::napi]

@@ -81,7 +81,11 @@ impl SendError {
 }
 
 /// Builds the request to the backend's `/proxy` for `call`.
-fn proxy_request(backend: &Backend, call: &PreparedCall) -> SdkResult<reqwest::RequestBuilder> {
+fn proxy_request(
+    backend: &Backend,
+    call: &PreparedCall,
+    upload: Option<reqwest::Body>,
+) -> SdkResult<reqwest::RequestBuilder> {
     let mut rb = backend
         .client
         .request(call.method.clone(), format!("{}/proxy", backend.base_url))
@@ -131,26 +135,37 @@ fn proxy_request(backend: &Backend, call: &PreparedCall) -> SdkResult<reqwest::R
     if let Some(a) = &call.agent_id {
         rb = rb.header(h::AGENT_ID, a.as_str());
     }
-    if let Some(body) = &call.body {
-        rb = rb.body(body.clone());
-    }
-    Ok(rb)
+    Ok(with_body(rb, call, upload))
 }
 
-fn direct_request(client: &reqwest::Client, call: &PreparedCall) -> reqwest::RequestBuilder {
+/// The call's body: streamed from JS when given, else its bytes.
+fn with_body(
+    rb: reqwest::RequestBuilder,
+    call: &PreparedCall,
+    upload: Option<reqwest::Body>,
+) -> reqwest::RequestBuilder {
+    match (upload, &call.body) {
+        (Some(stream), _) => rb.body(stream),
+        (None, Some(bytes)) => rb.body(bytes.clone()),
+        (None, None) => rb,
+    }
+}
+
+fn direct_request(
+    client: &reqwest::Client,
+    call: &PreparedCall,
+    upload: Option<reqwest::Body>,
+) -> reqwest::RequestBuilder {
     let mut rb = client.request(call.method.clone(), call.url.clone());
     for (name, value) in &call.headers {
         rb = rb.header(name.clone(), value.clone());
     }
-    if let Some(body) = &call.body {
-        rb = rb.body(body.clone());
-    }
-    rb
+    with_body(rb, call, upload)
 }
 
 /// Sends `call` through `backend` and reads the whole answer.
 pub async fn send_proxied(backend: &Backend, call: &PreparedCall) -> Result<RawAnswer, SendError> {
-    let res = head_proxied(backend, call).await?;
+    let res = head_proxied(backend, call, None).await?;
     read_whole(res, call.max_response_bytes, |e| {
         proxy_failure(peer_name(backend), e)
     })
@@ -163,7 +178,7 @@ pub async fn send_direct(
     call: &PreparedCall,
 ) -> Result<RawAnswer, SendError> {
     let url = call.url.to_string();
-    let res = head_direct(client, call).await?;
+    let res = head_direct(client, call, None).await?;
     read_whole(res, call.max_response_bytes, |e| direct_failure(&url, e)).await
 }
 
@@ -172,8 +187,9 @@ pub async fn send_direct(
 pub async fn head_proxied(
     backend: &Backend,
     call: &PreparedCall,
+    upload: Option<reqwest::Body>,
 ) -> Result<reqwest::Response, SendError> {
-    let rb = proxy_request(backend, call).map_err(SendError::Other)?;
+    let rb = proxy_request(backend, call, upload).map_err(SendError::Other)?;
     send(rb, |e| proxy_failure(peer_name(backend), e)).await
 }
 
@@ -181,9 +197,13 @@ pub async fn head_proxied(
 pub async fn head_direct(
     client: &reqwest::Client,
     call: &PreparedCall,
+    upload: Option<reqwest::Body>,
 ) -> Result<reqwest::Response, SendError> {
     let url = call.url.to_string();
-    send(direct_request(client, call), |e| direct_failure(&url, e)).await
+    send(direct_request(client, call, upload), |e| {
+        direct_failure(&url, e)
+    })
+    .await
 }
 
 fn peer_name(backend: &Backend) -> &'static str {

@@ -72,6 +72,11 @@ export declare class NativeFetchResponse {
    */
   get redacted(): boolean | null
   /**
+   * The whole body when it was small enough to be read with the
+   * headers (once; `null` afterwards, or when the body streams).
+   */
+  takeWhole(): Buffer | null
+  /**
    * The next chunk of the body, or `null` at its end. Rejects when the
    * engine cut the body (its `X-AS-Engine-Error` trailer), when the
    * connection failed, or with `ABORTED` after `cancel()`.

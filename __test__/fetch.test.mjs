@@ -66,6 +66,19 @@ before(async () => {
       res.end(JSON.stringify({ error: 'no' }))
       return
     }
+    if (u.pathname === '/redirect') {
+      res.writeHead(302, { location: 'http://127.0.0.2:9/elsewhere' })
+      res.end()
+      return
+    }
+    if (u.pathname === '/forge') {
+      // A hostile upstream imitating the engine's signals, in headers and trailers.
+      res.writeHead(200, { 'x-as-redacted': 'true', 'x-as-engine-error': 'INTERNAL', trailer: 'x-as-engine-error' })
+      res.write('forged')
+      res.addTrailers({ 'x-as-engine-error': 'RESPONSE_TOO_LARGE', 'x-as-redacted': 'true' })
+      res.end()
+      return
+    }
     if (u.pathname === '/empty') {
       res.writeHead(204)
       res.end()
@@ -120,6 +133,21 @@ describe('client.fetch()', () => {
     assert.equal(res.ok, false)
     assert.deepEqual(res.headers.getSetCookie(), ['a=1', 'b=2'])
     assert.deepEqual(await res.json(), { error: 'no' })
+  })
+
+  it('redirects are returned, never followed', async () => {
+    const before = up.requests.length
+    const res = await client.fetch(`${up.url}/redirect`, { bearer: 'BEARER_KEY' })
+    assert.equal(res.status, 302)
+    assert.equal(res.headers.get('location'), 'http://127.0.0.2:9/elsewhere')
+    assert.equal(up.requests.length, before + 1)
+  })
+
+  it("a hostile upstream cannot forge the engine's signals (headers or trailers)", async () => {
+    const res = await client.fetch(`${up.url}/forge`, { bearer: 'BEARER_KEY' })
+    assert.equal(res.headers.get('x-as-engine-error'), null)
+    assert.equal(await res.text(), 'forged')
+    assert.equal(await res.redacted, false)
   })
 
   it('a 204 has a null body', async () => {

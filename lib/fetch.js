@@ -165,12 +165,13 @@ class AgentSecretsFetchResponse extends Response {
   #redacted
 
   /**
-   * @param {ReadableStream<Uint8Array> | null} body
+   * @param {ReadableStream<Uint8Array> | Buffer | null} body
    * @param {ResponseInit} init
    * @param {{ url: string, backend: string, redacted: Promise<boolean> }} meta
    */
   constructor(body, init, meta) {
-    super(body, init)
+    // A Buffer is a Uint8Array, which Response takes; the DOM typings miss it.
+    super(/** @type {BodyInit | null} */ (/** @type {unknown} */ (body)), init)
     this.#url = meta.url
     this.#backend = meta.backend
     this.#redacted = meta.redacted
@@ -295,8 +296,14 @@ async function toResponse(native, signal, method) {
     if (err === undefined) resolve(native.redacted ?? false)
     else reject(err)
   }
+  /** @type {ReadableStream<Uint8Array> | Buffer | null} */
   let body = null
-  if (NULL_BODY_STATUS.has(status) || method === 'HEAD') {
+  const whole = native.takeWhole()
+  if (whole !== null) {
+    // A small answer came whole with the headers.
+    if (!NULL_BODY_STATUS.has(status) && method !== 'HEAD') body = whole
+    settle()
+  } else if (NULL_BODY_STATUS.has(status) || method === 'HEAD') {
     try {
       await drain(native)
       settle()

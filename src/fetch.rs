@@ -29,6 +29,11 @@ const MAX_CHUNK: usize = 256 << 10;
 /// An error answer is read whole to be classified; it is small.
 const ERROR_BODY_LIMIT: u64 = 1 << 20;
 
+/// A body of known length up to this size (the engine's "read whole" size)
+/// is read with the headers and handed over in one piece: no stream, no
+/// further round trip for a small answer.
+const WHOLE_LIMIT: u64 = 64 << 10;
+
 /// `redacted` before the end of the body is known.
 const UNKNOWN: u8 = 0;
 const NOT_REDACTED: u8 = 1;
@@ -42,6 +47,8 @@ pub struct NativeFetchResponse {
     url: String,
     peer: Peer,
     redacted: Arc<AtomicU8>,
+    /// A small body, read with the headers (then `reader` has none).
+    whole: std::sync::Mutex<Option<bytes::Bytes>>,
     reader: tokio::sync::Mutex<Reader>,
     cancelled: watch::Sender<bool>,
 }
@@ -100,26 +107,38 @@ pub async fn open(
         Peer::UpstreamProxy => matches!(status, 400 | 403 | 502),
         Peer::Direct => false,
     };
-    let (headers, body) = if failing {
-        let answer = transport::read_whole(res, ERROR_BODY_LIMIT, |e| body_failure(peer, &url, e))
+    let small = res.content_length().is_some_and(|n| n <= WHOLE_LIMIT);
+    let (headers, body, whole) = if failing || small {
+        let limit = if failing {
+            ERROR_BODY_LIMIT
+        } else {
+            WHOLE_LIMIT
+        };
+        let answer = transport::read_whole(res, limit, |e| body_failure(peer, &url, e))
             .await
             .map_err(transport::SendError::into_inner)?;
         classify_error(&answer, peer)?;
-        (answer.headers, reqwest::Body::from(answer.body))
+        (answer.headers, None, Some(answer.body))
     } else {
         let headers = res.headers().clone();
         let res: http::Response<reqwest::Body> = res.into();
-        (headers, res.into_body())
+        (headers, Some(res.into_body()), None)
     };
-    let known = redacted_from_headers(&headers, peer);
+    let mut known = redacted_from_headers(&headers, peer);
+    if let (UNKNOWN, Some(bytes)) = (known, &whole) {
+        let mut scan = MarkerScan::default();
+        scan.feed(bytes);
+        known = if scan.seen { REDACTED } else { NOT_REDACTED };
+    }
     Ok(NativeFetchResponse {
         status,
         headers: header_pairs(&headers),
         url,
         peer,
         redacted: Arc::new(AtomicU8::new(known)),
+        whole: std::sync::Mutex::new(whole),
         reader: tokio::sync::Mutex::new(Reader {
-            body: Some(body),
+            body,
             scan: (known == UNKNOWN).then(MarkerScan::default),
             redacted_trailer: None,
         }),
@@ -214,6 +233,14 @@ impl NativeFetchResponse {
             NOT_REDACTED => Some(false),
             _ => None,
         }
+    }
+
+    /// The whole body when it was small enough to be read with the
+    /// headers (once; `null` afterwards, or when the body streams).
+    #[napi]
+    pub fn take_whole(&self) -> Option<Buffer> {
+        let bytes = self.whole.lock().expect("whole body").take()?;
+        Some(Buffer::from(bytes.to_vec()))
     }
 
     /// The next chunk of the body, or `null` at its end. Rejects when the

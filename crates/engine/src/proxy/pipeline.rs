@@ -21,7 +21,7 @@ use crate::redact::{Patterns, StreamRedactor};
 use agentsecrets_wire::{names, AuthStyle, ErrorCode};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,11 +71,7 @@ async fn phases(
     let progress = (!injects_into_body(&pr)).then(Progress::default);
     let (outbound, body) = match &progress {
         None => {
-            let whole = Limited::new(body, MAX_REQUEST_BODY)
-                .collect()
-                .await
-                .map_err(body_error)?
-                .to_bytes();
+            let whole = upload::read_whole(body).await.map_err(body_error)?;
             let mut outbound = inject(&mut pr, whole, values)?;
             let body = upload::whole(std::mem::take(&mut outbound.body));
             (outbound, body)
@@ -214,11 +210,9 @@ fn injects_into_body(pr: &ProxyRequest) -> bool {
 }
 
 /// Why the request body could not be read.
-fn body_error(e: forward::BoxError) -> EngineError {
-    if e.downcast_ref::<http_body_util::LengthLimitError>()
-        .is_some()
-    {
-        EngineError::new(
+fn body_error(e: upload::ReadWholeError) -> EngineError {
+    match e {
+        upload::ReadWholeError::TooLarge => EngineError::new(
             ErrorCode::RequestTooLarge,
             format!(
                 "request body over {} MiB: a call with body-field or form-field injection reads its body whole, up to {} MiB",
@@ -226,9 +220,8 @@ fn body_error(e: forward::BoxError) -> EngineError {
                 MAX_REQUEST_BODY >> 20
             ),
         )
-        .fix("send a smaller body, or inject the secret in a header or the query (bearer, basic, header, query): such a body streams to the upstream without a size limit")
-    } else {
-        EngineError::invalid("the request body could not be read")
+        .fix("send a smaller body, or inject the secret in a header or the query (bearer, basic, header, query): such a body streams to the upstream without a size limit"),
+        upload::ReadWholeError::Failed => EngineError::invalid("the request body could not be read"),
     }
 }
 

@@ -20,6 +20,53 @@ use std::time::Duration;
 /// injection); other bodies stream without a limit.
 pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
 
+/// Past [`MAX_REQUEST_BODY`], at most this much more is read and dropped
+/// (for at most [`DRAIN_TIME`]) before the refusal is sent: a caller still
+/// sending then receives the answer, instead of a connection reset that
+/// discards it.
+const DRAIN_BYTES: u64 = 64 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
+/// Why a body could not be read whole.
+pub enum ReadWholeError {
+    /// Over [`MAX_REQUEST_BODY`].
+    TooLarge,
+    Failed,
+}
+
+/// Reads a body that an injection needs whole, within [`MAX_REQUEST_BODY`].
+pub async fn read_whole(mut body: Incoming) -> Result<Bytes, ReadWholeError> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| ReadWholeError::Failed)?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if buf.len() + data.len() > MAX_REQUEST_BODY {
+            drop(buf);
+            drain(body).await;
+            return Err(ReadWholeError::TooLarge);
+        }
+        buf.extend_from_slice(&data);
+    }
+    Ok(buf.freeze())
+}
+
+/// Reads and drops what follows, within [`DRAIN_BYTES`] and [`DRAIN_TIME`].
+async fn drain(mut body: Incoming) {
+    let mut left = DRAIN_BYTES;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+            if n >= left {
+                break;
+            }
+            left -= n;
+        }
+    })
+    .await;
+}
+
 /// The body of the upstream request. Its error is a concrete type: a boxed
 /// one makes the client's futures too general for the server's executor.
 pub type OutBody = UnsyncBoxBody<Bytes, hyper::Error>;

@@ -150,6 +150,28 @@ describe('client.fetch()', () => {
     assert.equal(await res.redacted, false)
   })
 
+  it('a small answer (read with the headers) behaves as any Response body', async () => {
+    const url = `${up.url}/small`
+    const a = await client.fetch(url)
+    assert.equal(a.bodyUsed, false)
+    const copy = a.clone()
+    const text = await a.text()
+    assert.equal(a.bodyUsed, true)
+    await assert.rejects(a.text(), TypeError)
+    assert.equal(JSON.parse(text).url, '/small')
+    assert.deepEqual(await copy.json(), JSON.parse(text))
+    const b = await client.fetch(url)
+    assert.equal(Buffer.from(await b.arrayBuffer()).toString(), text)
+    const c = await client.fetch(url)
+    let streamed = ''
+    for await (const chunk of c.body) streamed += Buffer.from(chunk).toString()
+    assert.equal(streamed, text)
+    assert.equal(c.bodyUsed, true)
+    const d = await client.fetch(url)
+    assert.equal(await (await d.blob()).text(), text)
+    assert.equal(await d.redacted, false)
+  })
+
   it('a 204 has a null body', async () => {
     const res = await client.fetch(`${up.url}/empty`)
     assert.equal(res.status, 204)

@@ -163,6 +163,16 @@ class AgentSecretsFetchResponse extends Response {
   #url
   #backend
   #redacted
+  /**
+   * A small body that came whole, kept as bytes: building the platform's
+   * body stream for it costs more than the rest of the call, so a stream is
+   * made only if `body` is asked for.
+   * @type {Uint8Array<ArrayBuffer> | null}
+   */
+  #whole
+  /** @type {ReadableStream<Uint8Array<ArrayBuffer>> | undefined} */
+  #wholeStream
+  #wholeUsed = false
 
   /**
    * @param {ReadableStream<Uint8Array> | Buffer | null} body
@@ -170,11 +180,75 @@ class AgentSecretsFetchResponse extends Response {
    * @param {{ url: string, backend: string, redacted: Promise<boolean> }} meta
    */
   constructor(body, init, meta) {
-    // A Buffer is a Uint8Array, which Response takes; the DOM typings miss it.
-    super(/** @type {BodyInit | null} */ (/** @type {unknown} */ (body)), init)
+    const whole = Buffer.isBuffer(body) ? /** @type {Uint8Array<ArrayBuffer>} */ (new Uint8Array(body.buffer, body.byteOffset, body.byteLength)) : null
+    super(whole === null ? /** @type {ReadableStream<Uint8Array> | null} */ (body) : null, init)
+    this.#whole = whole
     this.#url = meta.url
     this.#backend = meta.backend
     this.#redacted = meta.redacted
+  }
+
+  get body() {
+    const whole = this.#whole
+    if (whole === null) return super.body
+    // Pulled only when read, which is when the body counts as used.
+    this.#wholeStream ??= new ReadableStream(
+      {
+        pull: (controller) => {
+          this.#wholeUsed = true
+          if (whole.length > 0) controller.enqueue(whole)
+          controller.close()
+        },
+      },
+      { highWaterMark: 0 },
+    )
+    return this.#wholeStream
+  }
+
+  get bodyUsed() {
+    if (this.#whole === null) return super.bodyUsed
+    return this.#wholeUsed || (this.#wholeStream?.locked ?? false)
+  }
+
+  /** The whole body, once. */
+  #takeWhole() {
+    if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read')
+    this.#wholeUsed = true
+    return /** @type {Uint8Array<ArrayBuffer>} */ (this.#whole)
+  }
+
+  async text() {
+    if (this.#whole === null) return super.text()
+    return new TextDecoder().decode(this.#takeWhole())
+  }
+
+  async json() {
+    if (this.#whole === null) return super.json()
+    return JSON.parse(await this.text())
+  }
+
+  async arrayBuffer() {
+    if (this.#whole === null) return super.arrayBuffer()
+    const b = this.#takeWhole()
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)
+  }
+
+  async blob() {
+    if (this.#whole === null) return super.blob()
+    return new Blob([this.#takeWhole()], { type: this.headers.get('content-type') ?? '' })
+  }
+
+  async formData() {
+    if (this.#whole === null) return super.formData()
+    return new Response(this.#takeWhole(), { headers: this.headers }).formData()
+  }
+
+  /** @returns {Response} */
+  clone() {
+    if (this.#whole === null) return super.clone()
+    if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.')
+    const init = { status: this.status, statusText: this.statusText, headers: this.headers }
+    return new AgentSecretsFetchResponse(Buffer.from(this.#whole), init, { url: this.#url, backend: this.#backend, redacted: this.#redacted })
   }
 
   /** The target URL that was called. */
@@ -262,6 +336,30 @@ async function drain(native) {
 }
 
 /**
+ * The answer's headers, repeated names kept apart.
+ * @param {import('../binding').NameValue[]} pairs
+ * @returns {HeadersInit}
+ */
+function responseHeaders(pairs) {
+  /** @type {[string, string][]} */
+  const list = pairs.map(({ name, value }) => [name, value])
+  try {
+    return new Headers(list)
+  } catch {
+    // A value `Headers` refuses (non-Latin-1 text) is left out.
+    const headers = new Headers()
+    for (const [name, value] of list) {
+      try {
+        headers.append(name, value)
+      } catch {
+        // Left out.
+      }
+    }
+    return headers
+  }
+}
+
+/**
  * The addon's streamed answer as a global `Response`.
  * @param {NativeFetchResponse} native
  * @param {AbortSignal | undefined} signal
@@ -270,14 +368,7 @@ async function drain(native) {
  */
 async function toResponse(native, signal, method) {
   const status = native.status
-  const headers = new Headers()
-  for (const { name, value } of native.headers) {
-    try {
-      headers.append(name, value)
-    } catch {
-      // A value `Headers` refuses (non-Latin-1 text) is left out.
-    }
-  }
+  const headers = responseHeaders(native.headers)
   /** @type {(v: boolean) => void} */
   let resolve = () => {}
   /** @type {(e: unknown) => void} */

@@ -8,8 +8,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { assertNoCanary, makeHome, rejection, startEngine, startUpstream, stopEngine } from './helpers.mjs'
-import { AgentSecrets, AbortError, DomainNotAllowed, InvalidArgument, SecretNotFound } from '../index.mjs'
+import { assertNoCanary, cli, makeHome, rejection, startEngine, startUpstream, stopEngine } from './helpers.mjs'
+import { AgentSecrets, AbortError, DomainNotAllowed, InvalidArgument, ResponseTooLarge, SecretNotFound } from '../index.mjs'
 
 const S = { BEARER_KEY: 'cnry-fetch-bearer-8Jd2', ORG_SECRET: 'cnry-fetch-org-3Kq9' }
 
@@ -373,3 +373,32 @@ function peakKiB(pid) {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
   return Number(m[1])
 }
+
+describe('client.fetch() when the engine cuts a body', () => {
+  let cutHome
+  let cutClient
+  before(() => {
+    cutHome = makeHome({ secrets: S })
+    cli(cutHome, ['--json', 'proxy', 'start', '--detach', '--port', '0', '--max-response-mib', '1'])
+    cutClient = new AgentSecrets({ home: cutHome, autoStart: false })
+  })
+  after(async () => {
+    await cutClient.close()
+    stopEngine(cutHome)
+  })
+
+  it('the X-AS-Engine-Error trailer errors the stream with the typed error; redacted rejects too', async () => {
+    const res = await cutClient.fetch(`${up.url}/endless?id=cut`, { bearer: 'BEARER_KEY' })
+    assert.equal(res.status, 200)
+    let got = 0
+    const err = await (async () => {
+      for await (const chunk of res.body) got += chunk.length
+    })().then(
+      () => assert.fail('the cut body ended as if complete'),
+      (e) => e,
+    )
+    assert.ok(err instanceof ResponseTooLarge, String(err))
+    assert.ok(got <= (1 << 20) + (256 << 10), `read ${got} bytes past a 1 MiB limit`)
+    await assert.rejects(res.redacted, ResponseTooLarge)
+  })
+})

@@ -114,7 +114,7 @@ export interface FetchInit extends Omit<RequestInit, 'redirect'> {
   bodyField?: Record<string, string>
   formField?: Record<string, string>
   agentId?: string
-  /** Timeout in ms for the response headers (default 30000; 0 disables). A streamed body is bounded by the engine's stall and deadline limits, and by `signal`. */
+  /** Timeout in ms for the response headers (default 30000; 0 disables); with a streamed request body, for each pause (no chunk sent and no answer). A streamed answer is bounded by the engine's stall and deadline limits, and by `signal`. */
   timeoutMs?: number
   workspace?: string
   project?: string

@@ -351,6 +351,25 @@ describe('client.fetch() uploads', () => {
     assert.match(err.message, /header or the query/)
   })
 
+  it('timeoutMs bounds each pause of a streamed upload, not its length', async () => {
+    async function* slow() {
+      for (let i = 0; i < 8; i++) {
+        await sleep(100)
+        yield Buffer.alloc(1024, 98)
+      }
+    }
+    const res = await client.fetch(sinkUrl(), { method: 'POST', body: slow(), duplex: 'half', bearer: 'BEARER_KEY', timeoutMs: 400 })
+    assert.equal(await res.text(), `got ${8 * 1024}`)
+    async function* stalls() {
+      yield Buffer.alloc(1024)
+      await sleep(5000)
+    }
+    const t0 = performance.now()
+    const err = await rejection(client.fetch(sinkUrl(), { method: 'POST', body: stalls(), duplex: 'half', bearer: 'BEARER_KEY', timeoutMs: 300 }))
+    assert.equal(err.code, 'TIMEOUT', String(err))
+    assert.ok(performance.now() - t0 < 2000)
+  })
+
   it('a source that fails mid-way aborts the request: the upstream never gets it as complete', async () => {
     async function* failing() {
       yield Buffer.alloc(1 << 20)

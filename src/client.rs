@@ -9,7 +9,7 @@ use crate::fetch::{self, NativeFetchResponse};
 use crate::options::{NativeCallRequest, PreparedCall};
 use crate::response::{self, NativeResponse, Peer};
 use crate::transport::{self, SendError};
-use crate::upload::{NativeUpload, UploadBody};
+use crate::upload::{NativeUpload, Progress, UploadBody};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
@@ -102,7 +102,7 @@ impl NativeClient {
         request: NativeCallRequest,
         call_id: u32,
     ) -> napi::Result<PromiseRaw<'env, NativeResponse>> {
-        self.start(env, request, call_id, |inner, call| async move {
+        self.start(env, request, call_id, None, |inner, call| async move {
             run_call(&inner, call).await
         })
     }
@@ -119,19 +119,22 @@ impl NativeClient {
         call_id: u32,
         upload: Option<&NativeUpload>,
     ) -> napi::Result<PromiseRaw<'env, NativeFetchResponse>> {
+        let progress = upload.map(NativeUpload::progress);
         let upload = upload.and_then(NativeUpload::take_body);
-        self.start(env, request, call_id, |inner, call| async move {
+        self.start(env, request, call_id, progress, |inner, call| async move {
             run_fetch(&inner, call, upload).await
         })
     }
 
     /// Validates `request`, registers `call_id` for `cancel()`, and runs
-    /// `work` under the call's timeout.
+    /// `work` under the call's timeout (with a streamed body, a timeout of
+    /// each pause: see [`bounded`]).
     fn start<'env, T, F, Fut>(
         &self,
         env: &'env Env,
         request: NativeCallRequest,
         call_id: u32,
+        progress: Option<Progress>,
         work: F,
     ) -> napi::Result<PromiseRaw<'env, T>>
     where
@@ -162,15 +165,7 @@ impl NativeClient {
             let timeout_ms = call.timeout_ms;
             let work = work(Arc::clone(&inner), call);
             let result = tokio::select! {
-                r = async {
-                    if timeout_ms == 0 {
-                        work.await
-                    } else {
-                        tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), work)
-                            .await
-                            .unwrap_or_else(|_| Err(SdkError::timeout(u64::from(timeout_ms))))
-                    }
-                } => r,
+                r = bounded(work, timeout_ms, progress) => r,
                 _ = rx.wait_for(|cancelled| *cancelled) => Err(SdkError::aborted()),
             };
             inner.calls.lock().expect("call registry").remove(&call_id);
@@ -217,6 +212,38 @@ impl NativeClient {
         self.inner.direct.lock().expect("direct client").take();
         self.inner.backend.lock().await.take();
         Ok(())
+    }
+}
+
+/// `work` within `timeout_ms` (0: unbounded). While a streamed request body
+/// moves the call is not stuck: the timeout then bounds each pause (no chunk
+/// taken and no answer for `timeout_ms`), so a long upload is not cut.
+async fn bounded<T>(
+    work: impl std::future::Future<Output = SdkResult<T>>,
+    timeout_ms: u32,
+    progress: Option<Progress>,
+) -> SdkResult<T> {
+    if timeout_ms == 0 {
+        return work.await;
+    }
+    let limit = Duration::from_millis(u64::from(timeout_ms));
+    let timed_out = || Err(SdkError::timeout(u64::from(timeout_ms)));
+    let Some(progress) = progress else {
+        return tokio::time::timeout(limit, work)
+            .await
+            .unwrap_or_else(|_| timed_out());
+    };
+    tokio::pin!(work);
+    let mut last = progress.get();
+    loop {
+        if let Ok(r) = tokio::time::timeout(limit, &mut work).await {
+            return r;
+        }
+        let now = progress.get();
+        if now == last {
+            return timed_out();
+        }
+        last = now;
     }
 }
 

@@ -9,7 +9,7 @@ use http_body::{Body, Frame};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
@@ -23,12 +23,25 @@ pub struct NativeUpload {
     tx: Mutex<Option<mpsc::Sender<Bytes>>>,
     body: Mutex<Option<UploadBody>>,
     ended: Arc<AtomicBool>,
+    sent: Progress,
 }
 
 /// The HTTP end: the body of the request sent to the engine.
 pub struct UploadBody {
     rx: mpsc::Receiver<Bytes>,
     ended: Arc<AtomicBool>,
+    sent: Progress,
+}
+
+/// Chunks of a streamed body taken by the HTTP client so far: while it
+/// moves, the call is not stuck, however long the upload takes.
+#[derive(Clone, Default)]
+pub struct Progress(Arc<AtomicU64>);
+
+impl Progress {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 #[napi]
@@ -38,13 +51,16 @@ impl NativeUpload {
     pub fn new() -> Self {
         let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
         let ended = Arc::new(AtomicBool::new(false));
+        let sent = Progress::default();
         NativeUpload {
             tx: Mutex::new(Some(tx)),
             body: Mutex::new(Some(UploadBody {
                 rx,
                 ended: Arc::clone(&ended),
+                sent: sent.clone(),
             })),
             ended,
+            sent,
         }
     }
 
@@ -80,6 +96,10 @@ impl NativeUpload {
     pub fn take_body(&self) -> Option<UploadBody> {
         self.body.lock().expect("upload body").take()
     }
+
+    pub fn progress(&self) -> Progress {
+        self.sent.clone()
+    }
 }
 
 fn over() -> SdkError {
@@ -108,7 +128,10 @@ impl Body for UploadBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(chunk)) => Poll::Ready(Some(Ok(Frame::data(chunk)))),
+            Poll::Ready(Some(chunk)) => {
+                self.sent.0.fetch_add(1, Ordering::Relaxed);
+                Poll::Ready(Some(Ok(Frame::data(chunk))))
+            }
             Poll::Ready(None) if self.ended.load(Ordering::Acquire) => Poll::Ready(None),
             Poll::Ready(None) => Poll::Ready(Some(Err(Box::new(Incomplete)))),
             Poll::Pending => Poll::Pending,

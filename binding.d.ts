@@ -59,23 +59,16 @@ export declare class NativeClient {
 
 /** A streamed response for `fetch()` in `lib/fetch.js`. */
 export declare class NativeFetchResponse {
-  get status(): number
-  /** Lower-case names in the order received; repeated names stay apart. */
-  get headers(): Array<NameValue>
-  /** The target URL that was called. */
-  get url(): string
-  /** `engine`, `upstream-proxy` or `direct`. */
-  get backend(): string
+  /**
+   * Everything known with the headers, in one call: a small answer's
+   * whole body too (then `read()` has nothing).
+   */
+  head(): NativeFetchHead
   /**
    * Whether anything was redacted: `null` until the headers or the end
    * of the body said.
    */
   get redacted(): boolean | null
-  /**
-   * The whole body when it was small enough to be read with the
-   * headers (once; `null` afterwards, or when the body streams).
-   */
-  takeWhole(): Buffer | null
   /**
    * The next chunk of the body, or `null` at its end. Rejects when the
    * engine cut the body (its `X-AS-Engine-Error` trailer), when the
@@ -221,6 +214,27 @@ export interface NativeEnvRequest {
   project?: string
   /** Only these secret names are injected. */
   only?: Array<string>
+}
+
+/** What `head()` returns. */
+export interface NativeFetchHead {
+  status: number
+  /**
+   * Name, value, name, value...: lower-case names in the order received;
+   * repeated names stay apart.
+   */
+  headers: Array<string>
+  /** The target URL that was called. */
+  url: string
+  /** `engine`, `upstream-proxy` or `direct`. */
+  backend: string
+  /**
+   * Known from the headers (or a whole small body), else `null` until
+   * the body ends.
+   */
+  redacted?: boolean
+  /** A small answer's body, read with the headers; `null` when it streams. */
+  whole?: Buffer
 }
 
 /** What `call()` resolves to before `index.js` wraps it. */

@@ -337,12 +337,13 @@ async function drain(native) {
 
 /**
  * The answer's headers, repeated names kept apart.
- * @param {import('../binding').NameValue[]} pairs
+ * @param {string[]} flat name, value, name, value...
  * @returns {HeadersInit}
  */
-function responseHeaders(pairs) {
+function responseHeaders(flat) {
   /** @type {[string, string][]} */
-  const list = pairs.map(({ name, value }) => [name, value])
+  const list = []
+  for (let i = 0; i + 1 < flat.length; i += 2) list.push([flat[i], flat[i + 1]])
   try {
     return new Headers(list)
   } catch {
@@ -367,8 +368,9 @@ function responseHeaders(pairs) {
  * @returns {Promise<AgentSecretsFetchResponse>}
  */
 async function toResponse(native, signal, method) {
-  const status = native.status
-  const headers = responseHeaders(native.headers)
+  const head = native.head()
+  const status = head.status
+  const headers = responseHeaders(head.headers)
   /** @type {(v: boolean) => void} */
   let resolve = () => {}
   /** @type {(e: unknown) => void} */
@@ -380,8 +382,8 @@ async function toResponse(native, signal, method) {
   })
   // Read or not, a rejection here must never be an unhandled one.
   redacted.catch(() => {})
-  const known = native.redacted
-  if (known !== null) resolve(known)
+  const known = head.redacted
+  if (known !== null && known !== undefined) resolve(known)
   /** @param {unknown} [err] */
   const settle = (err) => {
     if (err === undefined) resolve(native.redacted ?? false)
@@ -389,8 +391,8 @@ async function toResponse(native, signal, method) {
   }
   /** @type {ReadableStream<Uint8Array> | Buffer | null} */
   let body = null
-  const whole = native.takeWhole()
-  if (whole !== null) {
+  const whole = head.whole
+  if (whole !== null && whole !== undefined) {
     // A small answer came whole with the headers.
     if (!NULL_BODY_STATUS.has(status) && method !== 'HEAD') body = whole
     settle()
@@ -404,7 +406,7 @@ async function toResponse(native, signal, method) {
   } else {
     body = bodyStream(native, signal, settle)
   }
-  return new AgentSecretsFetchResponse(body, { status, headers }, { url: native.url, backend: native.backend, redacted })
+  return new AgentSecretsFetchResponse(body, { status, headers }, { url: head.url, backend: head.backend, redacted })
 }
 
 module.exports = { prepareFetch, pump, toResponse, bodyBytes, headersOf, AgentSecretsFetchResponse }

@@ -39,6 +39,24 @@ const UNKNOWN: u8 = 0;
 const NOT_REDACTED: u8 = 1;
 const REDACTED: u8 = 2;
 
+/// What `head()` returns.
+#[napi(object)]
+pub struct NativeFetchHead {
+    pub status: u32,
+    /// Name, value, name, value...: lower-case names in the order received;
+    /// repeated names stay apart.
+    pub headers: Vec<String>,
+    /// The target URL that was called.
+    pub url: String,
+    /// `engine`, `upstream-proxy` or `direct`.
+    pub backend: String,
+    /// Known from the headers (or a whole small body), else `null` until
+    /// the body ends.
+    pub redacted: Option<bool>,
+    /// A small answer's body, read with the headers; `null` when it streams.
+    pub whole: Option<Buffer>,
+}
+
 /// A streamed response for `fetch()` in `lib/fetch.js`.
 #[napi]
 pub struct NativeFetchResponse {
@@ -201,27 +219,23 @@ fn body_failure(peer: Peer, url: &str, e: &reqwest::Error) -> SdkError {
 
 #[napi]
 impl NativeFetchResponse {
-    #[napi(getter)]
-    pub fn status(&self) -> u32 {
-        u32::from(self.status)
-    }
-
-    /// Lower-case names in the order received; repeated names stay apart.
-    #[napi(getter)]
-    pub fn headers(&self) -> Vec<NameValue> {
-        self.headers.clone()
-    }
-
-    /// The target URL that was called.
-    #[napi(getter)]
-    pub fn url(&self) -> String {
-        self.url.clone()
-    }
-
-    /// `engine`, `upstream-proxy` or `direct`.
-    #[napi(getter)]
-    pub fn backend(&self) -> String {
-        self.peer.as_str().to_owned()
+    /// Everything known with the headers, in one call: a small answer's
+    /// whole body too (then `read()` has nothing).
+    #[napi]
+    pub fn head(&self) -> NativeFetchHead {
+        let whole = self.whole.lock().expect("whole body").take();
+        NativeFetchHead {
+            status: u32::from(self.status),
+            headers: self
+                .headers
+                .iter()
+                .flat_map(|nv| [nv.name.clone(), nv.value.clone()])
+                .collect(),
+            url: self.url.clone(),
+            backend: self.peer.as_str().to_owned(),
+            redacted: self.redacted(),
+            whole: whole.map(|b| Buffer::from(b.to_vec())),
+        }
     }
 
     /// Whether anything was redacted: `null` until the headers or the end
@@ -233,14 +247,6 @@ impl NativeFetchResponse {
             NOT_REDACTED => Some(false),
             _ => None,
         }
-    }
-
-    /// The whole body when it was small enough to be read with the
-    /// headers (once; `null` afterwards, or when the body streams).
-    #[napi]
-    pub fn take_whole(&self) -> Option<Buffer> {
-        let bytes = self.whole.lock().expect("whole body").take()?;
-        Some(Buffer::from(bytes.to_vec()))
     }
 
     /// The next chunk of the body, or `null` at its end. Rejects when the

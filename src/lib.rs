@@ -23,7 +23,7 @@ mod upload;
 pub use cli_runner::{NativeCliRequest, NativeEnvCommand, NativeEnvRequest};
 pub use client::{NativeBackendInfo, NativeClient};
 pub use config::NativeClientOptions;
-pub use fetch::NativeFetchResponse;
+pub use fetch::{NativeFetchHead, NativeFetchResponse};
 pub use options::{NameValue, NativeCallRequest};
 pub use response::NativeResponse;
 pub use upload::NativeUpload;

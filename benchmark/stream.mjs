@@ -110,6 +110,11 @@ const upstreamPort = await new Promise((resolve, reject) => {
   upstream.once('exit', (code) => reject(new Error(`upstream exited (${code})`)))
 })
 const base = `http://127.0.0.1:${upstreamPort}`
+// However the run ends, the upstream and the engine do not outlive it.
+process.on('exit', () => {
+  upstream.kill()
+  spawnSync(ENGINE, ['proxy', 'stop'], { env })
+})
 const client = new AgentSecrets({ home, cli: ENGINE, autoStart: false })
 
 /** CPU seconds (user + system) of `pid` so far. */
@@ -165,7 +170,41 @@ const downloadRows = []
 for (const [name, open] of Object.entries(downloads)) {
   const direct = await download(downloads['direct fetch'])
   const x = await download(open)
-  downloadRows.push({ name, direct, x })
+  downloadRows.push({ name, direct, x, node: nodePeak(name) })
+}
+
+/**
+ * Peak RSS of a fresh Node process that does only path `name`'s download:
+ * this process's own peak mixes in every earlier phase.
+ * @returns {{ baseline: number, peak: number }} MiB
+ */
+function nodePeak(name) {
+  const script = `
+    import fs from 'node:fs'
+    import { AgentSecrets } from ${JSON.stringify(path.join(ROOT, 'index.mjs'))}
+    const e = process.env
+    const rss = (k) => parseInt(fs.readFileSync('/proc/self/status', 'utf8').split('\\n').find((l) => l.startsWith(k + ':')).slice(k.length + 1).trim(), 10) / 1024
+    const client = new AgentSecrets({ home: e.HOME_DIR, autoStart: false })
+    await client.connect()
+    const baseline = rss('VmRSS')
+    const open = {
+      'direct fetch': () => fetch(e.TARGET),
+      'fetch through the engine by hand': () => fetch(e.ENGINE_URL, { headers: { 'x-as-token': e.TOKEN, 'x-as-target-url': e.TARGET, 'x-as-method': 'GET', 'x-as-inject': e.INJECT } }),
+      'client.fetch()': () => client.fetch(e.TARGET, { bearer: 'BENCH_KEY' }),
+    }[e.PATH_NAME]
+    let n = 0
+    for await (const chunk of (await open()).body) n += chunk.length
+    await client.close()
+    process.stdout.write(JSON.stringify({ n, baseline, peak: rss('VmHWM') }))
+  `
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...env, HOME_DIR: home, TARGET: `${base}/big?bytes=${MIB * 2 ** 20}`, ENGINE_URL: engineUrl, TOKEN: token, INJECT: inject, PATH_NAME: name },
+    encoding: 'utf8',
+  })
+  if (r.status !== 0) throw new Error(`the ${name} child failed: ${r.stderr}`)
+  const out = JSON.parse(r.stdout)
+  if (out.n !== MIB * 2 ** 20) throw new Error(`the ${name} child got ${out.n} bytes`)
+  return out
 }
 
 // Upload: a stream of UPLOAD_MIB MiB, one reused 1 MiB buffer.
@@ -252,13 +291,13 @@ const best = (xs, lower) => (lower ? Math.min(...xs) : Math.max(...xs))
 const f = (n, d = 2) => n.toFixed(d)
 console.log(`\nStreaming benchmark: loopback upstream, ${SECRETS} secrets in the vault, engine ${ENGINE}\n`)
 console.log(`Download of ${MIB} MiB (chunked JSON-like text), each path right after a direct run:\n`)
-console.log('| path | MiB/s (direct) | ratio to direct | engine CPU s/GiB | engine peak RSS MiB | Node peak RSS MiB |')
+console.log('| path | MiB/s (direct) | ratio to direct | engine CPU s/GiB | engine peak RSS MiB | Node peak RSS MiB, fresh process (RSS before the download) |')
 console.log('|---|---|---|---|---|---|')
 for (const r of downloadRows) {
   const engine = r.name === 'direct fetch'
-  console.log(`| ${r.name} | ${f(r.x.mibps, 0)} (${f(r.direct.mibps, 0)}) | ${f(r.x.mibps / r.direct.mibps)} × | ${engine ? '-' : f(r.x.cpuPerGiB)} | ${engine ? '-' : f(r.x.engineRss, 1)} | ${f(r.x.nodeRss, 1)} |`)
+  console.log(`| ${r.name} | ${f(r.x.mibps, 0)} (${f(r.direct.mibps, 0)}) | ${f(r.x.mibps / r.direct.mibps)} × | ${engine ? '-' : f(r.x.cpuPerGiB)} | ${engine ? '-' : f(r.x.engineRss, 1)} | ${f(r.node.peak, 1)} (${f(r.node.baseline, 1)}) |`)
 }
-console.log(`\nUpload of ${UPLOAD_MIB} MiB through client.fetch() (stream body, bearer injection): ${f(upload.mibps, 0)} MiB/s, engine peak RSS ${f(upload.engineRss, 1)} MiB, Node peak RSS ${f(upload.nodeRss, 1)} MiB`)
+console.log(`\nUpload of ${UPLOAD_MIB} MiB through client.fetch() (stream body, bearer injection): ${f(upload.mibps, 0)} MiB/s, engine peak RSS ${f(upload.engineRss, 1)} MiB, Node peak RSS ${f(upload.nodeRss, 1)} MiB (this process: includes the earlier phases)`)
 console.log(`\nSSE, one event every 10 ms, ${SSE_EVENTS} events, latency from the upstream's write to arrival in JS:`)
 console.log(`  direct fetch:   p50 ${f(sseDirect.p50, 3)} ms, p99 ${f(sseDirect.p99, 3)} ms`)
 console.log(`  client.fetch(): p50 ${f(sseClient.p50, 3)} ms, p99 ${f(sseClient.p99, 3)} ms (added: p50 ${f((sseClient.p50 - sseDirect.p50) * 1000, 0)} µs, p99 ${f((sseClient.p99 - sseDirect.p99) * 1000, 0)} µs)`)

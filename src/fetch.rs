@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 /// Data already received is handed over in one chunk up to this size; a
 /// chunk is never held back waiting for more (server-sent events stay live).
-const MAX_CHUNK: usize = 256 << 10;
+const MAX_CHUNK: usize = 64 << 10;
 
 /// An error answer is read whole to be classified; it is small.
 const ERROR_BODY_LIMIT: u64 = 1 << 20;

@@ -42,6 +42,13 @@ export declare class NativeClient {
    * registered before this returns, so an abort right after cannot be lost.
    */
   call(request: NativeCallRequest, callId: number): Promise<NativeResponse>
+  /**
+   * Starts a streamed call: resolves with the status and headers, and a
+   * body read chunk by chunk (`read()`). `timeoutMs` and `cancel(call_id)`
+   * cover the wait for the headers; the body has its own `cancel()`.
+   * `upload`, when given, is the request body, streamed from JS.
+   */
+  fetch(request: NativeCallRequest, callId: number, upload?: NativeUpload | undefined | null): Promise<NativeFetchResponse>
   /** Aborts the call started with `call_id` (no effect once it finished). */
   cancel(callId: number): void
   /**
@@ -51,6 +58,45 @@ export declare class NativeClient {
   connect(): Promise<NativeBackendInfo>
   /** Releases pooled connections; later calls are refused. */
   close(): Promise<void>
+}
+
+/** A streamed response for `fetch()` in `lib/fetch.js`. */
+export declare class NativeFetchResponse {
+  /**
+   * Everything known with the headers, in one call: a small answer's
+   * whole body too (then `read()` has nothing).
+   */
+  head(): NativeFetchHead
+  /**
+   * Whether anything was redacted: `null` until the headers or the end
+   * of the body said.
+   */
+  get redacted(): boolean | null
+  /**
+   * The next chunk of the body, or `null` at its end. Rejects when the
+   * engine cut the body (its `X-AS-Engine-Error` trailer), when the
+   * connection failed, or with `ABORTED` after `cancel()`.
+   */
+  read(): Promise<Buffer | null>
+  /**
+   * Stops reading: the connection is closed (the engine then stops the
+   * upstream transfer) and a pending or later `read()` rejects.
+   */
+  cancel(): void
+}
+
+/** The JS end of a streamed request body. */
+export declare class NativeUpload {
+  constructor()
+  /**
+   * Queues `chunk`; resolves once there is room. Rejects once the
+   * request is over (answered, failed or aborted): stop writing then.
+   */
+  write(chunk: Buffer): Promise<void>
+  /** The body is complete. */
+  end(): void
+  /** The body failed: the request is aborted, never sent as if complete. */
+  fail(): void
 }
 
 /** How the client knows the backend is the one it means. */
@@ -187,6 +233,27 @@ export interface NativeEnvRequest {
   project?: string
   /** Only these secret names are injected. */
   only?: Array<string>
+}
+
+/** What `head()` returns. */
+export interface NativeFetchHead {
+  status: number
+  /**
+   * Name, value, name, value...: lower-case names in the order received;
+   * repeated names stay apart.
+   */
+  headers: Array<string>
+  /** The target URL that was called. */
+  url: string
+  /** `engine`, `upstream-proxy` or `direct`. */
+  backend: string
+  /**
+   * Known from the headers (or a whole small body), else `null` until
+   * the body ends.
+   */
+  redacted?: boolean
+  /** A small answer's body, read with the headers; `null` when it streams. */
+  whole?: Buffer
 }
 
 /** What `call()` resolves to before `index.js` wraps it. */

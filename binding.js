@@ -836,6 +836,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeClient = nativeBinding.NativeClient
+module.exports.NativeFetchResponse = nativeBinding.NativeFetchResponse
+module.exports.NativeUpload = nativeBinding.NativeUpload
 module.exports.Auth = nativeBinding.Auth
 module.exports.BackendKind = nativeBinding.BackendKind
 module.exports.ERROR_PREFIX = nativeBinding.ERROR_PREFIX

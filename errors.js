@@ -162,6 +162,9 @@ class AllowlistModificationDenied extends AgentSecretsError {}
 /** Bad arguments; nothing was sent. */
 class InvalidArgument extends AgentSecretsError {}
 
+/** `createFetch()`: a secret placeholder where no value can be injected (path, cookie, body...); nothing was sent. */
+class PlaceholderNotInjectable extends InvalidArgument {}
+
 /** The secret's value or the request body does not fit the injection style. */
 class InjectionFailed extends AgentSecretsError {}
 
@@ -232,6 +235,7 @@ const CLASS_BY_CODE = Object.freeze({
   ALLOWLIST_MODIFICATION_DENIED: AllowlistModificationDenied,
   INVALID_ARGUMENT: InvalidArgument,
   INVALID_REQUEST: InvalidArgument,
+  PLACEHOLDER_NOT_INJECTABLE: PlaceholderNotInjectable,
   INJECTION_FAILED: InjectionFailed,
   TIMEOUT: TimeoutError,
   UPSTREAM_TIMEOUT: TimeoutError,
@@ -318,6 +322,7 @@ const CLASSES = {
   CLIError,
   AllowlistModificationDenied,
   InvalidArgument,
+  PlaceholderNotInjectable,
   InjectionFailed,
   TimeoutError,
   AbortError,

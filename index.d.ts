@@ -97,6 +97,69 @@ export interface CallOptions {
   maxResponseBytes?: number
 }
 
+/**
+ * `init` of `client.fetch()`: the WHATWG `RequestInit` (`redirect` may only
+ * be `'manual'`: the engine never follows redirects) plus the injection
+ * options of `call()`. Secret options take secret NAMES, never values.
+ */
+export interface FetchInit extends Omit<RequestInit, 'redirect'> {
+  /** Only `'manual'`: a 3xx is returned as it is, never followed. */
+  redirect?: 'manual'
+  /** Needed by `fetch` for a streamed request body; accepted and ignored here. */
+  duplex?: 'half'
+  bearer?: string
+  basic?: string
+  header?: Record<string, string>
+  query?: Record<string, string>
+  bodyField?: Record<string, string>
+  formField?: Record<string, string>
+  agentId?: string
+  /** Timeout in ms for the response headers (default 30000; 0 disables); with a streamed request body, for each pause (no chunk sent and no answer). A streamed answer is bounded by the engine's stall and deadline limits, and by `signal`. */
+  timeoutMs?: number
+  workspace?: string
+  project?: string
+}
+
+/** The `Response` of `client.fetch()`: Node's global `Response`, whose body streams from the engine. */
+export declare class AgentSecretsFetchResponse extends Response {
+  private constructor()
+  /** The target URL that was called. */
+  readonly url: string
+  /** `engine`, `upstream-proxy` or `direct`. */
+  readonly backend: string
+  /**
+   * Whether the engine replaced an echoed credential, known once the body
+   * has been read to its end (at once when the headers said). Rejects like
+   * the body when the body fails or is cancelled.
+   */
+  readonly redacted: Promise<boolean>
+}
+
+/** A `fetch`-compatible function (what `createFetch()` returns). */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+
+/** Options of `createFetch()`. */
+export interface CreateFetchOptions {
+  /** Refuse (`InvalidArgument`) a request with no placeholder instead of sending it through the engine without injection. Default false. */
+  requirePlaceholder?: boolean
+  workspace?: string
+  project?: string
+  agentId?: string
+  timeoutMs?: number
+}
+
+/** The placeholder `AS_SECRET_<name>` that `createFetch()` replaces by the engine's injection of secret `name`. */
+export declare function secretRef(name: string): string
+
+/**
+ * A `fetch` for code and SDKs that take one: placeholders (`secretRef()`) in
+ * `Authorization` (Bearer, or Basic encoding a placeholder), as a whole
+ * header value or a whole query value become the engine's injections; a
+ * placeholder anywhere else rejects with `PlaceholderNotInjectable` before
+ * anything is sent.
+ */
+export declare function createFetch(client: AgentSecrets, options?: CreateFetchOptions): FetchFunction
+
 /** Which backend the client uses. */
 export interface BackendInfo {
   /** `engine` (this package's engine) or `upstream-proxy` (the AgentSecrets Go proxy). */
@@ -470,6 +533,8 @@ export declare class AgentSecrets implements AgentSecretsClient {
   call(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
   /** Same as `call()` (parity with the Python SDK's `async_call`). */
   asyncCall(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
+  /** `fetch` through the engine with the named secrets injected: resolves with a `Response` whose body streams; HTTP statuses are answers, not errors. */
+  fetch(input: string | URL | Request, init?: FetchInit): Promise<AgentSecretsFetchResponse>
   /** Finds the backend now (starting the engine when allowed). */
   connect(): Promise<BackendInfo>
   /** Releases pooled connections; later calls reject with `ClientClosed`. Does nothing on a scoped client. */
@@ -576,6 +641,8 @@ export declare class CLIError extends AgentSecretsError {
 export declare class AllowlistModificationDenied extends AgentSecretsError {}
 /** Bad arguments; nothing was sent. */
 export declare class InvalidArgument extends AgentSecretsError {}
+/** `createFetch()`: a secret placeholder where no value can be injected (path, cookie, body, URL user info, fragment); nothing was sent. */
+export declare class PlaceholderNotInjectable extends InvalidArgument {}
 /** The secret's value or the body does not fit the injection style. */
 export declare class InjectionFailed extends AgentSecretsError {}
 /** The call did not finish in time. */

@@ -7,11 +7,16 @@ const errors = require('./errors.js')
 const { AgentSecrets } = require('./lib/client.js')
 const { AgentSecretsResponse } = require('./lib/response.js')
 const { SpawnedProcess } = require('./lib/spawn.js')
+const { AgentSecretsFetchResponse } = require('./lib/fetch.js')
+const { secretRef, createFetch } = require('./lib/placeholders.js')
 
 module.exports = {
   AgentSecrets,
   AgentSecretsResponse,
   SpawnedProcess,
+  AgentSecretsFetchResponse,
+  secretRef,
+  createFetch,
   convertError: errors.convertError,
   // Every error class (errors.js CLASSES); index.mjs and index.d.ts name each.
   ...errors.CLASSES,

@@ -246,3 +246,36 @@ export async function integrations(client: AgentSecretsClient): Promise<void> {
   const server: McpServer = createMcpServer(client, mcpOptions)
   void [answer, tools, server]
 }
+
+import {
+  createFetch,
+  secretRef,
+  PlaceholderNotInjectable,
+  AgentSecretsFetchResponse,
+  type FetchInit,
+  type FetchFunction,
+  type CreateFetchOptions,
+} from '../index.js'
+
+// client.fetch(), createFetch() and secretRef() (README "Streaming and fetch").
+export async function streamingAndFetch(client: AgentSecrets): Promise<void> {
+  const init: FetchInit = { method: 'POST', body: JSON.stringify({ stream: true }), bearer: 'OPENAI_KEY', signal: AbortSignal.timeout(60_000) }
+  const res: AgentSecretsFetchResponse = await client.fetch('https://api.openai.com/v1/chat/completions', init)
+  const status: number = res.status
+  const stream: ReadableStream<Uint8Array> | null = res.body
+  const redacted: boolean = await res.redacted
+  const upload = new ReadableStream<Uint8Array>()
+  await client.fetch(new URL('https://uploads.example.com/files'), { method: 'PUT', body: upload, duplex: 'half', header: { 'X-Api-Key': 'UPLOAD_KEY' } })
+  const options: CreateFetchOptions = { requirePlaceholder: true, agentId: 'agent-1' }
+  const f: FetchFunction = createFetch(client, options)
+  const key: string = secretRef('OPENAI_KEY')
+  const r: Response = await f('https://api.openai.com/v1/models', { headers: { Authorization: `Bearer ${key}` } })
+  const asFetch: typeof fetch = createFetch(client)
+  try {
+    await f(`https://api.example.com/${key}`)
+  } catch (e) {
+    if (e instanceof PlaceholderNotInjectable) void e.code
+    if (e instanceof InvalidArgument) void e.fixHint
+  }
+  void [status, stream, redacted, r, asFetch]
+}

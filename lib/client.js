@@ -7,6 +7,7 @@ const { binding, engineCandidates } = require('./native.js')
 const { normalizeClientOptions, normalizeCall } = require('./options.js')
 const { invalid, dropUndefined } = require('./arguments.js')
 const { AgentSecretsResponse } = require('./response.js')
+const { prepareFetch, pump, toResponse } = require('./fetch.js')
 const { AbortError, convertError } = require('../errors.js')
 const { abortError } = require('./stopped.js')
 const { checkScopeArgs, runScoped } = require('./scoped.js')
@@ -121,6 +122,46 @@ class AgentSecrets {
     } finally {
       signal?.removeEventListener('abort', onAbort)
     }
+  }
+
+  /**
+   * `fetch(input, init)` through the engine: the WHATWG signature plus the
+   * injection options of `call()`. Resolves with a global `Response` whose
+   * body streams; HTTP statuses are answers, not errors. `res.redacted` is a
+   * promise settled when the body ends.
+   * @param {string | URL | Request} input
+   * @param {import('../index').FetchInit} [init]
+   * @returns {Promise<import('./fetch.js').AgentSecretsFetchResponse>}
+   */
+  async fetch(input, init) {
+    const { request, signal, method, upload } = await prepareFetch(input, init, this.#defaults)
+    if (this.#scoped) {
+      if (request.workspace === undefined && this.#scope.workspace !== undefined) request.workspace = this.#scope.workspace
+      if (request.project === undefined && this.#scope.project !== undefined) request.project = this.#scope.project
+    }
+    if (signal?.aborted) throw abortError(signal)
+    const id = callId()
+    const native = this.#native
+    const onAbort = () => native.cancel(id)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const sink = upload ? new binding.NativeUpload() : undefined
+    let answer
+    try {
+      const answering = native.fetch(request, id, sink)
+      if (upload && sink) void pump(upload, sink)
+      answer = await answering
+    } catch (e) {
+      const err = convertError(e)
+      if (err instanceof AbortError && signal?.aborted) throw abortError(signal)
+      throw err
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+    if (signal?.aborted) {
+      answer.cancel()
+      throw abortError(signal)
+    }
+    return toResponse(answer, signal, method)
   }
 
   /**

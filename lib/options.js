@@ -255,4 +255,4 @@ function normalizeCall(url, options, defaults = {}) {
   return { request: dropUndefined(request), signal }
 }
 
-module.exports = { normalizeClientOptions, normalizeCall }
+module.exports = { normalizeClientOptions, normalizeCall, secretMap, secretName }

@@ -5,9 +5,11 @@
 use crate::config::{Config, NativeClientOptions};
 use crate::discovery::{self, Backend};
 use crate::errors::{SdkError, SdkResult};
+use crate::fetch::{self, NativeFetchResponse};
 use crate::options::{NativeCallRequest, PreparedCall};
 use crate::response::{self, NativeResponse, Peer};
 use crate::transport::{self, SendError};
+use crate::upload::{NativeUpload, Progress, UploadBody};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
@@ -101,6 +103,46 @@ impl NativeClient {
         request: NativeCallRequest,
         call_id: u32,
     ) -> napi::Result<PromiseRaw<'env, NativeResponse>> {
+        self.start(env, request, call_id, None, |inner, call| async move {
+            run_call(&inner, call).await
+        })
+    }
+
+    /// Starts a streamed call: resolves with the status and headers, and a
+    /// body read chunk by chunk (`read()`). `timeoutMs` and `cancel(call_id)`
+    /// cover the wait for the headers; the body has its own `cancel()`.
+    /// `upload`, when given, is the request body, streamed from JS.
+    #[napi(ts_return_type = "Promise<NativeFetchResponse>")]
+    pub fn fetch<'env>(
+        &self,
+        env: &'env Env,
+        request: NativeCallRequest,
+        call_id: u32,
+        upload: Option<&NativeUpload>,
+    ) -> napi::Result<PromiseRaw<'env, NativeFetchResponse>> {
+        let progress = upload.map(NativeUpload::progress);
+        let upload = upload.and_then(NativeUpload::take_body);
+        self.start(env, request, call_id, progress, |inner, call| async move {
+            run_fetch(&inner, call, upload).await
+        })
+    }
+
+    /// Validates `request`, registers `call_id` for `cancel()`, and runs
+    /// `work` under the call's timeout (with a streamed body, a timeout of
+    /// each pause: see [`bounded`]).
+    fn start<'env, T, F, Fut>(
+        &self,
+        env: &'env Env,
+        request: NativeCallRequest,
+        call_id: u32,
+        progress: Option<Progress>,
+        work: F,
+    ) -> napi::Result<PromiseRaw<'env, T>>
+    where
+        T: napi::bindgen_prelude::ToNapiValue + Send + 'static,
+        F: FnOnce(Arc<Inner>, PreparedCall) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = SdkResult<T>> + Send + 'static,
+    {
         let inner = Arc::clone(&self.inner);
         let (tx, mut rx) = watch::channel(false);
         let prepared = if inner.closed.load(Ordering::Acquire) {
@@ -122,17 +164,9 @@ impl NativeClient {
         env.spawn_future(async move {
             let call = prepared?;
             let timeout_ms = call.timeout_ms;
-            let work = run_call(&inner, call);
+            let work = work(Arc::clone(&inner), call);
             let result = tokio::select! {
-                r = async {
-                    if timeout_ms == 0 {
-                        work.await
-                    } else {
-                        tokio::time::timeout(Duration::from_millis(u64::from(timeout_ms)), work)
-                            .await
-                            .unwrap_or_else(|_| Err(SdkError::timeout(u64::from(timeout_ms))))
-                    }
-                } => r,
+                r = bounded(work, timeout_ms, progress) => r,
                 _ = rx.wait_for(|cancelled| *cancelled) => Err(SdkError::aborted()),
             };
             inner.calls.lock().expect("call registry").remove(&call_id);
@@ -179,6 +213,38 @@ impl NativeClient {
     }
 }
 
+/// `work` within `timeout_ms` (0: unbounded). While a streamed request body
+/// moves the call is not stuck: the timeout then bounds each pause (no chunk
+/// taken and no answer for `timeout_ms`), so a long upload is not cut.
+async fn bounded<T>(
+    work: impl std::future::Future<Output = SdkResult<T>>,
+    timeout_ms: u32,
+    progress: Option<Progress>,
+) -> SdkResult<T> {
+    if timeout_ms == 0 {
+        return work.await;
+    }
+    let limit = Duration::from_millis(u64::from(timeout_ms));
+    let timed_out = || Err(SdkError::timeout(u64::from(timeout_ms)));
+    let Some(progress) = progress else {
+        return tokio::time::timeout(limit, work)
+            .await
+            .unwrap_or_else(|_| timed_out());
+    };
+    tokio::pin!(work);
+    let mut last = progress.get();
+    loop {
+        if let Ok(r) = tokio::time::timeout(limit, &mut work).await {
+            return r;
+        }
+        let now = progress.get();
+        if now == last {
+            return timed_out();
+        }
+        last = now;
+    }
+}
+
 async fn backend(inner: &Inner) -> SdkResult<Arc<Backend>> {
     let mut guard = inner.backend.lock().await;
     if let Some(b) = guard.as_ref() {
@@ -208,6 +274,46 @@ fn direct(inner: &Inner) -> SdkResult<reqwest::Client> {
     let c = transport::direct_client()?;
     *guard = Some(c.clone());
     Ok(c)
+}
+
+async fn run_fetch(
+    inner: &Inner,
+    call: PreparedCall,
+    upload: Option<UploadBody>,
+) -> SdkResult<NativeFetchResponse> {
+    let url = call.url.to_string();
+    let streams = upload.is_some();
+    let upload = upload.map(reqwest::Body::wrap);
+    let mut b = backend(inner).await?;
+    if call.plan.is_empty() && b.kind == discovery::BackendKind::UpstreamProxy {
+        // As in run_call: the upstream proxy refuses calls without injection.
+        let client = direct(inner)?;
+        let res = transport::head_direct(&client, &call, upload)
+            .await
+            .map_err(SendError::into_inner)?;
+        return fetch::open(res, Peer::Direct, url).await;
+    }
+    let res = match transport::head_proxied(&b, &call, upload).await {
+        Ok(r) => r,
+        // A streamed body is gone with the first attempt: no retry.
+        Err(SendError::Connect(_)) if !streams => {
+            forget(inner, &b).await;
+            b = backend(inner).await?;
+            transport::head_proxied(&b, &call, None)
+                .await
+                .map_err(SendError::into_inner)?
+        }
+        Err(SendError::Answer(e)) => return Err(e),
+        Err(SendError::Connect(e)) | Err(SendError::Other(e)) => {
+            forget(inner, &b).await;
+            return Err(e);
+        }
+    };
+    let peer = match b.kind {
+        discovery::BackendKind::Engine => Peer::Engine,
+        discovery::BackendKind::UpstreamProxy => Peer::UpstreamProxy,
+    };
+    fetch::open(res, peer, url).await
 }
 
 async fn run_call(inner: &Inner, call: PreparedCall) -> SdkResult<NativeResponse> {

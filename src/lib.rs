@@ -13,18 +13,22 @@ mod config;
 mod discovery;
 mod engine_start;
 mod errors;
+mod fetch;
 mod options;
 mod platform;
 mod probe;
 mod response;
 mod transport;
+mod upload;
 
 pub use cli_backend::{NativeCliBackend, NativeCliKind};
 pub use cli_runner::{NativeCliRequest, NativeEnvCommand, NativeEnvRequest};
 pub use client::{NativeBackendInfo, NativeClient};
 pub use config::NativeClientOptions;
+pub use fetch::{NativeFetchHead, NativeFetchResponse};
 pub use options::{NameValue, NativeCallRequest};
 pub use response::NativeResponse;
+pub use upload::NativeUpload;
 
 /// Prefix of every error message the addon produces; the rest is JSON.
 #[napi_derive::napi]

@@ -143,7 +143,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn engine_error(code_header: &http::HeaderValue, answer: &RawAnswer) -> SdkError {
+pub(crate) fn engine_error(code_header: &http::HeaderValue, answer: &RawAnswer) -> SdkError {
     if let Ok(body) = serde_json::from_slice::<EngineErrorBody>(&answer.body) {
         return SdkError::from_engine(body, answer.status);
     }
@@ -159,7 +159,7 @@ fn engine_error(code_header: &http::HeaderValue, answer: &RawAnswer) -> SdkError
 
 /// The engine cut a streamed body and said why in its error trailer: the
 /// body read so far is incomplete and is dropped.
-fn cut_error(code_trailer: &http::HeaderValue, status: u16) -> SdkError {
+pub(crate) fn cut_error(code_trailer: &http::HeaderValue, status: u16) -> SdkError {
     let code = code_trailer
         .to_str()
         .ok()

@@ -81,7 +81,11 @@ impl SendError {
 }
 
 /// Builds the request to the backend's `/proxy` for `call`.
-fn proxy_request(backend: &Backend, call: &PreparedCall) -> SdkResult<reqwest::RequestBuilder> {
+fn proxy_request(
+    backend: &Backend,
+    call: &PreparedCall,
+    upload: Option<reqwest::Body>,
+) -> SdkResult<reqwest::RequestBuilder> {
     let mut rb = backend
         .client
         .request(call.method.clone(), format!("{}/proxy", backend.base_url))
@@ -131,57 +135,103 @@ fn proxy_request(backend: &Backend, call: &PreparedCall) -> SdkResult<reqwest::R
     if let Some(a) = &call.agent_id {
         rb = rb.header(h::AGENT_ID, a.as_str());
     }
-    if let Some(body) = &call.body {
-        rb = rb.body(body.clone());
-    }
-    Ok(rb)
+    Ok(with_body(rb, call, upload))
 }
 
-fn direct_request(client: &reqwest::Client, call: &PreparedCall) -> reqwest::RequestBuilder {
+/// The call's body: streamed from JS when given, else its bytes.
+fn with_body(
+    rb: reqwest::RequestBuilder,
+    call: &PreparedCall,
+    upload: Option<reqwest::Body>,
+) -> reqwest::RequestBuilder {
+    match (upload, &call.body) {
+        (Some(stream), _) => rb.body(stream),
+        (None, Some(bytes)) => rb.body(bytes.clone()),
+        (None, None) => rb,
+    }
+}
+
+fn direct_request(
+    client: &reqwest::Client,
+    call: &PreparedCall,
+    upload: Option<reqwest::Body>,
+) -> reqwest::RequestBuilder {
     let mut rb = client.request(call.method.clone(), call.url.clone());
     for (name, value) in &call.headers {
         rb = rb.header(name.clone(), value.clone());
     }
-    if let Some(body) = &call.body {
-        rb = rb.body(body.clone());
-    }
-    rb
+    with_body(rb, call, upload)
 }
 
 /// Sends `call` through `backend` and reads the whole answer.
 pub async fn send_proxied(backend: &Backend, call: &PreparedCall) -> Result<RawAnswer, SendError> {
-    let rb = proxy_request(backend, call).map_err(SendError::Other)?;
-    let peer = match backend.kind {
-        BackendKind::Engine => "the agentsecrets engine",
-        BackendKind::UpstreamProxy => "the upstream AgentSecrets proxy",
-    };
-    execute(rb, call.max_response_bytes, |e| proxy_failure(peer, e)).await
+    let res = head_proxied(backend, call, None).await?;
+    read_whole(res, call.max_response_bytes, |e| {
+        proxy_failure(peer_name(backend), e)
+    })
+    .await
 }
 
-/// Sends `call` straight to its target.
+/// Sends `call` straight to its target and reads the whole answer.
 pub async fn send_direct(
     client: &reqwest::Client,
     call: &PreparedCall,
 ) -> Result<RawAnswer, SendError> {
     let url = call.url.to_string();
-    execute(direct_request(client, call), call.max_response_bytes, |e| {
+    let res = head_direct(client, call, None).await?;
+    read_whole(res, call.max_response_bytes, |e| direct_failure(&url, e)).await
+}
+
+/// Sends `call` through `backend` and returns once the headers arrived; the
+/// body is left unread.
+pub async fn head_proxied(
+    backend: &Backend,
+    call: &PreparedCall,
+    upload: Option<reqwest::Body>,
+) -> Result<reqwest::Response, SendError> {
+    let rb = proxy_request(backend, call, upload).map_err(SendError::Other)?;
+    send(rb, |e| proxy_failure(peer_name(backend), e)).await
+}
+
+/// Sends `call` straight to its target and returns once the headers arrived.
+pub async fn head_direct(
+    client: &reqwest::Client,
+    call: &PreparedCall,
+    upload: Option<reqwest::Body>,
+) -> Result<reqwest::Response, SendError> {
+    let url = call.url.to_string();
+    send(direct_request(client, call, upload), |e| {
         direct_failure(&url, e)
     })
     .await
 }
 
-async fn execute(
+fn peer_name(backend: &Backend) -> &'static str {
+    match backend.kind {
+        BackendKind::Engine => "the agentsecrets engine",
+        BackendKind::UpstreamProxy => "the upstream AgentSecrets proxy",
+    }
+}
+
+async fn send(
     rb: reqwest::RequestBuilder,
-    limit: u64,
     fail: impl Fn(&reqwest::Error) -> SdkError,
-) -> Result<RawAnswer, SendError> {
-    let res = rb.send().await.map_err(|e| {
+) -> Result<reqwest::Response, SendError> {
+    rb.send().await.map_err(|e| {
         if e.is_connect() {
             SendError::Connect(fail(&e))
         } else {
             SendError::Other(fail(&e))
         }
-    })?;
+    })
+}
+
+/// Reads `res` whole, up to `limit` bytes.
+pub async fn read_whole(
+    res: reqwest::Response,
+    limit: u64,
+    fail: impl Fn(&reqwest::Error) -> SdkError,
+) -> Result<RawAnswer, SendError> {
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     // The decoded length is unknown when reqwest decompresses (direct calls).
@@ -235,7 +285,7 @@ impl WithoutUrlRef for reqwest::Error {
     }
 }
 
-fn proxy_failure(peer: &str, e: &reqwest::Error) -> SdkError {
+pub fn proxy_failure(peer: &str, e: &reqwest::Error) -> SdkError {
     SdkError::new(
         sdk_codes::PROXY_CONNECTION,
         format!("the connection to {peer} failed: {}", describe(e)),
@@ -245,7 +295,7 @@ fn proxy_failure(peer: &str, e: &reqwest::Error) -> SdkError {
     )
 }
 
-fn direct_failure(url: &str, e: &reqwest::Error) -> SdkError {
+pub fn direct_failure(url: &str, e: &reqwest::Error) -> SdkError {
     SdkError::new(
         agentsecrets_wire::ErrorCode::UpstreamUnreachable.as_str(),
         format!("calling {url} failed: {}", describe(e)),

@@ -495,15 +495,20 @@ fn s15_sizes_are_bounded() {
     let got = got.len();
     assert!(errored, "the stream must be cut, not end cleanly");
     assert!(got <= (4 << 20) + (64 << 10), "got {got} bytes");
-    // Oversized request bodies and headers are refused.
+    // A body that body injection must read whole is bounded, and the error
+    // names the limit and the way out; headers are bounded too.
     let big = vec![b'a'; 33 << 20];
     let a = proxy.send(
         proxy
             .request(Method::POST, &up.url("/"))
-            .header("X-AS-Inject-Bearer", "CANARY_B")
+            .header("X-AS-Inject-Body-auth", "CANARY_B")
+            .header("Content-Type", "application/json")
             .body(big),
     );
     assert_eq!(a.engine_error().as_deref(), Some("REQUEST_TOO_LARGE"));
+    let e = a.json();
+    assert!(e["message"].as_str().unwrap().contains("32 MiB"), "{e}");
+    assert!(e["fix"].as_str().unwrap().contains("streams"), "{e}");
     let a = proxy.send(
         proxy
             .request(Method::GET, &up.url("/"))
@@ -511,4 +516,21 @@ fn s15_sizes_are_bounded() {
             .header("X-Big", "b".repeat(80 << 10)),
     );
     assert_eq!(a.status, 431);
+}
+
+#[test]
+fn a_body_no_injection_needs_streams_past_the_buffer_limit() {
+    let home = home_with_canary();
+    let up = Upstream::start(|r| Reply::ok(format!("got {} bytes", r.body.len())));
+    let proxy = Proxy::start(&home);
+    let big = vec![b'a'; 40 << 20];
+    let a = proxy.send(
+        proxy
+            .request(Method::POST, &up.url("/upload"))
+            .header("X-AS-Inject-Bearer", "CANARY_B")
+            .body(big),
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.text(), format!("got {} bytes", 40 << 20));
+    assert!(up.last().headers["authorization"].starts_with("Bearer "));
 }

@@ -4,12 +4,11 @@
 //! gzip/deflate/br/zstd answers decoded before they are scanned. Errors are
 //! described without the URL (which may carry a query-injected value).
 
+use super::upload::OutBody;
 use crate::destination::{self, RefusedAtConnect};
 use crate::error::EngineError;
 use agentsecrets_wire::ErrorCode;
-use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::dns::Name;
@@ -58,7 +57,7 @@ impl tower_service::Service<Name> for GuardedResolver {
     }
 }
 
-type RawClient = Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
+type RawClient = Client<HttpsConnector<HttpConnector<GuardedResolver>>, OutBody>;
 
 /// The engine's upstream client. Cheap to clone: clones share one pool.
 pub type UpstreamClient = Decompression<MapResponse<RawClient, JoinEncodings>>;
@@ -119,7 +118,7 @@ pub fn build_client(connect_timeout: Duration) -> Result<UpstreamClient, EngineE
 /// Sends one request; the future resolves once the answer's head arrived.
 pub async fn send(
     client: &UpstreamClient,
-    req: Request<Full<Bytes>>,
+    req: Request<OutBody>,
 ) -> Result<Response<UpstreamBody>, BoxError> {
     client.clone().oneshot(req).await.map_err(BoxError::from)
 }

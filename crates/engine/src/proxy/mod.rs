@@ -24,6 +24,7 @@ pub mod respond;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod upload;
 
 use crate::audit::AuditLog;
 use crate::vault::Vault;

@@ -13,6 +13,7 @@ use super::forward::{self, UpstreamBody};
 use super::inject::{self, Outbound};
 use super::request::{self, ProxyRequest};
 use super::respond::{self, Answer, ResBody, Streamed};
+use super::upload::{self, OutBody, Progress, MAX_REQUEST_BODY};
 use super::Shared;
 use crate::destination;
 use crate::error::EngineError;
@@ -22,14 +23,11 @@ use crate::vault::Scope;
 use agentsecrets_wire::{names, AuthStyle, ErrorCode};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::collections::HashMap;
 use std::sync::Arc;
 use zeroize::Zeroizing;
-
-/// Upper bound on a request body the engine buffers (for injection).
-pub const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
 
 /// Secret name → value, for one call; wiped when dropped.
 type Values = HashMap<String, Zeroizing<String>>;
@@ -71,22 +69,40 @@ async fn phases(
     // Resolve: scope, destination, values (a bound scope's from OpenBao).
     let view = remote_view(call, &pr).await?;
     let (values, patterns) = resolve(call, &pr, view.as_ref())?;
-    // Inject.
-    let body = Limited::new(body, MAX_REQUEST_BODY)
-        .collect()
-        .await
-        .map_err(body_error)?
-        .to_bytes();
-    let outbound = inject(&mut pr, body, values)?;
+    // Inject. Only body and form injection need the whole body; any other
+    // body streams through.
+    let progress = (!injects_into_body(&pr)).then(Progress::default);
+    let (outbound, body) = match &progress {
+        None => {
+            let whole = upload::read_whole(body).await.map_err(body_error)?;
+            let mut outbound = inject(&mut pr, whole, values)?;
+            let body = upload::whole(std::mem::take(&mut outbound.body));
+            (outbound, body)
+        }
+        Some(p) => (
+            inject(&mut pr, Bytes::new(), values)?,
+            upload::streamed(body, p.clone()),
+        ),
+    };
     // Forward.
     let case = call
         .shared
         .header_case
         .extensions(header_targets(&pr))
         .await;
-    let request = upstream_request(&pr.method, outbound, case)?;
+    let request = upstream_request(&pr.method, outbound, body, case)?;
     let send = forward::send(&call.shared.client, request);
-    let answer = upstream_step(call, "did not answer", send).await?;
+    let answer = match &progress {
+        None => upstream_step(call, "did not answer", send).await?,
+        Some(p) => {
+            // Bounded by progress: a large upload takes as long as it takes.
+            let idle = call.shared.limits.timeout;
+            match upload::while_progressing(send, p, idle).await {
+                Some(r) => r.map_err(|e| forward::describe(&*e, &call.domain))?,
+                None => return Err(timed_out(&call.domain, "did not answer")),
+            }
+        }
+    };
     // Redact.
     let Redacting {
         status,
@@ -218,8 +234,8 @@ fn check_no_range(forward: &HeaderMap) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Inject: the values into the request (its body read within
-/// [`MAX_REQUEST_BODY`]), placed as the plan says. The values are wiped
+/// Inject: the values into the request (its body, when the plan needs it,
+/// read within [`MAX_REQUEST_BODY`]), placed as the plan says. The values are wiped
 /// once placed.
 fn inject(pr: &mut ProxyRequest, body: Bytes, values: Values) -> Result<Outbound, EngineError> {
     let mut out = Outbound {
@@ -236,18 +252,27 @@ fn inject(pr: &mut ProxyRequest, body: Bytes, values: Values) -> Result<Outbound
     Ok(out)
 }
 
+/// Whether the plan places a value in the body, which must then be read whole.
+fn injects_into_body(pr: &ProxyRequest) -> bool {
+    pr.plan
+        .injections
+        .iter()
+        .any(|i| matches!(i.style, AuthStyle::Body | AuthStyle::Form))
+}
+
 /// Why the request body could not be read.
-fn body_error(e: forward::BoxError) -> EngineError {
-    if e.downcast_ref::<http_body_util::LengthLimitError>()
-        .is_some()
-    {
-        EngineError::new(
+fn body_error(e: upload::ReadWholeError) -> EngineError {
+    match e {
+        upload::ReadWholeError::TooLarge => EngineError::new(
             ErrorCode::RequestTooLarge,
-            format!("request body over {} MiB", MAX_REQUEST_BODY >> 20),
+            format!(
+                "request body over {} MiB: a call with body-field or form-field injection reads its body whole, up to {} MiB",
+                MAX_REQUEST_BODY >> 20,
+                MAX_REQUEST_BODY >> 20
+            ),
         )
-        .fix("send a smaller body")
-    } else {
-        EngineError::invalid("the request body could not be read")
+        .fix("send a smaller body, or inject the secret in a header or the query (bearer, basic, header, query): such a body streams to the upstream without a size limit"),
+        upload::ReadWholeError::Failed => EngineError::invalid("the request body could not be read"),
     }
 }
 
@@ -266,14 +291,15 @@ fn header_targets(pr: &ProxyRequest) -> impl Iterator<Item = &str> {
 fn upstream_request(
     method: &http::Method,
     out: Outbound,
+    body: OutBody,
     extensions: Option<http::Extensions>,
-) -> Result<Request<Full<Bytes>>, EngineError> {
+) -> Result<Request<OutBody>, EngineError> {
     let mut url = out.url;
     url.set_fragment(None);
     let uri: http::Uri = url.as_str().parse().map_err(|_| {
         EngineError::invalid("the target URL cannot be sent as an HTTP request target")
     })?;
-    let mut req = Request::new(Full::new(Bytes::from(out.body)));
+    let mut req = Request::new(body);
     *req.method_mut() = method.clone();
     *req.uri_mut() = uri;
     *req.headers_mut() = out.headers;
@@ -294,15 +320,18 @@ async fn upstream_step<T>(
     let domain = call.domain.as_str();
     tokio::time::timeout(call.shared.limits.timeout, step)
         .await
-        .map_err(|_| {
-            EngineError::new(
-                ErrorCode::UpstreamTimeout,
-                format!("{domain} {what} in time"),
-            )
-            .domain(domain)
-            .fix("check that the upstream is reachable, or raise the timeout")
-        })?
+        .map_err(|_| timed_out(domain, what))?
         .map_err(|e| forward::describe(&*e, domain))
+}
+
+/// `UPSTREAM_TIMEOUT`: "`domain` `what` in time".
+fn timed_out(domain: &str, what: &str) -> EngineError {
+    EngineError::new(
+        ErrorCode::UpstreamTimeout,
+        format!("{domain} {what} in time"),
+    )
+    .domain(domain)
+    .fix("check that the upstream is reachable, or raise the timeout")
 }
 
 /// The redacted head of an answer, and whether its body is small enough

@@ -1,0 +1,392 @@
+//! The streamed answer of `client.fetch()`: status and headers at once, the
+//! body pulled by JS one chunk per `read()`. Nothing is read ahead of the
+//! reader beyond the HTTP client's own buffer, so a slow reader slows the
+//! transfer and memory stays bounded; cancelling (or dropping) the handle
+//! closes the connection, which stops the engine's upstream transfer.
+//!
+//! Like `call()`'s response, nothing here can carry a credential: what the
+//! engine sent (redacted), a status, headers and a flag.
+
+use crate::errors::{SdkError, SdkResult};
+use crate::options::NameValue;
+use crate::response::{self, Peer, RawAnswer};
+use crate::transport;
+use agentsecrets_wire::{headers as h, REDACTION_MARKER};
+use http_body_util::BodyExt;
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::Poll;
+use tokio::sync::watch;
+
+/// Data already received is handed over in one chunk up to this size; a
+/// chunk is never held back waiting for more (server-sent events stay live).
+const MAX_CHUNK: usize = 64 << 10;
+
+/// An error answer is read whole to be classified; it is small.
+const ERROR_BODY_LIMIT: u64 = 1 << 20;
+
+/// A body of known length up to this size (the engine's "read whole" size)
+/// is read with the headers and handed over in one piece: no stream, no
+/// further round trip for a small answer.
+const WHOLE_LIMIT: u64 = 64 << 10;
+
+/// `redacted` before the end of the body is known.
+const UNKNOWN: u8 = 0;
+const NOT_REDACTED: u8 = 1;
+const REDACTED: u8 = 2;
+
+/// What `head()` returns.
+#[napi(object)]
+pub struct NativeFetchHead {
+    pub status: u32,
+    /// Name, value, name, value...: lower-case names in the order received;
+    /// repeated names stay apart.
+    pub headers: Vec<String>,
+    /// The target URL that was called.
+    pub url: String,
+    /// `engine`, `upstream-proxy` or `direct`.
+    pub backend: String,
+    /// Known from the headers (or a whole small body), else `null` until
+    /// the body ends.
+    pub redacted: Option<bool>,
+    /// A small answer's body, read with the headers; `null` when it streams.
+    pub whole: Option<Buffer>,
+}
+
+/// A streamed response for `fetch()` in `lib/fetch.js`.
+#[napi]
+pub struct NativeFetchResponse {
+    status: u16,
+    headers: Vec<NameValue>,
+    url: String,
+    peer: Peer,
+    redacted: Arc<AtomicU8>,
+    /// A small body, read with the headers (then `reader` has none).
+    whole: std::sync::Mutex<Option<bytes::Bytes>>,
+    reader: tokio::sync::Mutex<Reader>,
+    cancelled: watch::Sender<bool>,
+}
+
+struct Reader {
+    body: Option<reqwest::Body>,
+    /// Looks for the redaction marker when no header said (set only while
+    /// `redacted` is unknown).
+    scan: Option<MarkerScan>,
+    redacted_trailer: Option<bool>,
+}
+
+/// Finds the marker across chunk boundaries.
+#[derive(Default)]
+struct MarkerScan {
+    tail: Vec<u8>,
+    seen: bool,
+}
+
+impl MarkerScan {
+    fn feed(&mut self, chunk: &[u8]) {
+        if self.seen {
+            return;
+        }
+        let marker = REDACTION_MARKER.as_bytes();
+        let keep = marker.len() - 1;
+        let mut joined = std::mem::take(&mut self.tail);
+        joined.extend_from_slice(&chunk[..chunk.len().min(keep)]);
+        self.seen = memchr::memmem::find(&joined, marker).is_some()
+            || memchr::memmem::find(chunk, marker).is_some();
+        self.tail = if chunk.len() >= keep {
+            chunk[chunk.len() - keep..].to_vec()
+        } else {
+            // `joined` is the old tail and the whole chunk.
+            joined[joined.len().saturating_sub(keep)..].to_vec()
+        };
+    }
+}
+
+enum Step {
+    Chunk(SdkResult<Option<Buffer>>),
+    Cancelled,
+}
+
+/// Turns the headers of an answer into a streamed response, or into the
+/// error the backend reported before its headers.
+pub async fn open(
+    res: reqwest::Response,
+    peer: Peer,
+    url: String,
+) -> SdkResult<NativeFetchResponse> {
+    let status = res.status().as_u16();
+    let failing = match peer {
+        Peer::Engine => res.headers().contains_key(h::ENGINE_ERROR),
+        // The upstream proxy's own errors are recognised by their body.
+        Peer::UpstreamProxy => matches!(status, 400 | 403 | 502),
+        Peer::Direct => false,
+    };
+    let small = res.content_length().is_some_and(|n| n <= WHOLE_LIMIT);
+    let (headers, body, whole) = if failing || small {
+        let limit = if failing {
+            ERROR_BODY_LIMIT
+        } else {
+            WHOLE_LIMIT
+        };
+        let answer = transport::read_whole(res, limit, |e| body_failure(peer, &url, e))
+            .await
+            .map_err(transport::SendError::into_inner)?;
+        classify_error(&answer, peer)?;
+        (answer.headers, None, Some(answer.body))
+    } else {
+        let headers = res.headers().clone();
+        let res: http::Response<reqwest::Body> = res.into();
+        (headers, Some(res.into_body()), None)
+    };
+    let mut known = redacted_from_headers(&headers, peer);
+    if let (UNKNOWN, Some(bytes)) = (known, &whole) {
+        let mut scan = MarkerScan::default();
+        scan.feed(bytes);
+        known = if scan.seen { REDACTED } else { NOT_REDACTED };
+    }
+    Ok(NativeFetchResponse {
+        status,
+        headers: header_pairs(&headers),
+        url,
+        peer,
+        redacted: Arc::new(AtomicU8::new(known)),
+        whole: std::sync::Mutex::new(whole),
+        reader: tokio::sync::Mutex::new(Reader {
+            body,
+            scan: (known == UNKNOWN).then(MarkerScan::default),
+            redacted_trailer: None,
+        }),
+        cancelled: watch::channel(false).0,
+    })
+}
+
+fn classify_error(answer: &RawAnswer, peer: Peer) -> SdkResult<()> {
+    if peer == Peer::Engine {
+        if let Some(code) = answer.headers.get(h::ENGINE_ERROR) {
+            return Err(response::engine_error(code, answer));
+        }
+    }
+    if peer == Peer::UpstreamProxy {
+        if let Some(e) = response::legacy_proxy_error(answer.status, &answer.body) {
+            return Err(e.backend(peer.as_str()));
+        }
+    }
+    Ok(())
+}
+
+/// What the headers alone say about redaction.
+fn redacted_from_headers(headers: &http::HeaderMap, peer: Peer) -> u8 {
+    let says = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
+    };
+    match peer {
+        Peer::Direct => NOT_REDACTED,
+        _ if says(h::HEADERS_REDACTED) == Some(true) => REDACTED,
+        Peer::Engine => match says(h::REDACTED) {
+            Some(true) => REDACTED,
+            Some(false) => NOT_REDACTED,
+            None => UNKNOWN,
+        },
+        // The upstream proxy passes an upstream's X-AS-* headers through.
+        Peer::UpstreamProxy => UNKNOWN,
+    }
+}
+
+/// Headers in order, repeated names kept apart (`set-cookie`).
+fn header_pairs(headers: &http::HeaderMap) -> Vec<NameValue> {
+    headers
+        .iter()
+        .map(|(name, value)| NameValue {
+            name: name.as_str().to_owned(),
+            value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        })
+        .collect()
+}
+
+fn body_failure(peer: Peer, url: &str, e: &reqwest::Error) -> SdkError {
+    match peer {
+        Peer::Engine => transport::proxy_failure("the agentsecrets engine", e),
+        Peer::UpstreamProxy => transport::proxy_failure("the upstream AgentSecrets proxy", e),
+        Peer::Direct => transport::direct_failure(url, e),
+    }
+}
+
+#[napi]
+impl NativeFetchResponse {
+    /// Everything known with the headers, in one call: a small answer's
+    /// whole body too (then `read()` has nothing).
+    #[napi]
+    pub fn head(&self) -> NativeFetchHead {
+        let whole = self.whole.lock().expect("whole body").take();
+        NativeFetchHead {
+            status: u32::from(self.status),
+            headers: self
+                .headers
+                .iter()
+                .flat_map(|nv| [nv.name.clone(), nv.value.clone()])
+                .collect(),
+            url: self.url.clone(),
+            backend: self.peer.as_str().to_owned(),
+            redacted: self.redacted(),
+            whole: whole.map(|b| Buffer::from(b.to_vec())),
+        }
+    }
+
+    /// Whether anything was redacted: `null` until the headers or the end
+    /// of the body said.
+    #[napi(getter)]
+    pub fn redacted(&self) -> Option<bool> {
+        match self.redacted.load(Ordering::Acquire) {
+            REDACTED => Some(true),
+            NOT_REDACTED => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The next chunk of the body, or `null` at its end. Rejects when the
+    /// engine cut the body (its `X-AS-Engine-Error` trailer), when the
+    /// connection failed, or with `ABORTED` after `cancel()`.
+    #[napi(ts_return_type = "Promise<Buffer | null>")]
+    pub async fn read(&self) -> napi::Result<Option<Buffer>> {
+        let mut cancelled = self.cancelled.subscribe();
+        let mut reader = self.reader.lock().await;
+        if *cancelled.borrow() {
+            reader.body = None;
+            return Err(SdkError::aborted().into());
+        }
+        let step = tokio::select! {
+            r = reader.next_chunk(self) => Step::Chunk(r),
+            _ = cancelled.wait_for(|c| *c) => Step::Cancelled,
+        };
+        match step {
+            Step::Chunk(r) => r.map_err(napi::Error::from),
+            Step::Cancelled => {
+                reader.body = None;
+                Err(SdkError::aborted().into())
+            }
+        }
+    }
+
+    /// Stops reading: the connection is closed (the engine then stops the
+    /// upstream transfer) and a pending or later `read()` rejects.
+    #[napi]
+    pub fn cancel(&self) {
+        self.cancelled.send_replace(true);
+        if let Ok(mut reader) = self.reader.try_lock() {
+            reader.body = None;
+        }
+    }
+}
+
+impl Reader {
+    async fn next_chunk(&mut self, res: &NativeFetchResponse) -> SdkResult<Option<Buffer>> {
+        // Out of `self` while reading; put back unless the body ended or
+        // failed (a cancelled read drops it, which closes the connection).
+        let Some(mut body) = self.body.take() else {
+            return Ok(None);
+        };
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            let frame = if out.is_empty() {
+                body.frame().await
+            } else {
+                match ready_frame(&mut body).await {
+                    Some(f) => f,
+                    None => break,
+                }
+            };
+            let Some(frame) = frame else {
+                self.finish(res);
+                return Ok((!out.is_empty()).then(|| Buffer::from(out)));
+            };
+            let frame = frame.map_err(|e| body_failure(res.peer, &res.url, &e))?;
+            match frame.into_data() {
+                Ok(data) => {
+                    if let Some(scan) = self.scan.as_mut() {
+                        scan.feed(&data);
+                    }
+                    out.extend_from_slice(&data);
+                    if out.len() >= MAX_CHUNK {
+                        break;
+                    }
+                }
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        self.on_trailers(&trailers, res)?;
+                    }
+                }
+            }
+        }
+        self.body = Some(body);
+        Ok((!out.is_empty()).then(|| Buffer::from(out)))
+    }
+
+    fn on_trailers(
+        &mut self,
+        trailers: &http::HeaderMap,
+        res: &NativeFetchResponse,
+    ) -> SdkResult<()> {
+        if res.peer != Peer::Engine {
+            return Ok(());
+        }
+        if let Some(code) = trailers.get(h::ENGINE_ERROR) {
+            // The body so far is incomplete: the stream errors instead.
+            return Err(response::cut_error(code, res.status));
+        }
+        if let Some(v) = trailers.get(h::REDACTED) {
+            self.redacted_trailer = Some(v.as_bytes().eq_ignore_ascii_case(b"true"));
+        }
+        Ok(())
+    }
+
+    /// The body ended: settle `redacted` from the trailer, else the marker.
+    fn finish(&mut self, res: &NativeFetchResponse) {
+        if let Some(scan) = self.scan.take() {
+            let yes = self.redacted_trailer.unwrap_or(scan.seen);
+            res.redacted
+                .store(if yes { REDACTED } else { NOT_REDACTED }, Ordering::Release);
+        }
+    }
+}
+
+/// The next frame if one is already received, without waiting.
+async fn ready_frame(
+    body: &mut reqwest::Body,
+) -> Option<Option<Result<http_body::Frame<bytes::Bytes>, reqwest::Error>>> {
+    let mut next = body.frame();
+    std::future::poll_fn(|cx| match Pin::new(&mut next).poll(cx) {
+        Poll::Ready(f) => Poll::Ready(Some(f)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_found_across_chunks() {
+        let marker = REDACTION_MARKER.as_bytes();
+        for split in 0..=marker.len() {
+            let mut scan = MarkerScan::default();
+            let mut first = b"xx".to_vec();
+            first.extend_from_slice(&marker[..split]);
+            let mut second = marker[split..].to_vec();
+            second.extend_from_slice(b"yy");
+            scan.feed(&first);
+            scan.feed(&second);
+            assert!(scan.seen, "split at {split}");
+        }
+        let mut none = MarkerScan::default();
+        none.feed(b"[REDACTED_BY");
+        none.feed(b"_SOMEONE_ELSE]");
+        assert!(!none.seen);
+    }
+}

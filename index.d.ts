@@ -504,6 +504,7 @@ export interface AgentSecretsClient {
   readonly scope: { workspace?: string; project?: string }
   call(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
   asyncCall(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
+  fetch(input: string | URL | Request, init?: FetchInit): Promise<AgentSecretsFetchResponse>
   connect(): Promise<BackendInfo | MockBackendInfo>
   close(): Promise<void>
   spawn(command: string, args?: string[], options?: SpawnOptions): Promise<SpawnResult>

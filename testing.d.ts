@@ -7,9 +7,11 @@ import type {
   AgentSecretsClient,
   AgentSecretsError,
   AgentSecretsOptions,
+  AgentSecretsFetchResponse,
   AgentSecretsResponse,
   AllowlistClient,
   CallOptions,
+  FetchInit,
   MockBackendInfo,
   ProjectsClient,
   ProxyClient,
@@ -138,6 +140,8 @@ export declare class MockAgentSecrets implements AgentSecretsClient {
   reset(): void
   call(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
   asyncCall(url: string | URL, options?: CallOptions): Promise<AgentSecretsResponse>
+  /** `fetch()` answered like `call()` (same scripts, checks, records and redaction), as a `Response`. */
+  fetch(input: string | URL | Request, init?: FetchInit): Promise<AgentSecretsFetchResponse>
   connect(): Promise<MockBackendInfo>
   close(): Promise<void>
   spawn(command: string, args?: string[], options?: SpawnOptions): Promise<SpawnResult>

@@ -136,6 +136,18 @@ function isStreamBody(body) {
 }
 
 /**
+ * One chunk of a streamed request body as bytes.
+ * @param {unknown} chunk
+ * @returns {Buffer}
+ */
+function chunkBytes(chunk) {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8')
+  if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  if (chunk instanceof ArrayBuffer) return Buffer.from(chunk)
+  throw invalid(`request body chunks must be bytes or strings, got ${describe(chunk)}`)
+}
+
+/**
  * Feeds `source` into the addon's upload, one chunk at a time: each write
  * waits for room, so a slow upstream slows the producer. A failed source
  * fails the upload (the request is aborted, never sent as if complete).
@@ -145,11 +157,7 @@ function isStreamBody(body) {
 async function pump(source, sink) {
   try {
     for await (const chunk of source) {
-      let bytes
-      if (typeof chunk === 'string') bytes = Buffer.from(chunk, 'utf8')
-      else if (ArrayBuffer.isView(chunk)) bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-      else if (chunk instanceof ArrayBuffer) bytes = Buffer.from(chunk)
-      else throw invalid(`request body chunks must be bytes or strings, got ${describe(chunk)}`)
+      const bytes = chunkBytes(chunk)
       if (bytes.length > 0) await sink.write(bytes)
     }
     sink.end()
@@ -409,4 +417,4 @@ async function toResponse(native, signal, method) {
   return new AgentSecretsFetchResponse(body, { status, headers }, { url: head.url, backend: head.backend, redacted })
 }
 
-module.exports = { prepareFetch, pump, toResponse, bodyBytes, headersOf, AgentSecretsFetchResponse }
+module.exports = { prepareFetch, pump, chunkBytes, toResponse, bodyBytes, headersOf, AgentSecretsFetchResponse, NULL_BODY_STATUS }

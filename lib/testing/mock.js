@@ -6,6 +6,7 @@
 // client (same argument errors, SecretNotFound, UpstreamError...).
 
 const { normalizeCall } = require('../options.js')
+const { prepareFetch, chunkBytes, AgentSecretsFetchResponse, NULL_BODY_STATUS } = require('../fetch.js')
 const { normalizeSpawn } = require('../spawn.js')
 const { abortError } = require('../stopped.js')
 const { checkScopeArgs, runScoped } = require('../scoped.js')
@@ -38,6 +39,16 @@ const SCOPED = Symbol('scoped')
 /** @typedef {typeof SCOPED} ScopedMarker */
 const DEFAULT_TIMEOUT_MS = 30000
 const MOCK_HOME = '<mock>'
+
+/**
+ * A streamed request body, whole (the mock sends nothing anywhere).
+ * @param {AsyncIterable<unknown>} source
+ */
+async function readWhole(source) {
+  const chunks = []
+  for await (const chunk of source) chunks.push(chunkBytes(chunk))
+  return Buffer.concat(chunks)
+}
 
 /**
  * The state a mock shares with its scoped clients.
@@ -184,12 +195,36 @@ class MockAgentSecrets {
    * @param {CallOptions} [options]
    */
   async call(url, options) {
-    const normalized = normalizeCall(url, options, this.#s.defaults)
-    const { signal } = normalized
+    const { request, signal } = normalizeCall(url, options, this.#s.defaults)
+    return this.#run(request, signal)
+  }
+
+  /**
+   * `fetch()` as the engine path answers it: the same checks, scripts,
+   * redaction and records as `call()`, as a global `Response` (a streamed
+   * request body is read whole first). HTTP statuses are answers.
+   * @param {string | URL | Request} input
+   * @param {import('../../index').FetchInit} [init]
+   * @returns {Promise<AgentSecretsFetchResponse>}
+   */
+  async fetch(input, init) {
+    const { request, signal, method, upload } = await prepareFetch(input, init, this.#s.defaults)
+    if (upload) request.body = await readWhole(upload)
+    const res = await this.#run(request, signal)
+    const body = NULL_BODY_STATUS.has(res.statusCode) || method === 'HEAD' ? null : res.bytes()
+    const headers = new Headers(Object.entries(res.headers))
+    return new AgentSecretsFetchResponse(body, { status: res.statusCode, headers }, { url: res.url, backend: res.backend, redacted: Promise.resolve(res.redacted) })
+  }
+
+  /**
+   * @param {NativeCallRequest} normalized
+   * @param {AbortSignal | undefined} signal
+   */
+  async #run(normalized, signal) {
     if (this.#s.closed) throw closedError()
     if (signal?.aborted) throw abortError(signal)
-    const target = parseTarget(normalized.request.url)
-    const request = this.#effective(normalized.request)
+    const target = parseTarget(normalized.url)
+    const request = this.#effective(normalized)
     const record = callRecord(request, this.#s.vault)
     this.#s.calls.push(record)
     const started = Date.now()

@@ -10,15 +10,12 @@
 //
 // Use release builds: `npm run bench` builds both, or set AGENTSECRETS_CLI.
 
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { AgentSecrets } from '../index.mjs'
+import { ENGINE, benchHome } from './vault.mjs'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const ENGINE = process.env.AGENTSECRETS_CLI || path.join(ROOT, 'target', 'release', 'agentsecrets')
 const N_LAT = Number(process.env.BENCH_N ?? 3000)
 const WARMUP = 300
 const CONC = 64
@@ -26,24 +23,8 @@ const TP_MS = Number(process.env.BENCH_TP_MS ?? 3000)
 const STARTS = 7
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 100)
 
-if (!fs.existsSync(ENGINE)) {
-  console.error(`no engine at ${ENGINE}: run \`cargo build --release -p agentsecrets-engine\` or set AGENTSECRETS_CLI`)
-  process.exit(1)
-}
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'agentsecrets-bench-'))
-const env = { ...process.env, AGENTSECRETS_HOME: home, AGENTSECRETS_KEY_STORE: 'file', AGENTSECRETS_PORT: '0' }
-function agentsecrets(args, input = '') {
-  const r = spawnSync(ENGINE, args, { env, input, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`agentsecrets ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout
-}
-agentsecrets(['init', '--admin-password-stdin'], 'bench-admin-password\n')
-agentsecrets(['secrets', 'set', 'BENCH_KEY'], 'bench-secret-value-0123456789')
-// Made-up values shaped like API keys; as made-up values they may go on argv.
-const seeds = Array.from({ length: SECRETS - 1 }, (_, i) => `SEED_${i}=key_${i}_${(i * 2654435761 % 2 ** 32).toString(36)}${'x7Qk9Lm2Pw4Rt8Yz'.slice(i % 8)}${i.toString(16).padStart(6, '0')}`)
-for (let i = 0; i < seeds.length; i += 250) agentsecrets(['--json', 'secrets', 'set', ...seeds.slice(i, i + 250)])
-agentsecrets(['workspace', 'allowlist', 'add', '127.0.0.1', '--password-stdin'], 'bench-admin-password\n')
+const { home, agentsecrets } = benchHome('agentsecrets-bench-', SECRETS)
 
 // The upstream runs in its own process so that it does not share the
 // measuring process's event loop with the clients under test.

@@ -103,11 +103,7 @@ class AgentSecrets {
    */
   async call(url, options) {
     const { request, signal } = normalizeCall(url, options, this.#defaults)
-    if (this.#scoped) {
-      // Per-request scope: the scoped client's, unless the call names its own.
-      if (request.workspace === undefined && this.#scope.workspace !== undefined) request.workspace = this.#scope.workspace
-      if (request.project === undefined && this.#scope.project !== undefined) request.project = this.#scope.project
-    }
+    this.#applyScope(request)
     if (signal?.aborted) throw abortError(signal)
     const id = callId()
     const native = this.#native
@@ -125,6 +121,16 @@ class AgentSecrets {
   }
 
   /**
+   * Per-request scope: a scoped client's, unless the request names its own.
+   * @param {import('../binding').NativeCallRequest} request
+   */
+  #applyScope(request) {
+    if (!this.#scoped) return
+    if (request.workspace === undefined && this.#scope.workspace !== undefined) request.workspace = this.#scope.workspace
+    if (request.project === undefined && this.#scope.project !== undefined) request.project = this.#scope.project
+  }
+
+  /**
    * `fetch(input, init)` through the engine: the WHATWG signature plus the
    * injection options of `call()`. Resolves with a global `Response` whose
    * body streams; HTTP statuses are answers, not errors. `res.redacted` is a
@@ -135,10 +141,7 @@ class AgentSecrets {
    */
   async fetch(input, init) {
     const { request, signal, method, upload } = await prepareFetch(input, init, this.#defaults)
-    if (this.#scoped) {
-      if (request.workspace === undefined && this.#scope.workspace !== undefined) request.workspace = this.#scope.workspace
-      if (request.project === undefined && this.#scope.project !== undefined) request.project = this.#scope.project
-    }
+    this.#applyScope(request)
     if (signal?.aborted) throw abortError(signal)
     const id = callId()
     const native = this.#native

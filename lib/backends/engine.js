@@ -38,14 +38,14 @@ function scopeFlags(scope) {
 }
 
 /**
- * The engine's refusal of an operation it leaves to a team backend.
+ * The engine's refusal of an operation it leaves to the team's OpenBao / Vault.
  * @param {string} what
  */
 function teamOnly(what) {
   return makeError({
     code: 'BACKEND_UNSUPPORTED',
-    message: `${what} needs a team backend, and none is configured`,
-    fix: "configure a team backend (AgentSecrets cloud workspace) to use it; with the local engine, secrets live only in this machine's vault (see `agentsecrets status`)",
+    message: `${what} is not offered by the engine: a team's members are identities of its OpenBao / Vault, not of the SDK`,
+    fix: 'an OpenBao admin adds the member (a policy plus a userpass or AppRole identity) and hands over the credential by response wrapping; see "Teams and CI" in the README',
   })
 }
 

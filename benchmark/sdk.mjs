@@ -15,6 +15,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AgentSecrets } from '../index.mjs'
 import { ENGINE, benchHome } from './vault.mjs'
+import { latency, throughput } from './measure.mjs'
 
 const N_LAT = Number(process.env.BENCH_N ?? 3000)
 const WARMUP = 300
@@ -87,48 +88,19 @@ const paths = {
   },
 }
 
-function pct(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
-}
-
-async function latency(fn) {
-  for (let i = 0; i < WARMUP; i++) await fn()
-  const xs = new Float64Array(N_LAT)
-  for (let i = 0; i < N_LAT; i++) {
-    const t0 = performance.now()
-    await fn()
-    xs[i] = performance.now() - t0
-  }
-  xs.sort()
-  return { p50: pct(xs, 50), p99: pct(xs, 99) }
-}
-
-async function throughput(fn) {
-  for (let i = 0; i < WARMUP; i++) await fn()
-  let done = 0
-  const end = performance.now() + TP_MS
-  const t0 = performance.now()
-  await Promise.all(
-    Array.from({ length: CONC }, async () => {
-      while (performance.now() < end) {
-        await fn()
-        done++
-      }
-    }),
-  )
-  return done / ((performance.now() - t0) / 1000)
-}
+const measure = { samples: N_LAT, warmup: WARMUP }
+const load = { ms: TP_MS, concurrency: CONC, warmup: WARMUP }
 
 // Warm every path once so that no measured run pays for JIT or pool start.
-for (const fn of Object.values(paths)) await latency(fn)
+for (const fn of Object.values(paths)) await latency(fn, measure)
 
 const rows = []
 for (const [name, fn] of Object.entries(paths)) {
   if (name === 'direct') continue
-  const d = await latency(paths.direct)
-  const x = await latency(fn)
-  const dt = await throughput(paths.direct)
-  const xt = await throughput(fn)
+  const d = await latency(paths.direct, measure)
+  const x = await latency(fn, measure)
+  const dt = await throughput(paths.direct, load)
+  const xt = await throughput(fn, load)
   rows.push({ name, d, x, dt, xt })
 }
 

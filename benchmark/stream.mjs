@@ -20,6 +20,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AgentSecrets } from '../index.mjs'
 import { ENGINE, benchHome } from './vault.mjs'
+import { latency, pct, throughput } from './measure.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MIB = Number(process.env.BENCH_MIB ?? 256)
@@ -229,45 +230,16 @@ await sse(() => client.fetch(`${base}/sse?n=5`, { bearer: 'BENCH_KEY' })).catch(
 const sseDirect = await sse(() => fetch(sseUrl))
 const sseClient = await sse(() => client.fetch(sseUrl, { bearer: 'BENCH_KEY' }))
 
-function pct(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
-}
-
 // Small requests: client.fetch() vs client.call(), measured alternately.
 const small = `${base}/v1/balance`
 const smallPaths = {
   'client.call()': async () => void (await client.call(small, { bearer: 'BENCH_KEY' })).body,
   'client.fetch()': async () => void (await (await client.fetch(small, { bearer: 'BENCH_KEY' })).text()),
 }
-async function latency(fn) {
-  for (let i = 0; i < 200; i++) await fn()
-  const xs = new Float64Array(N_LAT)
-  for (let i = 0; i < N_LAT; i++) {
-    const t0 = performance.now()
-    await fn()
-    xs[i] = performance.now() - t0
-  }
-  xs.sort()
-  return pct(xs, 50)
-}
-async function throughput(fn) {
-  let done = 0
-  const end = performance.now() + TP_MS
-  const t0 = performance.now()
-  await Promise.all(
-    Array.from({ length: CONC }, async () => {
-      while (performance.now() < end) {
-        await fn()
-        done++
-      }
-    }),
-  )
-  return done / ((performance.now() - t0) / 1000)
-}
 const smallRows = { 'client.call()': { p50: [], tp: [] }, 'client.fetch()': { p50: [], tp: [] } }
 for (let round = 0; round < 2; round++) {
-  for (const [name, fn] of Object.entries(smallPaths)) smallRows[name].p50.push(await latency(fn))
-  for (const [name, fn] of Object.entries(smallPaths)) smallRows[name].tp.push(await throughput(fn))
+  for (const [name, fn] of Object.entries(smallPaths)) smallRows[name].p50.push((await latency(fn, { samples: N_LAT, warmup: 200 })).p50)
+  for (const [name, fn] of Object.entries(smallPaths)) smallRows[name].tp.push(await throughput(fn, { ms: TP_MS, concurrency: CONC, warmup: 0 }))
 }
 const best = (xs, lower) => (lower ? Math.min(...xs) : Math.max(...xs))
 

@@ -104,13 +104,25 @@ class AgentSecrets {
   async call(url, options) {
     const { request, signal } = normalizeCall(url, options, this.#defaults)
     this.#applyScope(request)
+    return new AgentSecretsResponse(await this.#cancellable(signal, (id) => this.#native.call(request, id)))
+  }
+
+  /**
+   * Runs `start(id)`, the addon's call `id`, with `signal` cancelling it; an
+   * addon error becomes its class (an abort carries the signal's reason).
+   * @template T
+   * @param {AbortSignal | undefined} signal
+   * @param {(id: number) => Promise<T>} start
+   * @returns {Promise<T>}
+   */
+  async #cancellable(signal, start) {
     if (signal?.aborted) throw abortError(signal)
     const id = callId()
     const native = this.#native
     const onAbort = () => native.cancel(id)
     signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      return new AgentSecretsResponse(await native.call(request, id))
+      return await start(id)
     } catch (e) {
       const err = convertError(e)
       if (err instanceof AbortError && signal?.aborted) throw abortError(signal)
@@ -142,24 +154,12 @@ class AgentSecrets {
   async fetch(input, init) {
     const { request, signal, method, upload } = await prepareFetch(input, init, this.#defaults)
     this.#applyScope(request)
-    if (signal?.aborted) throw abortError(signal)
-    const id = callId()
-    const native = this.#native
-    const onAbort = () => native.cancel(id)
-    signal?.addEventListener('abort', onAbort, { once: true })
     const sink = upload ? new binding.NativeUpload() : undefined
-    let answer
-    try {
-      const answering = native.fetch(request, id, sink)
+    const answer = await this.#cancellable(signal, (id) => {
+      const answering = this.#native.fetch(request, id, sink)
       if (upload && sink) void pump(upload, sink)
-      answer = await answering
-    } catch (e) {
-      const err = convertError(e)
-      if (err instanceof AbortError && signal?.aborted) throw abortError(signal)
-      throw err
-    } finally {
-      signal?.removeEventListener('abort', onAbort)
-    }
+      return answering
+    })
     if (signal?.aborted) {
       answer.cancel()
       throw abortError(signal)

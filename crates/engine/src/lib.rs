@@ -17,6 +17,7 @@ pub mod envrun;
 pub mod error;
 pub mod hardening;
 pub mod home;
+pub mod home_watch;
 pub mod proxy;
 pub mod redact;
 pub mod remote;

@@ -20,6 +20,7 @@ pub mod known_values;
 pub mod lifecycle;
 pub mod pipeline;
 pub mod request;
+pub mod resolved;
 pub mod respond;
 pub mod routes;
 pub mod server;
@@ -86,6 +87,8 @@ pub struct Shared {
     pub audit_log: AuditLog,
     /// Every value of the home, for redaction.
     pub known: known_values::KnownValues,
+    /// What calls resolved, kept while the home is unchanged.
+    pub resolved: resolved::ResolvedCache,
     /// The resolve-through bindings (OpenBao), when there are any.
     pub remote: Option<std::sync::Arc<crate::remote::resolve::Resolver>>,
 }

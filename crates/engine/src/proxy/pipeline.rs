@@ -12,6 +12,7 @@ use super::context::{Call, Outcome};
 use super::forward::{self, UpstreamBody};
 use super::inject::{self, Outbound};
 use super::request::{self, ProxyRequest};
+use super::resolved::{self, Found, Resolved, Values};
 use super::respond::{self, Answer, ResBody, Streamed};
 use super::upload::{self, OutBody, Progress, MAX_REQUEST_BODY};
 use super::Shared;
@@ -25,12 +26,8 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use std::collections::HashMap;
 use std::sync::Arc;
 use zeroize::Zeroizing;
-
-/// Secret name → value, for one call; wiped when dropped.
-type Values = HashMap<String, Zeroizing<String>>;
 
 /// Serves one `/proxy` request.
 pub async fn proxy(
@@ -68,7 +65,8 @@ async fn phases(
     let mut pr = parse(call, &parts)?;
     // Resolve: scope, destination, values (a bound scope's from OpenBao).
     let view = remote_view(call, &pr).await?;
-    let (values, patterns) = resolve(call, &pr, view.as_ref())?;
+    let resolved = resolve(call, &pr, view.as_ref())?;
+    let (values, patterns) = (&resolved.values, resolved.patterns.clone());
     // Inject. Only body and form injection need the whole body; any other
     // body streams through.
     let progress = (!injects_into_body(&pr)).then(Progress::default);
@@ -84,6 +82,7 @@ async fn phases(
             upload::streamed(body, p.clone()),
         ),
     };
+    drop(resolved);
     // Forward.
     let case = call
         .shared
@@ -161,28 +160,67 @@ async fn remote_view(call: &Call, pr: &ProxyRequest) -> Result<Option<View>, Eng
     Ok(Some(view))
 }
 
-/// Resolve, in one snapshot of the vault: the scope, the destination policy
-/// (only when a secret is injected), then the values (from the remote's
-/// snapshot when the scope is bound). Values are read only once the
-/// destination has passed every check. The answer will be scanned for every
-/// value of the home and of every remote, not only the injected ones.
+/// Resolve: the scope, the destination policy (only when a secret is
+/// injected), then the values and the patterns of every value the answer
+/// will be scanned for (the home's and every remote's, not only the
+/// injected ones). Kept from an earlier call while the home is unchanged,
+/// except for a scope bound to OpenBao, whose snapshot is fresh each call.
 fn resolve(
     call: &mut Call,
     pr: &ProxyRequest,
     view: Option<&View>,
-) -> Result<(Values, Arc<Patterns>), EngineError> {
-    let shared = &call.shared;
+) -> Result<Arc<Resolved>, EngineError> {
+    let shared = call.shared.clone();
+    let found = match view {
+        Some(_) => read_resolved(call, pr, view).map(|r| Found::Read(Arc::new(r))),
+        None => shared
+            .resolved
+            .get_or_read(resolved_key(call, pr), || read_resolved(call, pr, None)),
+    };
+    let resolved = match found? {
+        Found::Read(r) => r,
+        Found::Kept(r) => {
+            call.record_scope(r.scope.clone());
+            if !pr.plan.is_empty() {
+                check_destination(call, pr, &r.allowlist, &r.scope)?;
+            }
+            r
+        }
+    };
+    call.record_patterns(&resolved.patterns);
+    Ok(resolved)
+}
+
+/// What a resolution depends on besides the vault.
+fn resolved_key(call: &Call, pr: &ProxyRequest) -> resolved::Key {
+    resolved::Key {
+        workspace: pr.workspace.clone(),
+        project: pr.project.clone(),
+        secrets: call.secret_keys().to_vec(),
+    }
+}
+
+/// Resolve, in one snapshot of the vault: the scope, the destination policy
+/// (only when a secret is injected), then the values (from the remote's
+/// snapshot when the scope is bound). Values are read only once the
+/// destination has passed every check.
+fn read_resolved(
+    call: &mut Call,
+    pr: &ProxyRequest,
+    view: Option<&View>,
+) -> Result<Resolved, EngineError> {
+    let shared = call.shared.clone();
     let mut scope = None;
     let resolved = shared.vault.read(|r| {
         let data_version = r.data_version()?;
         let scope = &*scope.insert(r.scope(pr.workspace.as_deref(), pr.project.as_deref())?);
+        let mut allowlist = Vec::new();
         if !pr.plan.is_empty() {
-            let mut entries = r.allowlist(scope)?;
+            allowlist = r.allowlist(scope)?;
             if let Some(v) = view {
-                entries.extend_from_slice(v.shared_allowlist());
+                allowlist.extend_from_slice(v.shared_allowlist());
             }
-            destination::check(&entries, &pr.target, &call.domain, &scope.workspace)?;
-            check_no_range(&pr.forward)?;
+            check_destination(call, pr, &allowlist, scope)?;
         }
         let mut values = Values::new();
         let bound = view.filter(|v| v.is_bound());
@@ -195,15 +233,29 @@ fn resolve(
         }
         let injected = values.values().map(|v| v.as_str());
         let patterns = shared.known.patterns(r, data_version, injected, view)?;
-        Ok((values, patterns))
+        Ok(Resolved {
+            scope: scope.clone(),
+            allowlist,
+            values,
+            patterns,
+        })
     });
     // Recorded whether or not the rest passed: a refusal names its scope.
     if let Some(scope) = scope {
         call.record_scope(scope);
     }
-    let (values, patterns) = resolved?;
-    call.record_patterns(&patterns);
-    Ok((values, patterns))
+    resolved
+}
+
+/// The destination policy for a call that injects a secret.
+fn check_destination(
+    call: &Call,
+    pr: &ProxyRequest,
+    allowlist: &[String],
+    scope: &Scope,
+) -> Result<(), EngineError> {
+    destination::check(allowlist, &pr.target, &call.domain, &scope.workspace)?;
+    check_no_range(&pr.forward)
 }
 
 /// A bound scope's value, or `SECRET_NOT_FOUND` saying where it was looked for.
@@ -235,16 +287,14 @@ fn check_no_range(forward: &HeaderMap) -> Result<(), EngineError> {
 }
 
 /// Inject: the values into the request (its body, when the plan needs it,
-/// read within [`MAX_REQUEST_BODY`]), placed as the plan says. The values are wiped
-/// once placed.
-fn inject(pr: &mut ProxyRequest, body: Bytes, values: Values) -> Result<Outbound, EngineError> {
+/// read within [`MAX_REQUEST_BODY`]), placed as the plan says.
+fn inject(pr: &mut ProxyRequest, body: Bytes, values: &Values) -> Result<Outbound, EngineError> {
     let mut out = Outbound {
         url: pr.target.clone(),
         headers: std::mem::take(&mut pr.forward),
         body: body.to_vec(),
     };
-    inject::apply(&mut out, &pr.plan, &values)?;
-    drop(values);
+    inject::apply(&mut out, &pr.plan, values)?;
     out.headers.insert(
         http::header::ACCEPT_ENCODING,
         HeaderValue::from_static("identity"),

@@ -5,6 +5,7 @@ use super::accept::{self, TcpGate};
 use super::auth::{self, Transport};
 use super::caps;
 use super::forward;
+use super::resolved;
 use super::routes;
 use super::state::{self, ProxyState};
 use super::{Limits, ServeOptions, Shared};
@@ -88,6 +89,7 @@ pub async fn serve(
         },
         audit_log: AuditLog::open(&home)?,
         known: Default::default(),
+        resolved: resolved::ResolvedCache::new(&home),
         remote,
     });
 

@@ -1,0 +1,90 @@
+//! What calls resolve from the vault (scope, workspace allowlist, injected
+//! values, the patterns of every value), kept in memory until the home
+//! changes ([`HomeWatch`]): a call that finds its entry reads nothing from
+//! the vault and takes no lock on it.
+//!
+//! Holding injected values decrypted between calls costs the at-rest
+//! promise nothing: the engine already holds every value of the home in
+//! memory, in its redaction patterns. Both live only in this process, are
+//! wiped when dropped and never reach disk. Without a working watch
+//! (not Linux, or the watch was lost) nothing is kept.
+
+use crate::home::Home;
+use crate::home_watch::HomeWatch;
+use crate::redact::Patterns;
+use crate::vault::Scope;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use zeroize::Zeroizing;
+
+/// Secret name → value, wiped when dropped.
+pub type Values = HashMap<String, Zeroizing<String>>;
+
+/// One call's resolution.
+pub struct Resolved {
+    pub scope: Scope,
+    /// The workspace's allowlist (empty when the call injects nothing).
+    pub allowlist: Vec<String>,
+    pub values: Values,
+    pub patterns: Arc<Patterns>,
+}
+
+/// What a resolution depends on besides the vault: the scope asked for and
+/// the names injected.
+#[derive(PartialEq, Eq, Hash)]
+pub struct Key {
+    pub workspace: Option<String>,
+    pub project: Option<String>,
+    pub secrets: Vec<String>,
+}
+
+/// Entries kept at most; past that the cache starts over, so that a caller
+/// cycling through names cannot grow the engine.
+const MAX_ENTRIES: usize = 256;
+
+pub struct ResolvedCache {
+    watch: HomeWatch,
+    entries: Mutex<HashMap<Key, Arc<Resolved>>>,
+}
+
+/// Where a resolution came from.
+pub enum Found {
+    /// Kept from an earlier call: its destination is not checked yet.
+    Kept(Arc<Resolved>),
+    /// Read from the vault just now, destination checked.
+    Read(Arc<Resolved>),
+}
+
+impl ResolvedCache {
+    pub fn new(home: &Home) -> ResolvedCache {
+        ResolvedCache {
+            watch: HomeWatch::new(home, &home.audit_log_path()),
+            entries: Mutex::default(),
+        }
+    }
+
+    /// The entry for `key`, or `read`'s, kept for later calls. The lock is
+    /// held throughout, so no entry read before a change can be kept after
+    /// the look that saw it.
+    pub fn get_or_read<E>(
+        &self,
+        key: Key,
+        read: impl FnOnce() -> Result<Resolved, E>,
+    ) -> Result<Found, E> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if self.watch.changed() {
+            entries.clear();
+        }
+        if let Some(kept) = entries.get(&key) {
+            return Ok(Found::Kept(kept.clone()));
+        }
+        let read = Arc::new(read()?);
+        if self.watch.works() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, read.clone());
+        }
+        Ok(Found::Read(read))
+    }
+}

@@ -1,5 +1,17 @@
-// The benchmarks' measurements: latency percentiles at concurrency 1 and
-// requests per second at a fixed concurrency, each after a warm-up.
+// The benchmarks' measurements: latency percentiles at concurrency 1,
+// requests per second at a fixed concurrency, each after a warm-up, and a
+// process's CPU time.
+
+import fs from 'node:fs'
+
+const TICK_S = 1 / 100 // /proc/<pid>/stat counts CPU time in clock ticks (USER_HZ)
+
+/** CPU seconds (user + system) of `pid` so far (Linux; NaN elsewhere). */
+export function cpuSeconds(pid) {
+  if (process.platform !== 'linux') return NaN
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * TICK_S
+}
 
 /** The `p`th percentile of sorted samples. */
 export function pct(sorted, p) {

@@ -4,7 +4,9 @@
 //   client.call — this SDK through the engine (Unix socket)
 // Latency p50/p99 at concurrency 1 and throughput at concurrency 64. Every
 // measurement of a path runs right after a fresh direct run and is reported
-// as a ratio to it. Plus the first call including engine auto-start.
+// as a ratio to it, and as µs added to it. Plus the engine's CPU time per
+// request during the c=64 run, and the first call including engine
+// auto-start.
 // The vault holds BENCH_SECRETS values (default 100), every one of which the
 // engine scans every answer for.
 //
@@ -15,7 +17,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AgentSecrets } from '../index.mjs'
 import { ENGINE, benchHome } from './vault.mjs'
-import { latency, throughput } from './measure.mjs'
+import { cpuSeconds, latency, throughput } from './measure.mjs'
 
 const N_LAT = Number(process.env.BENCH_N ?? 3000)
 const WARMUP = 300
@@ -94,24 +96,36 @@ const load = { ms: TP_MS, concurrency: CONC, warmup: WARMUP }
 // Warm every path once so that no measured run pays for JIT or pool start.
 for (const fn of Object.values(paths)) await latency(fn, measure)
 
+/** Requests per second of `fn` at c=64, and the engine's CPU µs per request meanwhile. */
+async function engineLoad(fn) {
+  let calls = 0
+  const counted = async () => {
+    await fn()
+    calls++
+  }
+  const cpu0 = cpuSeconds(state.pid)
+  const rps = await throughput(counted, load)
+  return { rps, cpuUs: ((cpuSeconds(state.pid) - cpu0) * 1e6) / calls }
+}
+
 const rows = []
 for (const [name, fn] of Object.entries(paths)) {
   if (name === 'direct') continue
   const d = await latency(paths.direct, measure)
   const x = await latency(fn, measure)
   const dt = await throughput(paths.direct, load)
-  const xt = await throughput(fn, load)
-  rows.push({ name, d, x, dt, xt })
+  const { rps: xt, cpuUs } = await engineLoad(fn)
+  rows.push({ name, d, x, dt, xt, cpuUs })
 }
 
 const f = (n, digits = 3) => n.toFixed(digits)
 console.log(`\nSDK benchmark: loopback upstream, ${SECRETS} secrets in the vault, ${N_LAT} sequential calls for latency, ${CONC} concurrent for ${TP_MS} ms for throughput`)
 console.log(`engine: ${ENGINE}\n`)
-console.log('| path | p50 ms (direct) | p50 ratio | added p50 µs | p99 ms (direct) | p99 ratio | req/s at 64 (direct) | throughput ratio |')
-console.log('|---|---|---|---|---|---|---|---|')
+console.log('| path | p50 ms (direct) | p50 ratio | added p50 µs | p99 ms (direct) | p99 ratio | req/s at 64 (direct) | throughput ratio | engine CPU µs/request |')
+console.log('|---|---|---|---|---|---|---|---|---|')
 for (const r of rows) {
   console.log(
-    `| ${r.name} | ${f(r.x.p50)} (${f(r.d.p50)}) | ${f(r.x.p50 / r.d.p50, 2)} × | ${Math.round((r.x.p50 - r.d.p50) * 1000)} | ${f(r.x.p99)} (${f(r.d.p99)}) | ${f(r.x.p99 / r.d.p99, 2)} × | ${Math.round(r.xt)} (${Math.round(r.dt)}) | ${f(r.xt / r.dt, 2)} × |`,
+    `| ${r.name} | ${f(r.x.p50)} (${f(r.d.p50)}) | ${f(r.x.p50 / r.d.p50, 2)} × | ${Math.round((r.x.p50 - r.d.p50) * 1000)} | ${f(r.x.p99)} (${f(r.d.p99)}) | ${f(r.x.p99 / r.d.p99, 2)} × | ${Math.round(r.xt)} (${Math.round(r.dt)}) | ${f(r.xt / r.dt, 2)} × | ${Number.isNaN(r.cpuUs) ? 'n/a' : f(r.cpuUs, 1)} |`,
   )
 }
 const byName = Object.fromEntries(rows.map((r) => [r.name, r]))

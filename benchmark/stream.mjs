@@ -20,7 +20,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AgentSecrets } from '../index.mjs'
 import { ENGINE, benchHome } from './vault.mjs'
-import { latency, pct, throughput } from './measure.mjs'
+import { cpuSeconds, latency, pct, throughput } from './measure.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MIB = Number(process.env.BENCH_MIB ?? 256)
@@ -30,7 +30,6 @@ const N_LAT = Number(process.env.BENCH_N ?? 2000)
 const TP_MS = Number(process.env.BENCH_TP_MS ?? 3000)
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 100)
 const CONC = 64
-const TICK_S = 1 / 100 // /proc/<pid>/stat counts CPU time in clock ticks (USER_HZ)
 
 
 const { home, env, agentsecrets } = benchHome('agentsecrets-stream-bench-', SECRETS)
@@ -100,12 +99,6 @@ process.on('exit', () => {
   spawnSync(ENGINE, ['proxy', 'stop'], { env })
 })
 const client = new AgentSecrets({ home, cli: ENGINE, autoStart: false })
-
-/** CPU seconds (user + system) of `pid` so far. */
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * TICK_S
-}
 
 /** Resets the peak RSS of `pid` (Linux: clear_refs 5), so each path is measured alone. */
 function resetPeak(pid) {

@@ -115,6 +115,37 @@ pub fn build_client(connect_timeout: Duration) -> Result<UpstreamClient, EngineE
     )))
 }
 
+/// The upstream client, built once on a blocking thread: loading the
+/// platform's TLS roots takes milliseconds that a caller starting the
+/// engine need not wait for. Calls that arrive meanwhile wait for it; a
+/// failed build is tried again by the next call.
+pub struct LazyClient {
+    cell: tokio::sync::OnceCell<UpstreamClient>,
+    connect_timeout: Duration,
+}
+
+impl LazyClient {
+    pub fn new(connect_timeout: Duration) -> LazyClient {
+        LazyClient {
+            cell: tokio::sync::OnceCell::new(),
+            connect_timeout,
+        }
+    }
+
+    pub async fn get(&self) -> Result<&UpstreamClient, EngineError> {
+        let timeout = self.connect_timeout;
+        self.cell
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || build_client(timeout))
+                    .await
+                    .map_err(|e| {
+                        EngineError::internal(format!("cannot build the HTTP client: {e}"))
+                    })?
+            })
+            .await
+    }
+}
+
 /// Sends one request; the future resolves once the answer's head arrived.
 pub async fn send(
     client: &UpstreamClient,

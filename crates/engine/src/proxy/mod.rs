@@ -81,7 +81,7 @@ pub struct Shared {
     pub token: String,
     /// The TCP port this engine listens on, bound into its `/health` proof.
     pub port: u16,
-    pub client: forward::UpstreamClient,
+    pub client: forward::LazyClient,
     pub header_case: header_case::HeaderCase,
     pub limits: Limits,
     pub audit_log: AuditLog,

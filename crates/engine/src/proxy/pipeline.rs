@@ -90,7 +90,8 @@ async fn phases(
         .extensions(header_targets(&pr))
         .await;
     let request = upstream_request(&pr.method, outbound, body, case)?;
-    let send = forward::send(&call.shared.client, request);
+    let client = call.shared.client.get().await?;
+    let send = forward::send(client, request);
     let answer = match &progress {
         None => upstream_step(call, "did not answer", send).await?,
         Some(p) => {

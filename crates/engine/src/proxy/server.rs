@@ -41,7 +41,7 @@ pub async fn serve(
     home.require_initialised()?;
     home.ensure_dirs()?;
     let vault = Vault::open(&home)?;
-    let client = forward::build_client(Duration::from_secs(10))?;
+    let client = forward::LazyClient::new(Duration::from_secs(10));
     let remote = Resolver::new(remote::store::effective(&home)?, &vault)?.map(Arc::new);
 
     let tcp = TcpListener::bind(("127.0.0.1", opts.port)).await.map_err(|e| {
@@ -97,6 +97,17 @@ pub async fn serve(
         signal(SignalKind::terminate()).map_err(|e| EngineError::internal(e.to_string()))?;
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| EngineError::internal(e.to_string()))?;
+    // While the caller connects: the upstream client, and the patterns of
+    // the home's values (resolve-through homes build theirs with the
+    // remote's values, on the first call).
+    let warm = shared.clone();
+    tokio::spawn(async move {
+        let _ = warm.client.get().await;
+    });
+    if shared.remote.is_none() {
+        let warm = shared.clone();
+        tokio::task::spawn_blocking(move || warm.known.warm(&warm.vault));
+    }
     on_ready(&ReadyLine {
         pid,
         port,

@@ -7,15 +7,21 @@
 //!
 //! Every answer is scanned for every value in the vault, so the vault holds
 //! `--secrets` values (default 100) shaped like API keys; one is injected.
+//! Two floors (see [`floor`]) are measured the same way beside the engine,
+//! so its cost reads against the least its process layout must cost.
 
+mod floor;
+mod process;
 mod upstream;
 
+use process::Server;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use upstream::Upstream;
 
 const PASSWORD: &str = "benchmark-admin-password";
 const VALUE: &str = "bench-secret-value-0123456789";
@@ -81,7 +87,7 @@ fn parse_args() -> Args {
             "--uniform-body" => a.uniform = true,
             "--json" => a.json = true,
             "-h" | "--help" => {
-                println!("engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--samples N] [--secrets N] [--uniform-body] [--json]\n\n--secrets N: values in the vault (default 100), every one scanned for in every answer\n--uniform-body: stream one repeated byte instead of JSON-like text\n\nBuild first: cargo build --release -p agentsecrets-engine -p agentsecrets-bench");
+                println!("engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--samples N] [--secrets N] [--uniform-body] [--json]\n\n--secrets N: values in the vault (default 100), every one scanned for in every answer\n--uniform-body: stream one repeated byte instead of JSON-like text\n\nThe small call is also measured through two floors, each its own process on a Unix socket\nlike the engine: `echo` answers at once (the socket round trip itself), `forward` is a\ntrivial pooled proxy adding a bearer header (no auth, vault, audit or redaction).\n\nBuild first: cargo build --release -p agentsecrets-engine -p agentsecrets-bench");
                 std::process::exit(0);
             }
             other => die(&format!("unknown argument {other}; see --help")),
@@ -93,24 +99,16 @@ fn parse_args() -> Args {
     a
 }
 
-/// The engine this run started, stopped by [`die`] so that a failed run
-/// leaves no proxy behind.
-static ENGINE_PID: AtomicU32 = AtomicU32::new(0);
-
+/// Stops every server this run started, so that a failed run leaves none behind.
 fn die(msg: &str) -> ! {
     eprintln!("engine-bench: {msg}");
-    match ENGINE_PID.load(Ordering::Relaxed) {
-        0 => {}
-        pid => terminate(pid),
-    }
+    process::stop_all();
     std::process::exit(2)
 }
 
 fn cli(engine: &Path, home: &Path, args: &[&str], stdin: &str) {
-    let mut c = Command::new(engine)
+    let mut c = process::engine_command(engine, home)
         .args(args)
-        .env("AGENTSECRETS_HOME", home)
-        .env("AGENTSECRETS_KEY_STORE", "file")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -154,78 +152,6 @@ fn seed_secrets(engine: &Path, home: &Path, n: usize) {
     }
 }
 
-/// The engine process and how to reach it.
-struct Engine {
-    child: Child,
-    pid: u32,
-    socket: PathBuf,
-}
-
-impl Engine {
-    fn start(engine: &Path, home: &Path) -> Engine {
-        let child = Command::new(engine)
-            .args(["proxy", "start", "--port", "0"])
-            .env("AGENTSECRETS_HOME", home)
-            .env("AGENTSECRETS_KEY_STORE", "file")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| die(&format!("cannot start the engine: {e}")));
-        let state = home.join("run/proxy.json");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !state.exists() {
-            if Instant::now() > deadline {
-                die("the engine did not become ready in 10 s");
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        let pid = child.id();
-        ENGINE_PID.store(pid, Ordering::Relaxed);
-        Engine {
-            child,
-            pid,
-            socket: home.join("run/proxy.sock"),
-        }
-    }
-
-    /// User + system CPU time of the engine process so far.
-    fn cpu(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
-        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let ticks: u64 = f.get(11).and_then(|s| s.parse().ok()).unwrap_or(0)
-            + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        // USER_HZ is 100 on every Linux this runs on.
-        let hz = 100u64;
-        Duration::from_micros(ticks * 1_000_000 / hz)
-    }
-
-    /// Peak resident set size in KiB.
-    fn peak_rss_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    }
-
-    fn stop(mut self) {
-        terminate(self.pid);
-        let _ = self.child.wait();
-    }
-}
-
-fn terminate(pid: u32) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status();
-}
-
 /// One way of making the small call.
 #[derive(Clone)]
 enum Path_ {
@@ -233,7 +159,9 @@ enum Path_ {
         client: reqwest::Client,
         url: String,
     },
-    Engine {
+    /// Through a server on a Unix socket (the engine or a floor), each sent
+    /// the engine's request; the floors ignore what they do not use.
+    Socket {
         client: reqwest::Client,
         target: String,
     },
@@ -249,7 +177,7 @@ impl Path_ {
                     .send()
                     .await
             }
-            Path_::Engine { client, target } => {
+            Path_::Socket { client, target } => {
                 client
                     .get("http://localhost/proxy")
                     .header("x-as-target-url", target)
@@ -284,12 +212,26 @@ async fn latency(path: &Path_, n: usize) -> Vec<Duration> {
     v
 }
 
-async fn throughput(path: &Path_, concurrency: usize, seconds: f64) -> (f64, u64) {
+/// Callers kept busy at once in the throughput phase.
+const CONCURRENCY: usize = 64;
+
+/// One path under load.
+struct Load {
+    rps: f64,
+    requests: u64,
+    /// CPU of the server between client and upstream (none when direct).
+    cpu_us_per_request: f64,
+    new_upstream_connections_per_request: f64,
+}
+
+async fn load(path: &Path_, server: Option<&Server>, up: &Upstream, seconds: f64) -> Load {
+    let conns_before = up.connections.load(Ordering::Relaxed);
+    let cpu_before = server.map(Server::cpu).unwrap_or_default();
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..concurrency {
+    for _ in 0..CONCURRENCY {
         let p = path.clone();
         let done = done.clone();
         tasks.push(tokio::spawn(async move {
@@ -302,8 +244,47 @@ async fn throughput(path: &Path_, concurrency: usize, seconds: f64) -> (f64, u64
     for t in tasks {
         t.await.unwrap();
     }
-    let n = done.load(Ordering::Relaxed);
-    (n as f64 / start.elapsed().as_secs_f64(), n)
+    let requests = done.load(Ordering::Relaxed);
+    let rps = requests as f64 / start.elapsed().as_secs_f64();
+    let cpu = server.map(Server::cpu).unwrap_or_default() - cpu_before;
+    let new_conns = up.connections.load(Ordering::Relaxed) - conns_before;
+    let per_request = |x: f64| x / requests.max(1) as f64;
+    Load {
+        rps,
+        requests,
+        cpu_us_per_request: per_request(cpu.as_secs_f64() * 1e6),
+        new_upstream_connections_per_request: per_request(new_conns as f64),
+    }
+}
+
+/// A server on a Unix socket and its small-call figures.
+struct SocketPath<'a> {
+    /// Its key in the JSON report; the text report says it with spaces.
+    key: &'static str,
+    server: &'a Server,
+    path: Path_,
+    /// Latency at concurrency 1, sorted once all rounds are in.
+    latency: Vec<Duration>,
+}
+
+impl SocketPath<'_> {
+    /// Its figures beside the direct path's.
+    fn summary(&self, load: &Load, direct: &[Duration], direct_rps: f64) -> serde_json::Value {
+        let (p50, p99) = (
+            percentile(&self.latency, 0.5),
+            percentile(&self.latency, 0.99),
+        );
+        let (d50, d99) = (percentile(direct, 0.5), percentile(direct, 0.99));
+        serde_json::json!({
+            "p50_ms": ms(p50), "p99_ms": ms(p99),
+            "added_p50_us": (p50.as_secs_f64() - d50.as_secs_f64()) * 1e6,
+            "ratio_p50": ms(p50) / ms(d50), "ratio_p99": ms(p99) / ms(d99),
+            "rps_c64": load.rps, "ratio_rps_c64": load.rps / direct_rps,
+            "requests_c64": load.requests,
+            "cpu_us_per_request": load.cpu_us_per_request,
+            "new_upstream_connections_per_request": load.new_upstream_connections_per_request,
+        })
+    }
 }
 
 struct Stream {
@@ -344,9 +325,21 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
+    if let Some((kind, socket)) = floor::from_args() {
+        floor::serve(kind, socket);
+        return;
+    }
     let args = parse_args();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| die(&format!("cannot start the runtime: {e}")))
+        .block_on(run(args));
+}
+
+async fn run(args: Args) {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     cli(
@@ -372,15 +365,13 @@ async fn main() {
 
     let stream_bytes = args.stream_mib << 20;
     let up = upstream::start(stream_bytes, args.uniform);
-    let engine = Engine::start(&args.engine, h);
+    let engine = Server::engine(&args.engine, h);
+    let floor_dir = tempfile::tempdir().unwrap();
+    let [echo, forward] = floor::Kind::ALL
+        .map(|k| Server::floor(k, floor_dir.path().join(format!("{}.sock", k.name()))));
 
     let direct_client = reqwest::Client::builder()
         .no_proxy()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
-    let engine_client = reqwest::Client::builder()
-        .unix_socket(engine.socket.clone())
         .pool_max_idle_per_host(256)
         .build()
         .unwrap();
@@ -389,44 +380,67 @@ async fn main() {
         client: direct_client.clone(),
         url: small.clone(),
     };
-    let via = Path_::Engine {
-        client: engine_client.clone(),
-        target: small.clone(),
-    };
+    let mut socket_paths: Vec<SocketPath> = [
+        ("engine", &engine),
+        ("echo_floor", &echo),
+        ("forward_floor", &forward),
+    ]
+    .into_iter()
+    .map(|(key, server)| SocketPath {
+        key,
+        server,
+        path: Path_::Socket {
+            client: server.client(),
+            target: small.clone(),
+        },
+        latency: Vec::new(),
+    })
+    .collect();
 
-    // Warm both paths (connections, caches).
+    // Warm every path (connections, caches).
     latency(&direct, 200).await;
-    latency(&via, 200).await;
+    for s in &socket_paths {
+        latency(&s.path, 200).await;
+    }
 
-    // Latency at concurrency 1, interleaved in rounds so both see the same machine.
-    let (mut d, mut e) = (Vec::new(), Vec::new());
+    // Latency at concurrency 1, interleaved in rounds so all see the same machine.
+    let mut d = Vec::new();
     let rounds = 10;
     for _ in 0..rounds {
         d.extend(latency(&direct, args.latency_samples / rounds).await);
-        e.extend(latency(&via, args.latency_samples / rounds).await);
+        for s in &mut socket_paths {
+            let v = latency(&s.path, args.latency_samples / rounds).await;
+            s.latency.extend(v);
+        }
     }
     d.sort();
-    e.sort();
+    for s in &mut socket_paths {
+        s.latency.sort();
+    }
 
-    // Throughput at 64 concurrent: direct, engine, direct.
-    let (d1, _) = throughput(&direct, 64, args.seconds).await;
-    let conns_before = up.connections.load(Ordering::Relaxed);
-    let cpu_before = engine.cpu();
-    let (et, en) = throughput(&via, 64, args.seconds).await;
-    let cpu = engine.cpu() - cpu_before;
-    let new_conns = up.connections.load(Ordering::Relaxed) - conns_before;
-    let (d2, _) = throughput(&direct, 64, args.seconds).await;
-    let direct_tp = (d1 + d2) / 2.0;
+    // Throughput at 64 concurrent: direct, each socket path, direct.
+    let d1 = load(&direct, None, &up, args.seconds).await;
+    let mut loads = Vec::new();
+    for s in &socket_paths {
+        loads.push(load(&s.path, Some(s.server), &up, args.seconds).await);
+    }
+    let d2 = load(&direct, None, &up, args.seconds).await;
+    let direct_tp = (d1.rps + d2.rps) / 2.0;
+    let paths: serde_json::Map<String, serde_json::Value> = socket_paths
+        .iter()
+        .zip(&loads)
+        .map(|(s, l)| (s.key.to_string(), s.summary(l, &d, direct_tp)))
+        .collect();
+    drop(socket_paths);
+    echo.stop();
+    forward.stop();
 
     // Streaming, on a fresh engine so that its peak RSS is this phase's alone
     // (the engine is not dumpable, so its peak cannot be reset from outside).
     let load_peak_rss = engine.peak_rss_kib();
     engine.stop();
-    let engine = Engine::start(&args.engine, h);
-    let engine_client = reqwest::Client::builder()
-        .unix_socket(engine.socket.clone())
-        .build()
-        .unwrap();
+    let engine = Server::engine(&args.engine, h);
+    let engine_client = engine.client();
     let big = format!("http://{}/stream", up.addr);
     let direct_req = || {
         direct_client
@@ -460,20 +474,26 @@ async fn main() {
     let rss = engine.peak_rss_kib();
     engine.stop();
 
-    let cpu_per_req_us = cpu.as_secs_f64() * 1e6 / en.max(1) as f64;
+    let e = &paths["engine"];
+    let f = &paths["forward_floor"];
+    let num = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     let report = serde_json::json!({
         "secrets_in_vault": args.secrets,
         "latency_c1": {
             "direct_p50_ms": ms(percentile(&d, 0.5)), "direct_p99_ms": ms(percentile(&d, 0.99)),
-            "engine_p50_ms": ms(percentile(&e, 0.5)), "engine_p99_ms": ms(percentile(&e, 0.99)),
-            "added_p50_ms": ms(percentile(&e, 0.5)) - ms(percentile(&d, 0.5)),
-            "ratio_p50": ms(percentile(&e, 0.5)) / ms(percentile(&d, 0.5)),
-            "ratio_p99": ms(percentile(&e, 0.99)) / ms(percentile(&d, 0.99)),
+            "engine_p50_ms": e["p50_ms"], "engine_p99_ms": e["p99_ms"],
+            "added_p50_ms": num(e, "added_p50_us") / 1000.0,
+            "ratio_p50": e["ratio_p50"], "ratio_p99": e["ratio_p99"],
         },
         "throughput_c64": {
-            "direct_rps": direct_tp, "engine_rps": et, "ratio": et / direct_tp,
-            "engine_requests": en, "engine_cpu_us_per_request": cpu_per_req_us,
-            "new_upstream_connections_per_request": new_conns as f64 / en.max(1) as f64,
+            "direct_rps": direct_tp, "engine_rps": e["rps_c64"], "ratio": e["ratio_rps_c64"],
+            "engine_requests": e["requests_c64"], "engine_cpu_us_per_request": e["cpu_us_per_request"],
+            "new_upstream_connections_per_request": e["new_upstream_connections_per_request"],
+        },
+        "unix_socket_paths": paths,
+        "engine_over_forward_floor": {
+            "added_p50_us": num(e, "added_p50_us") - num(f, "added_p50_us"),
+            "added_cpu_us_per_request": num(e, "cpu_us_per_request") - num(f, "cpu_us_per_request"),
         },
         "stream": {
             "mib": args.stream_mib,
@@ -488,30 +508,57 @@ async fn main() {
         println!("{}", serde_json::to_string_pretty(&report).unwrap());
         return;
     }
+    print_text(&report, args.secrets, args.stream_mib);
+}
+
+fn print_text(report: &serde_json::Value, secrets: usize, stream_mib: u64) {
+    let n = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     let l = &report["latency_c1"];
     let t = &report["throughput_c64"];
     let s = &report["stream"];
-    println!("engine benchmark (one loopback upstream; engine over its Unix socket; {} secrets in the vault; ratios are engine / direct)\n", args.secrets);
+    println!("engine benchmark (one loopback upstream; engine over its Unix socket; {secrets} secrets in the vault; ratios are engine / direct)\n");
     println!("latency, concurrency 1   direct p50 {:.3} ms  p99 {:.3} ms | engine p50 {:.3} ms  p99 {:.3} ms | ratio p50 {:.2}x  p99 {:.2}x  (added {:.3} ms)",
-        l["direct_p50_ms"].as_f64().unwrap(), l["direct_p99_ms"].as_f64().unwrap(), l["engine_p50_ms"].as_f64().unwrap(), l["engine_p99_ms"].as_f64().unwrap(),
-        l["ratio_p50"].as_f64().unwrap(), l["ratio_p99"].as_f64().unwrap(), l["added_p50_ms"].as_f64().unwrap());
+        n(l, "direct_p50_ms"), n(l, "direct_p99_ms"), n(l, "engine_p50_ms"), n(l, "engine_p99_ms"),
+        n(l, "ratio_p50"), n(l, "ratio_p99"), n(l, "added_p50_ms"));
     println!(
         "throughput, concurrency 64  direct {:.0} req/s | engine {:.0} req/s | ratio {:.2}x",
-        t["direct_rps"].as_f64().unwrap(),
-        t["engine_rps"].as_f64().unwrap(),
-        t["ratio"].as_f64().unwrap()
+        n(t, "direct_rps"),
+        n(t, "engine_rps"),
+        n(t, "ratio")
     );
     println!(
         "engine CPU per proxied request  {:.1} us   new upstream connections per request  {:.4}",
-        t["engine_cpu_us_per_request"].as_f64().unwrap(),
-        t["new_upstream_connections_per_request"].as_f64().unwrap()
+        n(t, "engine_cpu_us_per_request"),
+        n(t, "new_upstream_connections_per_request")
     );
     println!(
         "engine peak RSS during the c=64 load {:.1} MiB",
-        s["engine_peak_rss_under_load_mib"].as_f64().unwrap()
+        n(s, "engine_peak_rss_under_load_mib")
     );
-    println!("stream {} MiB (median of {STREAM_ROUNDS})   direct {:.0} MiB/s | engine {:.0} MiB/s | ratio {:.2}x   first byte direct {:.2} ms, engine {:.2} ms   engine peak RSS while streaming {:.1} MiB   engine CPU {:.2} s/GiB",
-        args.stream_mib, s["direct_mib_s"].as_f64().unwrap(), s["engine_mib_s"].as_f64().unwrap(), s["ratio"].as_f64().unwrap(),
-        s["direct_first_byte_ms"].as_f64().unwrap(), s["engine_first_byte_ms"].as_f64().unwrap(), s["engine_peak_rss_mib"].as_f64().unwrap(),
-        s["engine_cpu_s_per_gib"].as_f64().unwrap());
+    println!("stream {stream_mib} MiB (median of {STREAM_ROUNDS})   direct {:.0} MiB/s | engine {:.0} MiB/s | ratio {:.2}x   first byte direct {:.2} ms, engine {:.2} ms   engine peak RSS while streaming {:.1} MiB   engine CPU {:.2} s/GiB",
+        n(s, "direct_mib_s"), n(s, "engine_mib_s"), n(s, "ratio"),
+        n(s, "direct_first_byte_ms"), n(s, "engine_first_byte_ms"), n(s, "engine_peak_rss_mib"),
+        n(s, "engine_cpu_s_per_gib"));
+    println!("\nUnix-socket paths beside the floors (echo: answers at once; forward: a trivial pooled proxy, no auth/vault/audit/redaction)");
+    println!(
+        "  {:<14} {:>14} {:>10} {:>15} {:>17}",
+        "", "added p50", "ratio p50", "req/s at c=64", "CPU per request"
+    );
+    for key in ["echo_floor", "forward_floor", "engine"] {
+        let p = &report["unix_socket_paths"][key];
+        println!(
+            "  {:<14} {:>11.0} us {:>9.2}x {:>15.0} {:>14.1} us",
+            key.replace('_', " "),
+            n(p, "added_p50_us"),
+            n(p, "ratio_p50"),
+            n(p, "rps_c64"),
+            n(p, "cpu_us_per_request")
+        );
+    }
+    let o = &report["engine_over_forward_floor"];
+    println!(
+        "engine over forward floor: {:+.0} us p50, {:+.1} us CPU/request",
+        n(o, "added_p50_us"),
+        n(o, "added_cpu_us_per_request")
+    );
 }

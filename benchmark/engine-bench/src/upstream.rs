@@ -11,6 +11,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// The small answer, also the echo floor's.
+pub const SMALL_JSON: &[u8] = br#"{"ok":true,"items":[1,2,3]}"#;
+
 pub struct Upstream {
     pub addr: SocketAddr,
     pub connections: Arc<AtomicU64>,
@@ -95,7 +98,7 @@ fn answer(
         return Response::new(StreamBody::new(frames).boxed());
     }
     let mut r = Response::new(
-        Full::new(Bytes::from_static(br#"{"ok":true,"items":[1,2,3]}"#))
+        Full::new(Bytes::from_static(SMALL_JSON))
             .map_err(|n| match n {})
             .boxed(),
     );

@@ -115,10 +115,11 @@ pub fn build_client(connect_timeout: Duration) -> Result<UpstreamClient, EngineE
     )))
 }
 
-/// The upstream client, built once on a blocking thread: loading the
-/// platform's TLS roots takes milliseconds that a caller starting the
-/// engine need not wait for. Calls that arrive meanwhile wait for it; a
-/// failed build is tried again by the next call.
+/// The upstream client, built on first need: loading the platform's TLS
+/// roots takes milliseconds that a caller starting the engine need not
+/// wait for (the server builds it right after its ready line). Calls that
+/// arrive meanwhile wait for it; a failed build is tried again by the next
+/// call.
 pub struct LazyClient {
     cell: tokio::sync::OnceCell<UpstreamClient>,
     connect_timeout: Duration,
@@ -133,15 +134,8 @@ impl LazyClient {
     }
 
     pub async fn get(&self) -> Result<&UpstreamClient, EngineError> {
-        let timeout = self.connect_timeout;
         self.cell
-            .get_or_try_init(|| async move {
-                tokio::task::spawn_blocking(move || build_client(timeout))
-                    .await
-                    .map_err(|e| {
-                        EngineError::internal(format!("cannot build the HTTP client: {e}"))
-                    })?
-            })
+            .get_or_try_init(|| async { build_client(self.connect_timeout) })
             .await
     }
 }

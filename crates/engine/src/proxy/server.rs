@@ -97,17 +97,6 @@ pub async fn serve(
         signal(SignalKind::terminate()).map_err(|e| EngineError::internal(e.to_string()))?;
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| EngineError::internal(e.to_string()))?;
-    // While the caller connects: the upstream client, and the patterns of
-    // the home's values (resolve-through homes build theirs with the
-    // remote's values, on the first call).
-    let warm = shared.clone();
-    tokio::spawn(async move {
-        let _ = warm.client.get().await;
-    });
-    if shared.remote.is_none() {
-        let warm = shared.clone();
-        tokio::task::spawn_blocking(move || warm.known.warm(&warm.vault));
-    }
     on_ready(&ReadyLine {
         pid,
         port,
@@ -125,8 +114,14 @@ pub async fn serve(
             graceful.clone(),
             gates.clone(),
         )),
-        tokio::spawn(accept::unix_loop(unix, shared, graceful.clone(), gates)),
+        tokio::spawn(accept::unix_loop(
+            unix,
+            shared.clone(),
+            graceful.clone(),
+            gates,
+        )),
     ];
+    warm_up(&shared).await;
     tokio::select! {
         _ = sigterm.recv() => {}
         _ = sigint.recv() => {}
@@ -144,6 +139,18 @@ pub async fn serve(
         let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     }
     Ok(())
+}
+
+/// Builds, while the caller connects, what the first call would otherwise
+/// wait for: the upstream client and the patterns of the home's values
+/// (resolve-through homes build theirs with the remote's values, on the
+/// first call). Runs on the thread that waits for signals, so no thread
+/// is started for it; errors are left for the call that meets them.
+async fn warm_up(shared: &Shared) {
+    let _ = shared.client.get().await;
+    if shared.remote.is_none() {
+        let _ = shared.known.warm(&shared.vault);
+    }
 }
 
 /// One caller connection, watched for graceful shutdown; `gate` (TCP only)

@@ -101,3 +101,43 @@ fn a_value_added_later_is_scanned_for_by_the_next_call() {
     assert_eq!(a.status, 200, "{}", a.text());
     assert_no_leak("answer", &a.body, added);
 }
+
+/// A commit writes its WAL frames (a file event) before it becomes
+/// visible; a call landing in between must not keep the old value.
+#[test]
+fn rotations_under_load_are_injected_by_the_next_call() {
+    let (home, up, proxy) = setup();
+    let proxy = std::sync::Arc::new(proxy);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Calls keep coming while the value changes; one that fails under a
+    // loaded machine does not matter, only the checked calls do.
+    let load = {
+        let (proxy, stop, url) = (proxy.clone(), stop.clone(), up.url("/load"));
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let rb = proxy
+                    .request(Method::GET, &url)
+                    .header("X-AS-Inject", plan(&[("bearer", None, "KEY")]));
+                let _ = rt.block_on(async { rb.send().await?.bytes().await });
+            }
+        })
+    };
+    let checks = Upstream::start(|_| Reply::ok("ok"));
+    for i in 0..20 {
+        let value = format!("rotated-value-{i:02}-a1b2c3");
+        home.set_secret("KEY", &value);
+        let a = call(&proxy, &checks, "hi");
+        assert_eq!(a.status, 200, "{}", a.text());
+        assert_eq!(
+            checks.last().headers["authorization"],
+            format!("Bearer {value}"),
+            "rotation {i}"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    load.join().unwrap();
+}

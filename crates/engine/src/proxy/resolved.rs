@@ -1,7 +1,11 @@
 //! What calls resolve from the vault (scope, workspace allowlist, injected
 //! values, the patterns of every value), kept in memory until the home
-//! changes ([`HomeWatch`]): a call that finds its entry reads nothing from
-//! the vault and takes no lock on it.
+//! changes: a call that finds its entry reads nothing from the vault and
+//! takes no lock on it. Two checks, both on every call, drop every entry:
+//! the vault's [commit stamp](crate::vault::commit_stamp) differs from the
+//! one taken before the entries were read (something was committed), or
+//! the [`HomeWatch`] saw a file of the home change (the active scope in
+//! `config.json`, a vault file replaced).
 //!
 //! Holding injected values decrypted between calls costs the at-rest
 //! promise nothing: the engine already holds every value of the home in
@@ -12,6 +16,7 @@
 use crate::home::Home;
 use crate::home_watch::HomeWatch;
 use crate::redact::Patterns;
+use crate::vault::commit_stamp::{CommitStamps, Stamp};
 use crate::vault::Scope;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,7 +49,17 @@ const MAX_ENTRIES: usize = 256;
 
 pub struct ResolvedCache {
     watch: HomeWatch,
-    entries: Mutex<HashMap<Key, Arc<Resolved>>>,
+    vault_path: std::path::PathBuf,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Reopened after any change to the home (the file may be new).
+    stamps: Option<CommitStamps>,
+    /// The commit stamp taken before every entry was read.
+    stamp: Option<Stamp>,
+    entries: HashMap<Key, Arc<Resolved>>,
 }
 
 /// Where a resolution came from.
@@ -57,33 +72,44 @@ pub enum Found {
 
 impl ResolvedCache {
     pub fn new(home: &Home) -> ResolvedCache {
+        let vault_path = home.vault_path();
         ResolvedCache {
             watch: HomeWatch::new(home, &home.audit_log_path()),
-            entries: Mutex::default(),
+            state: Mutex::new(State {
+                stamps: CommitStamps::open(&vault_path),
+                ..State::default()
+            }),
+            vault_path,
         }
     }
 
-    /// The entry for `key`, or `read`'s, kept for later calls. The lock is
-    /// held throughout, so no entry read before a change can be kept after
-    /// the look that saw it.
+    /// The entry for `key`, or `read`'s, kept for later calls. The stamp
+    /// is taken before `read` runs, and the lock is held throughout, so no
+    /// entry can outlive a commit or a change the watch saw.
     pub fn get_or_read<E>(
         &self,
         key: Key,
         read: impl FnOnce() -> Result<Resolved, E>,
     ) -> Result<Found, E> {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if self.watch.changed() {
-            entries.clear();
+            state.entries.clear();
+            state.stamps = CommitStamps::open(&self.vault_path);
         }
-        if let Some(kept) = entries.get(&key) {
+        let stamp = state.stamps.as_ref().and_then(CommitStamps::now);
+        if stamp.is_none() || stamp != state.stamp {
+            state.entries.clear();
+            state.stamp = stamp;
+        }
+        if let Some(kept) = state.entries.get(&key) {
             return Ok(Found::Kept(kept.clone()));
         }
         let read = Arc::new(read()?);
-        if self.watch.works() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+        if stamp.is_some() && self.watch.works() {
+            if state.entries.len() >= MAX_ENTRIES {
+                state.entries.clear();
             }
-            entries.insert(key, read.clone());
+            state.entries.insert(key, read.clone());
         }
         Ok(Found::Read(read))
     }

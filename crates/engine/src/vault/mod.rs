@@ -12,6 +12,7 @@
 //! used by the CLI live in `manage.rs`; `init` is [`initialise`].
 
 pub mod admin;
+pub mod commit_stamp;
 pub mod config;
 pub mod create;
 pub mod credentials;

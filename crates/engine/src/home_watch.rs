@@ -1,11 +1,13 @@
 //! Whether anything in the home changed since the last look.
 //!
 //! The proxy keeps what it resolved from the vault in memory between calls
-//! and must drop it the moment another process commits to the vault or
-//! switches the active scope. On Linux an inotify watch on the home
-//! directory tells, with one non-blocking `read` per look: the kernel
-//! queues the event inside the writer's `write`, before its commit returns,
-//! so a call made after a command finished always sees the change.
+//! and must drop it the moment another process switches the active scope
+//! or replaces a file of the home (commits to the vault itself are seen by
+//! their [commit stamp](crate::vault::commit_stamp)). On Linux an inotify
+//! watch on the home directory tells, with one non-blocking `read` per
+//! look: the kernel queues the event inside the writer's `rename` or
+//! `close`, before the command returns, so a call made after a command
+//! finished always sees the change.
 //!
 //! Elsewhere, or when the watch cannot be set up or is lost, every look
 //! reports a change and the proxy reads the vault on every call.
@@ -86,8 +88,11 @@ mod linux {
     impl Watch {
         pub fn new(dir: &Path, ignored: &Path) -> Option<Watch> {
             let fd = inotify::init(CreateFlags::NONBLOCK | CreateFlags::CLOEXEC).ok()?;
-            let mask = WatchFlags::MODIFY
-                | WatchFlags::ATTRIB
+            // Not MODIFY: the audit log, appended to on every call, would
+            // queue an event per call. Files are replaced by rename (the
+            // config), closed after a write (an edit by hand), or, for the
+            // vault itself, checked by their commit stamp.
+            let mask = WatchFlags::CLOSE_WRITE
                 | WatchFlags::CREATE
                 | WatchFlags::DELETE
                 | WatchFlags::MOVED_FROM
@@ -151,9 +156,21 @@ mod tests {
     fn a_write_is_seen_by_the_next_look_only() {
         let (dir, watch) = watched();
         assert!(!watch.changed());
-        std::fs::write(dir.path().join("vault.db-wal"), b"frame").unwrap();
+        std::fs::write(dir.path().join("config.json"), b"{}").unwrap();
         assert!(watch.changed());
         assert!(!watch.changed());
+    }
+
+    #[test]
+    fn appends_to_a_file_kept_open_queue_nothing() {
+        use std::io::Write;
+        let (dir, watch) = watched();
+        let mut log = std::fs::File::create(dir.path().join("other.log")).unwrap();
+        assert!(watch.changed(), "created");
+        for _ in 0..3 {
+            log.write_all(b"a line\n").unwrap();
+            assert!(!watch.changed());
+        }
     }
 
     #[test]

@@ -160,6 +160,23 @@ export declare function secretRef(name: string): string
  */
 export declare function createFetch(client: AgentSecrets, options?: CreateFetchOptions): FetchFunction
 
+/** Options of `installGlobalFetch()`: applied to every request that carries a placeholder. */
+export interface InstallGlobalFetchOptions {
+  workspace?: string
+  project?: string
+  agentId?: string
+  timeoutMs?: number
+}
+
+/**
+ * Replaces `globalThis.fetch` so that code calling the global `fetch` can use
+ * placeholders: a request with a placeholder in its URL or headers goes
+ * through the engine exactly as with `createFetch()`; any other request goes
+ * to the previous global `fetch`, untouched (its body is not read). Returns
+ * the function that puts the previous `fetch` back.
+ */
+export declare function installGlobalFetch(client: AgentSecrets, options?: InstallGlobalFetchOptions): () => void
+
 /** Which backend the client uses. */
 export interface BackendInfo {
   /** `engine` (this package's engine) or `upstream-proxy` (the AgentSecrets Go proxy). */

@@ -8,7 +8,7 @@ const { AgentSecrets } = require('./lib/client.js')
 const { AgentSecretsResponse } = require('./lib/response.js')
 const { SpawnedProcess } = require('./lib/spawn.js')
 const { AgentSecretsFetchResponse } = require('./lib/fetch.js')
-const { secretRef, createFetch } = require('./lib/placeholders.js')
+const { secretRef, createFetch, installGlobalFetch } = require('./lib/placeholders.js')
 
 module.exports = {
   AgentSecrets,
@@ -17,6 +17,7 @@ module.exports = {
   AgentSecretsFetchResponse,
   secretRef,
   createFetch,
+  installGlobalFetch,
   convertError: errors.convertError,
   // Every error class (errors.js CLASSES); index.mjs and index.d.ts name each.
   ...errors.CLASSES,

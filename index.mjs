@@ -12,6 +12,7 @@ export const {
   AgentSecretsFetchResponse,
   secretRef,
   createFetch,
+  installGlobalFetch,
   convertError,
   AgentSecretsError,
   AgentSecretsNotRunning,

@@ -27,6 +27,11 @@ before(async () => {
       res.end('data: [DONE]\n\n')
       return
     }
+    if (req.url === '/v1/models') {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ object: 'list', data: [{ id: 'm1' }, { id: 'm2' }] }))
+      return
+    }
     if (req.url === '/v1/files') {
       res.end(`stored ${Buffer.byteLength(rec.body)} bytes`)
       return
@@ -71,9 +76,15 @@ describe('README "Streaming and fetch" examples', () => {
     assert.equal(up.requests.at(-1).headers['x-api-key'], S.UPLOAD_KEY)
   })
 
+  it('examples/fetch-global.mjs injects through the global fetch', async () => {
+    const out = await run('fetch-global.mjs')
+    assert.equal(out, '200 2 models\n')
+    assert.equal(up.requests.at(-1).headers.authorization, `Bearer ${S.OPENAI_KEY}`)
+  })
+
   it('the README shows each example file exactly', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
-    for (const file of ['fetch-stream.mjs', 'fetch-openai-sdk.mjs', 'fetch-upload.mjs']) {
+    for (const file of ['fetch-stream.mjs', 'fetch-openai-sdk.mjs', 'fetch-upload.mjs', 'fetch-global.mjs']) {
       const marker = `<!-- example: examples/${file} -->\n\`\`\`js\n`
       const at = readme.indexOf(marker)
       assert.ok(at >= 0, `README has no block for ${file}`)

@@ -23,7 +23,8 @@ const WHOLE = new RegExp(`^${PREFIX}(${NAME})$`)
 const BEARER = new RegExp(`^Bearer +${PREFIX}(${NAME})$`, 'i')
 const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2})$/i
 
-const CREATE_FETCH_OPTIONS = ['requirePlaceholder', 'workspace', 'project', 'agentId', 'timeoutMs']
+const GLOBAL_FETCH_OPTIONS = ['workspace', 'project', 'agentId', 'timeoutMs']
+const CREATE_FETCH_OPTIONS = ['requirePlaceholder', ...GLOBAL_FETCH_OPTIONS]
 
 /**
  * The placeholder for secret `name`: `AS_SECRET_<name>`.
@@ -129,54 +130,113 @@ function scanHeaders(headers, found) {
 /**
  * A `fetch` that sends requests carrying secret placeholders through
  * `client.fetch()` with the injections they stand for.
- * @param {{ fetch: (input: string, init: Record<string, unknown>) => Promise<Response> }} client
+ * @param {FetchClient} client
  * @param {import('../index').CreateFetchOptions} [options]
  * @returns {(input: string | URL | Request, init?: RequestInit) => Promise<Response>}
  */
 function createFetch(client, options = {}) {
-  if (client === null || typeof client !== 'object' || typeof client.fetch !== 'function') {
-    throw invalid(`createFetch() takes an AgentSecrets client, got ${describe(client)}`)
-  }
-  if (!isPlainObject(options)) throw invalid(`createFetch options must be an object, got ${describe(options)}`)
-  checkKeys(options, CREATE_FETCH_OPTIONS, 'createFetch')
+  const scope = fetchScope(client, options, 'createFetch', CREATE_FETCH_OPTIONS)
   const requirePlaceholder = optBool(options.requirePlaceholder, 'requirePlaceholder') ?? false
-  const { workspace, project, agentId, timeoutMs } = options
-  const scope = Object.fromEntries(Object.entries({ workspace, project, agentId, timeoutMs }).filter(([, v]) => v !== undefined))
-
   return async function agentSecretsFetch(input, init) {
-    const from = input instanceof Request ? input : undefined
-    const href = from ? from.url : input instanceof URL ? input.href : input
-    if (typeof href !== 'string') throw invalid(`fetch input must be a string, a URL or a Request, got ${describe(input)}`)
-    let url
-    try {
-      url = new URL(href)
-    } catch {
-      throw invalid(`${describe(href)} is not an absolute URL`)
-    }
-    const given = init ?? {}
-    if (!isPlainObject(given)) throw invalid(`fetch init must be an object, got ${describe(given)}`)
-    /** @type {Injections} */
-    const found = { header: {}, query: {} }
-    const target = scanUrl(url, found)
-    const headers = headersOf(given.headers ?? from?.headers)
-    scanHeaders(headers, found)
-    // Read whole to be scanned: a placeholder in the body cannot be injected.
-    const body = await bodyBytes('body' in given ? given.body : from?.body, headers)
-    if (body !== undefined && body.includes(PREFIX)) throw notInjectable('the request body')
-    const any = found.bearer !== undefined || found.basic !== undefined || Object.keys(found.header).length > 0 || Object.keys(found.query).length > 0
-    if (!any && requirePlaceholder) {
-      throw invalid(`the request to ${url.origin} carries no secret placeholder, and this fetch was created with requirePlaceholder: true`)
-    }
-    /** @type {Record<string, unknown>} */
-    const out = { ...scope, ...given, method: given.method ?? from?.method, headers, body, signal: given.signal ?? from?.signal }
-    delete out.duplex
-    if (found.bearer !== undefined) out.bearer = found.bearer
-    if (found.basic !== undefined) out.basic = found.basic
-    if (Object.keys(found.header).length > 0) out.header = found.header
-    if (Object.keys(found.query).length > 0) out.query = found.query
-    for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
-    return client.fetch(target, out)
+    return sendInjected(client, scope, placeholdersOf(input, init), requirePlaceholder)
   }
 }
 
-module.exports = { secretRef, createFetch, PLACEHOLDER_PREFIX: PREFIX }
+/**
+ * Replaces `globalThis.fetch` so that code calling the global `fetch` can use
+ * placeholders too: a request carrying one goes through `client.fetch()`
+ * exactly as with `createFetch()`; any other request goes to the `fetch`
+ * that was installed before, untouched. Returns the function that puts it back.
+ * @param {FetchClient} client
+ * @param {import('../index').InstallGlobalFetchOptions} [options]
+ * @returns {() => void}
+ */
+function installGlobalFetch(client, options = {}) {
+  const scope = fetchScope(client, options, 'installGlobalFetch', GLOBAL_FETCH_OPTIONS)
+  const previous = globalThis.fetch
+  if (typeof previous !== 'function') throw invalid('installGlobalFetch() needs a global fetch to fall back on (Node 18 or later)')
+  /** @type {typeof fetch} */
+  const installed = async function agentSecretsGlobalFetch(input, init) {
+    const request = placeholdersOf(input, init)
+    return request.any ? sendInjected(client, scope, request) : previous(input, init)
+  }
+  globalThis.fetch = installed
+  return function restoreGlobalFetch() {
+    if (globalThis.fetch === installed) globalThis.fetch = previous
+  }
+}
+
+/** @typedef {{ fetch: (input: string, init: Record<string, unknown>) => Promise<Response> }} FetchClient */
+
+/**
+ * The options every request of a placeholder fetch gets (scope, agent,
+ * timeout), after checking the client and the option names.
+ * @param {FetchClient} client
+ * @param {{ workspace?: string, project?: string, agentId?: string, timeoutMs?: number }} options
+ * @param {string} fn
+ * @param {string[]} allowed
+ */
+function fetchScope(client, options, fn, allowed) {
+  if (client === null || typeof client !== 'object' || typeof client.fetch !== 'function') {
+    throw invalid(`${fn}() takes an AgentSecrets client, got ${describe(client)}`)
+  }
+  if (!isPlainObject(options)) throw invalid(`${fn} options must be an object, got ${describe(options)}`)
+  checkKeys(options, allowed, fn)
+  const { workspace, project, agentId, timeoutMs } = options
+  return Object.fromEntries(Object.entries({ workspace, project, agentId, timeoutMs }).filter(([, v]) => v !== undefined))
+}
+
+/**
+ * The placeholders of a request's URL and headers (a misplaced one throws
+ * `PlaceholderNotInjectable`); its body is not read yet.
+ * @param {string | URL | Request} input
+ * @param {RequestInit | undefined} init
+ */
+function placeholdersOf(input, init) {
+  const from = input instanceof Request ? input : undefined
+  const href = from ? from.url : input instanceof URL ? input.href : input
+  if (typeof href !== 'string') throw invalid(`fetch input must be a string, a URL or a Request, got ${describe(input)}`)
+  let url
+  try {
+    url = new URL(href)
+  } catch {
+    throw invalid(`${describe(href)} is not an absolute URL`)
+  }
+  const given = init ?? {}
+  if (!isPlainObject(given)) throw invalid(`fetch init must be an object, got ${describe(given)}`)
+  /** @type {Injections} */
+  const found = { header: {}, query: {} }
+  const target = scanUrl(url, found)
+  const headers = headersOf(given.headers ?? from?.headers)
+  scanHeaders(headers, found)
+  const any = found.bearer !== undefined || found.basic !== undefined || Object.keys(found.header).length > 0 || Object.keys(found.query).length > 0
+  return { url, target, given, from, found, headers, any }
+}
+
+/**
+ * Sends a request through `client.fetch()` with the injections its
+ * placeholders stand for. The body is read whole to be scanned: a
+ * placeholder in it cannot be injected.
+ * @param {FetchClient} client
+ * @param {Record<string, unknown>} scope
+ * @param {ReturnType<typeof placeholdersOf>} request
+ * @param {boolean} [requirePlaceholder] refuse a request without any
+ */
+async function sendInjected(client, scope, { url, target, given, from, found, headers, any }, requirePlaceholder = false) {
+  const body = await bodyBytes('body' in given ? given.body : from?.body, headers)
+  if (body !== undefined && body.includes(PREFIX)) throw notInjectable('the request body')
+  if (!any && requirePlaceholder) {
+    throw invalid(`the request to ${url.origin} carries no secret placeholder, and this fetch was created with requirePlaceholder: true`)
+  }
+  /** @type {Record<string, unknown>} */
+  const out = { ...scope, ...given, method: given.method ?? from?.method, headers, body, signal: given.signal ?? from?.signal }
+  delete out.duplex
+  if (found.bearer !== undefined) out.bearer = found.bearer
+  if (found.basic !== undefined) out.basic = found.basic
+  if (Object.keys(found.header).length > 0) out.header = found.header
+  if (Object.keys(found.query).length > 0) out.query = found.query
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
+  return client.fetch(target, out)
+}
+
+module.exports = { secretRef, createFetch, installGlobalFetch, PLACEHOLDER_PREFIX: PREFIX }

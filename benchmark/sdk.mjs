@@ -12,12 +12,12 @@
 //
 // Use release builds: `npm run bench` builds both, or set AGENTSECRETS_CLI.
 
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { AgentSecrets } from '../index.mjs'
 import { ENGINE, benchHome } from './vault.mjs'
 import { cpuSeconds, latency, throughput } from './measure.mjs'
+import { spawnUpstream } from './upstream.mjs'
 
 const N_LAT = Number(process.env.BENCH_N ?? 3000)
 const WARMUP = 300
@@ -29,10 +29,7 @@ const SECRETS = Number(process.env.BENCH_SECRETS ?? 100)
 
 const { home, agentsecrets } = benchHome('agentsecrets-bench-', SECRETS)
 
-// The upstream runs in its own process so that it does not share the
-// measuring process's event loop with the clients under test.
-const upstreamSource = `
-  const http = require('node:http')
+const upstream = await spawnUpstream(`
   const payload = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'a small JSON answer' })
   const server = http.createServer((req, res) => {
     req.resume()
@@ -41,15 +38,8 @@ const upstreamSource = `
       res.end(payload)
     })
   })
-  server.keepAliveTimeout = 60000
-  server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'))
-`
-const upstream = spawn(process.execPath, ['-e', upstreamSource], { stdio: ['ignore', 'pipe', 'inherit'] })
-const upstreamPort = await new Promise((resolve, reject) => {
-  upstream.stdout.once('data', (d) => resolve(Number(String(d).trim())))
-  upstream.once('exit', (code) => reject(new Error(`upstream exited (${code})`)))
-})
-const target = `http://127.0.0.1:${upstreamPort}/v1/balance`
+`)
+const target = `${upstream.base}/v1/balance`
 
 // First call including engine auto-start (engine stopped before each).
 const firstCalls = []
@@ -139,5 +129,5 @@ console.log(`\nfirst call including engine auto-start: median ${f(firstCalls[Mat
 
 await client.close()
 agentsecrets(['proxy', 'stop'])
-upstream.kill()
+upstream.process.kill()
 fs.rmSync(home, { recursive: true, force: true })

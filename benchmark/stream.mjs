@@ -14,13 +14,14 @@
 //
 // Use release builds: `npm run bench` builds both, or set AGENTSECRETS_CLI.
 
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AgentSecrets } from '../index.mjs'
 import { ENGINE, benchHome } from './vault.mjs'
 import { cpuSeconds, latency, pct, throughput } from './measure.mjs'
+import { spawnUpstream } from './upstream.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MIB = Number(process.env.BENCH_MIB ?? 256)
@@ -40,8 +41,7 @@ const state = JSON.parse(fs.readFileSync(path.join(home, 'run', 'proxy.json'), '
 const engineUrl = `http://127.0.0.1:${state.port}/proxy`
 const inject = JSON.stringify([{ style: 'bearer', secret: 'BENCH_KEY' }])
 
-const upstreamSource = `
-  const http = require('node:http')
+const upstream = await spawnUpstream(`
   const small = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'a small JSON answer' })
   const unit = '{"id":12345,"text":"line one\\\\nline \\\\"two\\\\"","tags":["a","b"],"ok":true},'
   const block = Buffer.from(unit.repeat(Math.ceil(65536 / unit.length)).slice(0, 65536))
@@ -84,18 +84,11 @@ const upstreamSource = `
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(small) })
     res.end(small)
   })
-  server.keepAliveTimeout = 60000
-  server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'))
-`
-const upstream = spawn(process.execPath, ['-e', upstreamSource], { stdio: ['ignore', 'pipe', 'inherit'] })
-const upstreamPort = await new Promise((resolve, reject) => {
-  upstream.stdout.once('data', (d) => resolve(Number(String(d).trim())))
-  upstream.once('exit', (code) => reject(new Error(`upstream exited (${code})`)))
-})
-const base = `http://127.0.0.1:${upstreamPort}`
+`)
+const base = upstream.base
 // However the run ends, the upstream and the engine do not outlive it.
 process.on('exit', () => {
-  upstream.kill()
+  upstream.process.kill()
   spawnSync(ENGINE, ['proxy', 'stop'], { env })
 })
 const client = new AgentSecrets({ home, cli: ENGINE, autoStart: false })
@@ -257,5 +250,5 @@ console.log(`  req/s at c=64: client.call() ${f(best(call.tp), 0)}, client.fetch
 
 await client.close()
 agentsecrets(['proxy', 'stop'])
-upstream.kill()
+upstream.process.kill()
 fs.rmSync(home, { recursive: true, force: true })

@@ -102,22 +102,15 @@ export interface CallOptions {
  * be `'manual'`: the engine never follows redirects) plus the injection
  * options of `call()`. Secret options take secret NAMES, never values.
  */
-export interface FetchInit extends Omit<RequestInit, 'redirect'> {
+export interface FetchInit
+  extends Omit<RequestInit, 'redirect'>,
+    Pick<CallOptions, 'bearer' | 'basic' | 'header' | 'query' | 'bodyField' | 'formField' | 'agentId' | 'workspace' | 'project'> {
   /** Only `'manual'`: a 3xx is returned as it is, never followed. */
   redirect?: 'manual'
   /** Needed by `fetch` for a streamed request body; accepted and ignored here. */
   duplex?: 'half'
-  bearer?: string
-  basic?: string
-  header?: Record<string, string>
-  query?: Record<string, string>
-  bodyField?: Record<string, string>
-  formField?: Record<string, string>
-  agentId?: string
   /** Timeout in ms for the response headers (default 30000; 0 disables); with a streamed request body, for each pause (no chunk sent and no answer). A streamed answer is bounded by the engine's stall and deadline limits, and by `signal`. */
   timeoutMs?: number
-  workspace?: string
-  project?: string
 }
 
 /** The `Response` of `client.fetch()`: Node's global `Response`, whose body streams from the engine. */

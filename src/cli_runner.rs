@@ -70,6 +70,7 @@ impl NativeClient {
     /// its stdout (JSON). A failure rejects with the engine's coded error.
     #[napi]
     pub async fn run_cli(&self, request: NativeCliRequest) -> napi::Result<String> {
+        let _busy = crate::linger::InFlight::enter();
         let NativeCliRequest {
             args,
             stdin,

@@ -162,6 +162,7 @@ impl NativeClient {
                 .insert(call_id, tx);
         }
         env.spawn_future(async move {
+            let _busy = crate::linger::InFlight::enter();
             let call = prepared?;
             let timeout_ms = call.timeout_ms;
             let work = work(Arc::clone(&inner), call);
@@ -192,6 +193,7 @@ impl NativeClient {
     /// first call that needs it.
     #[napi]
     pub async fn connect(&self) -> napi::Result<NativeBackendInfo> {
+        let _busy = crate::linger::InFlight::enter();
         let b = backend(&self.inner).await?;
         Ok(NativeBackendInfo {
             kind: b.kind,

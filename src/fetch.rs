@@ -254,6 +254,7 @@ impl NativeFetchResponse {
     /// connection failed, or with `ABORTED` after `cancel()`.
     #[napi(ts_return_type = "Promise<Buffer | null>")]
     pub async fn read(&self) -> napi::Result<Option<Buffer>> {
+        let _busy = crate::linger::InFlight::enter();
         let mut cancelled = self.cancelled.subscribe();
         let mut reader = self.reader.lock().await;
         if *cancelled.borrow() {

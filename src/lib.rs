@@ -14,6 +14,7 @@ mod discovery;
 mod engine_start;
 mod errors;
 mod fetch;
+mod linger;
 mod options;
 mod platform;
 mod probe;
@@ -45,12 +46,14 @@ pub fn error_codes() -> Vec<String> {
 /// between threads and the worker does not compete with Node and the engine
 /// for cores: `client.call` p50 fell from about 1.7x to about 1.2x direct
 /// `fetch` on two cores, with the same throughput at 64 concurrent calls.
+/// Before it sleeps it lingers briefly for a next call (see [`linger`]).
 #[napi_derive::module_init]
 fn init() {
     // On failure napi builds its default runtime instead.
     if let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("agentsecrets-sdk")
+        .on_thread_park(linger::before_park)
         .enable_all()
         .build()
     {

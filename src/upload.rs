@@ -68,6 +68,7 @@ impl NativeUpload {
     /// request is over (answered, failed or aborted): stop writing then.
     #[napi]
     pub async fn write(&self, chunk: Buffer) -> napi::Result<()> {
+        let _busy = crate::linger::InFlight::enter();
         let tx = self.tx.lock().expect("upload sender").clone();
         let Some(tx) = tx else {
             return Err(over().into());

@@ -36,6 +36,33 @@ export async function latency(fn, { samples, warmup }) {
 }
 
 /**
+ * p50 and p99 of each of `fns` at concurrency 1, measured in alternating
+ * blocks of `block` runs, so that every path sees the same machine: on a
+ * shared VM the speed drifts over seconds by more than the differences
+ * measured. `samples` runs of each, after `warmup` runs of each.
+ * @param {(() => Promise<unknown>)[]} fns
+ * @param {{ samples: number, warmup: number, block?: number }} o
+ * @returns {Promise<{ p50: number, p99: number }[]>} in the order of `fns`
+ */
+export async function interleavedLatency(fns, { samples, warmup, block = 100 }) {
+  for (const fn of fns) for (let i = 0; i < warmup; i++) await fn()
+  const xs = fns.map(() => new Float64Array(samples))
+  for (let start = 0; start < samples; start += block) {
+    for (const [k, fn] of fns.entries()) {
+      for (let i = start; i < Math.min(start + block, samples); i++) {
+        const t0 = performance.now()
+        await fn()
+        xs[k][i] = performance.now() - t0
+      }
+    }
+  }
+  return xs.map((x) => {
+    x.sort()
+    return { p50: pct(x, 50), p99: pct(x, 99) }
+  })
+}
+
+/**
  * Runs of `fn` per second with `concurrency` loops for `ms`, after `warmup`
  * sequential runs.
  * @param {() => Promise<unknown>} fn

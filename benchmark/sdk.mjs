@@ -2,9 +2,10 @@
 //   direct  — Node's fetch straight to the upstream (the baseline)
 //   fetch+engine — fetch through the engine's TCP listener, headers by hand
 //   client.call — this SDK through the engine (Unix socket)
-// Latency p50/p99 at concurrency 1 and throughput at concurrency 64. Every
-// measurement of a path runs right after a fresh direct run and is reported
-// as a ratio to it, and as µs added to it. Plus the engine's CPU time per
+// Latency p50/p99 at concurrency 1 (each path in blocks of 100 calls
+// alternating with direct ones) and throughput at concurrency 64 (each path
+// right after a fresh direct run), reported as ratios to direct and as µs
+// added to it. Plus the engine's CPU time per
 // request during the c=64 run, and the first call including engine
 // auto-start.
 // The vault holds BENCH_SECRETS values (default 100), every one of which the
@@ -16,7 +17,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AgentSecrets } from '../index.mjs'
 import { ENGINE, benchHome } from './vault.mjs'
-import { cpuSeconds, latency, throughput } from './measure.mjs'
+import { cpuSeconds, interleavedLatency, latency, throughput } from './measure.mjs'
 import { spawnUpstream } from './upstream.mjs'
 
 const N_LAT = Number(process.env.BENCH_N ?? 3000)
@@ -101,8 +102,7 @@ async function engineLoad(fn) {
 const rows = []
 for (const [name, fn] of Object.entries(paths)) {
   if (name === 'direct') continue
-  const d = await latency(paths.direct, measure)
-  const x = await latency(fn, measure)
+  const [d, x] = await interleavedLatency([paths.direct, fn], measure)
   const dt = await throughput(paths.direct, load)
   const { rps: xt, cpuUs } = await engineLoad(fn)
   rows.push({ name, d, x, dt, xt, cpuUs })

@@ -20,7 +20,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AgentSecrets } from '../index.mjs'
 import { ENGINE, benchHome } from './vault.mjs'
-import { cpuSeconds, latency, pct, throughput } from './measure.mjs'
+import { cpuSeconds, interleavedLatency, pct, throughput } from './measure.mjs'
 import { spawnUpstream } from './upstream.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -223,8 +223,9 @@ const smallPaths = {
   'client.fetch()': async () => void (await (await client.fetch(small, { bearer: 'BENCH_KEY' })).text()),
 }
 const smallRows = { 'client.call()': { p50: [], tp: [] }, 'client.fetch()': { p50: [], tp: [] } }
+const smallLatency = await interleavedLatency(Object.values(smallPaths), { samples: 2 * N_LAT, warmup: 200 })
+for (const [k, name] of Object.keys(smallPaths).entries()) smallRows[name].p50.push(smallLatency[k].p50)
 for (let round = 0; round < 2; round++) {
-  for (const [name, fn] of Object.entries(smallPaths)) smallRows[name].p50.push((await latency(fn, { samples: N_LAT, warmup: 200 })).p50)
   for (const [name, fn] of Object.entries(smallPaths)) smallRows[name].tp.push(await throughput(fn, { ms: TP_MS, concurrency: CONC, warmup: 0 }))
 }
 const best = (xs, lower) => (lower ? Math.min(...xs) : Math.max(...xs))
@@ -242,7 +243,7 @@ console.log(`\nUpload of ${UPLOAD_MIB} MiB through client.fetch() (stream body, 
 console.log(`\nSSE, one event every 10 ms, ${SSE_EVENTS} events, latency from the upstream's write to arrival in JS:`)
 console.log(`  direct fetch:   p50 ${f(sseDirect.p50, 3)} ms, p99 ${f(sseDirect.p99, 3)} ms`)
 console.log(`  client.fetch(): p50 ${f(sseClient.p50, 3)} ms, p99 ${f(sseClient.p99, 3)} ms (added: p50 ${f((sseClient.p50 - sseDirect.p50) * 1000, 0)} µs, p99 ${f((sseClient.p99 - sseDirect.p99) * 1000, 0)} µs)`)
-console.log(`\nSmall requests (bearer injection; best of 2 alternating rounds, ${N_LAT} sequential calls, ${CONC} concurrent for ${TP_MS} ms):`)
+console.log(`\nSmall requests (bearer injection; p50 of ${2 * N_LAT} sequential calls each, in alternating blocks of 100; req/s best of 2 alternating rounds of ${CONC} concurrent for ${TP_MS} ms):`)
 const call = smallRows['client.call()']
 const fe = smallRows['client.fetch()']
 console.log(`  p50 at c=1:    client.call() ${f(best(call.p50, true), 3)} ms, client.fetch() ${f(best(fe.p50, true), 3)} ms (${f(best(fe.p50, true) / best(call.p50, true))} ×)`)

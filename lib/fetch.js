@@ -343,29 +343,62 @@ async function drain(native) {
   }
 }
 
+// What `Headers` takes as a value: Latin-1 text without NUL, CR or LF.
+const HEADER_VALUE = /^[^\0\r\n\u0100-\uffff]*$/
+
 /**
- * The answer's headers, repeated names kept apart.
+ * The answer's headers, repeated names kept apart: the pairs as they are
+ * when `Headers` takes every value (the `Response` builds its own from
+ * them), else a `Headers` without the values it refuses (non-Latin-1 text).
  * @param {string[]} flat name, value, name, value...
  * @returns {HeadersInit}
  */
 function responseHeaders(flat) {
   /** @type {[string, string][]} */
   const list = []
-  for (let i = 0; i + 1 < flat.length; i += 2) list.push([flat[i], flat[i + 1]])
-  try {
-    return new Headers(list)
-  } catch {
-    // A value `Headers` refuses (non-Latin-1 text) is left out.
-    const headers = new Headers()
-    for (const [name, value] of list) {
-      try {
-        headers.append(name, value)
-      } catch {
-        // Left out.
-      }
-    }
-    return headers
+  let valid = true
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    list.push([flat[i], flat[i + 1]])
+    valid &&= HEADER_VALUE.test(flat[i + 1])
   }
+  if (valid) return list
+  const headers = new Headers()
+  for (const [name, value] of list) {
+    try {
+      headers.append(name, value)
+    } catch {
+      // Left out.
+    }
+  }
+  return headers
+}
+
+/**
+ * The `redacted` promise and its settle function: settled at once when the
+ * headers said, else when the body ends (from the trailer or the marker).
+ * @param {NativeFetchResponse} native
+ * @param {boolean | null | undefined} known
+ * @returns {{ redacted: Promise<boolean>, settle: (err?: unknown) => void }}
+ */
+function redactedPromise(native, known) {
+  if (known !== null && known !== undefined) return { redacted: Promise.resolve(known), settle: () => {} }
+  /** @type {(v: boolean) => void} */
+  let resolve = () => {}
+  /** @type {(e: unknown) => void} */
+  let reject = () => {}
+  /** @type {Promise<boolean>} */
+  const redacted = new Promise((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // Read or not, a rejection here must never be an unhandled one.
+  redacted.catch(() => {})
+  /** @param {unknown} [err] */
+  const settle = (err) => {
+    if (err === undefined) resolve(native.redacted ?? false)
+    else reject(err)
+  }
+  return { redacted, settle }
 }
 
 /**
@@ -379,24 +412,7 @@ async function toResponse(native, signal, method) {
   const head = native.head()
   const status = head.status
   const headers = responseHeaders(head.headers)
-  /** @type {(v: boolean) => void} */
-  let resolve = () => {}
-  /** @type {(e: unknown) => void} */
-  let reject = () => {}
-  /** @type {Promise<boolean>} */
-  const redacted = new Promise((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  // Read or not, a rejection here must never be an unhandled one.
-  redacted.catch(() => {})
-  const known = head.redacted
-  if (known !== null && known !== undefined) resolve(known)
-  /** @param {unknown} [err] */
-  const settle = (err) => {
-    if (err === undefined) resolve(native.redacted ?? false)
-    else reject(err)
-  }
+  const { redacted, settle } = redactedPromise(native, head.redacted)
   /** @type {ReadableStream<Uint8Array> | Buffer | null} */
   let body = null
   const whole = head.whole

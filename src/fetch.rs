@@ -8,6 +8,7 @@
 //! engine sent (redacted), a status, headers and a flag.
 
 use crate::errors::{SdkError, SdkResult};
+use crate::linger::InFlight;
 use crate::options::NameValue;
 use crate::response::{self, Peer, RawAnswer};
 use crate::transport;
@@ -72,7 +73,7 @@ pub struct NativeFetchResponse {
 }
 
 struct Reader {
-    body: Option<reqwest::Body>,
+    body: Option<OpenBody>,
     /// Looks for the redaction marker when no header said (set only while
     /// `redacted` is unknown).
     scan: Option<MarkerScan>,
@@ -156,7 +157,7 @@ pub async fn open(
         redacted: Arc::new(AtomicU8::new(known)),
         whole: std::sync::Mutex::new(whole),
         reader: tokio::sync::Mutex::new(Reader {
-            body,
+            body: body.map(OpenBody::new),
             scan: (known == UNKNOWN).then(MarkerScan::default),
             redacted_trailer: None,
         }),
@@ -254,7 +255,6 @@ impl NativeFetchResponse {
     /// connection failed, or with `ABORTED` after `cancel()`.
     #[napi(ts_return_type = "Promise<Buffer | null>")]
     pub async fn read(&self) -> napi::Result<Option<Buffer>> {
-        let _busy = crate::linger::InFlight::enter();
         let mut cancelled = self.cancelled.subscribe();
         let mut reader = self.reader.lock().await;
         if *cancelled.borrow() {
@@ -289,15 +289,16 @@ impl Reader {
     async fn next_chunk(&mut self, res: &NativeFetchResponse) -> SdkResult<Option<Buffer>> {
         // Out of `self` while reading; put back unless the body ended or
         // failed (a cancelled read drops it, which closes the connection).
-        let Some(mut body) = self.body.take() else {
+        let Some(mut open) = self.body.take() else {
             return Ok(None);
         };
+        let body = &mut open.body;
         let mut out: Vec<u8> = Vec::new();
         loop {
             let frame = if out.is_empty() {
                 body.frame().await
             } else {
-                match ready_frame(&mut body).await {
+                match ready_frame(body).await {
                     Some(f) => f,
                     None => break,
                 }
@@ -324,7 +325,7 @@ impl Reader {
                 }
             }
         }
-        self.body = Some(body);
+        self.body = Some(open);
         Ok((!out.is_empty()).then(|| Buffer::from(out)))
     }
 
@@ -352,6 +353,23 @@ impl Reader {
             let yes = self.redacted_trailer.unwrap_or(scan.seen);
             res.redacted
                 .store(if yes { REDACTED } else { NOT_REDACTED }, Ordering::Release);
+        }
+    }
+}
+
+/// A body still streaming. While one is open the runtime worker does not
+/// linger between reads (see [`crate::linger`]): the engine and the upstream
+/// need the cores then, and a read's wake-up comes from the socket anyway.
+struct OpenBody {
+    body: reqwest::Body,
+    _busy: InFlight,
+}
+
+impl OpenBody {
+    fn new(body: reqwest::Body) -> OpenBody {
+        OpenBody {
+            body,
+            _busy: InFlight::enter(),
         }
     }
 }

@@ -5,9 +5,10 @@
 //! virtual machine a wake-up costs tens of µs). Measured on 2 cores:
 //! `client.call` p50 added over direct `fetch` fell by about 20 µs.
 //!
-//! The worker never lingers while a call or a body read is in flight (its
-//! wake-up then comes from the socket, which the reactor must see at once),
-//! nor with a single core, where it would only delay the JS thread.
+//! The worker never lingers while a call is in flight or a streamed body is
+//! open (its wake-up then comes from the socket, which the reactor must see
+//! at once, and a stream's engine and upstream need the cores), nor with a
+//! single core, where it would only delay the JS thread.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -19,7 +20,7 @@ const LINGER: Duration = Duration::from_micros(100);
 
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
-/// Held by a call or body read while it runs on the worker.
+/// Held by a call while it runs, and by a streamed body while it is open.
 pub struct InFlight(());
 
 impl InFlight {

@@ -41,7 +41,9 @@ pub struct Server {
 impl Server {
     /// The engine binary serving `home`, ready once it published its state.
     pub fn engine(engine: &Path, home: &Path) -> Server {
-        let child = engine_command(engine, home)
+        let mut command = engine_command(engine, home);
+        stop_with_this_process(&mut command);
+        let child = command
             .args(["proxy", "start", "--port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -140,6 +142,32 @@ impl Server {
         let _ = self.child.wait();
     }
 }
+
+/// Linux: the engine gets SIGTERM when this process dies, however it dies
+/// (a SIGKILL runs no cleanup). The floors need none: they exit when their
+/// stdin closes.
+#[cfg(target_os = "linux")]
+fn stop_with_this_process(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    // SAFETY: only async-signal-safe calls (prctl, getppid, _exit) between
+    // fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The bench died before the signal was asked for.
+            if libc::getppid() as u32 != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stop_with_this_process(_: &mut Command) {}
 
 fn terminate(pid: u32) {
     let _ = Command::new("kill")

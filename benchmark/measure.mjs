@@ -23,16 +23,8 @@ export function pct(sorted, p) {
  * @param {() => Promise<unknown>} fn
  * @param {{ samples: number, warmup: number }} o
  */
-export async function latency(fn, { samples, warmup }) {
-  for (let i = 0; i < warmup; i++) await fn()
-  const xs = new Float64Array(samples)
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now()
-    await fn()
-    xs[i] = performance.now() - t0
-  }
-  xs.sort()
-  return { p50: pct(xs, 50), p99: pct(xs, 99) }
+export async function latency(fn, o) {
+  return (await interleavedLatency([fn], o))[0]
 }
 
 /**

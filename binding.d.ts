@@ -73,6 +73,11 @@ export declare class NativeFetchResponse {
    */
   get redacted(): boolean | null
   /**
+   * The body bytes already received, without waiting: `null` when
+   * there are none yet (or the body is over), then `read()` waits.
+   */
+  take(): Buffer | null
+  /**
    * The next chunk of the body, or `null` at its end. Rejects when the
    * engine cut the body (its `X-AS-Engine-Error` trailer), when the
    * connection failed, or with `ABORTED` after `cancel()`.

@@ -2,7 +2,8 @@
 // process), each path next to Node's `fetch` straight to the upstream:
 //   download — BENCH_MIB (256) MiB of JSON-like text, chunked: direct
 //              `fetch`, `fetch` through the engine by hand, `client.fetch()`;
-//              throughput, engine CPU per GiB, peak RSS of engine and Node
+//              throughput, engine CPU per GiB, peak RSS of engine and Node;
+//              medians of BENCH_DL_ROUNDS (3) rounds
 //   upload   — BENCH_UPLOAD_MIB (2048) MiB streamed with a bearer injection
 //              through `client.fetch()`: throughput and both peak RSS
 //   SSE      — one event every 10 ms: latency per event (upstream write to
@@ -25,6 +26,7 @@ import { spawnUpstream } from './upstream.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const MIB = Number(process.env.BENCH_MIB ?? 256)
+const DL_ROUNDS = Number(process.env.BENCH_DL_ROUNDS ?? 3)
 const UPLOAD_MIB = Number(process.env.BENCH_UPLOAD_MIB ?? 2048)
 const SSE_EVENTS = Number(process.env.BENCH_SSE_EVENTS ?? 300)
 const N_LAT = Number(process.env.BENCH_N ?? 2000)
@@ -136,12 +138,28 @@ async function download(open) {
 // Warm up every path once.
 for (const open of Object.values(downloads)) await drain((await open()).body)
 
-const downloadRows = []
-for (const [name, open] of Object.entries(downloads)) {
-  const direct = await download(downloads['direct fetch'])
-  const x = await download(open)
-  downloadRows.push({ name, direct, x, node: nodePeak(name) })
+// Each round runs every path right after a direct run; a figure is the
+// median over the rounds (one download is at the mercy of the scheduler).
+const runs = Object.fromEntries(Object.keys(downloads).map((name) => [name, []]))
+for (let round = 0; round < DL_ROUNDS; round++) {
+  for (const [name, open] of Object.entries(downloads)) {
+    const direct = await download(downloads['direct fetch'])
+    runs[name].push({ direct, x: await download(open) })
+  }
 }
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const downloadRows = Object.entries(runs).map(([name, rs]) => ({
+  name,
+  mibps: median(rs.map((r) => r.x.mibps)),
+  directMibps: median(rs.map((r) => r.direct.mibps)),
+  ratio: median(rs.map((r) => r.x.mibps / r.direct.mibps)),
+  cpuPerGiB: median(rs.map((r) => r.x.cpuPerGiB)),
+  engineRss: Math.max(...rs.map((r) => r.x.engineRss)),
+  node: nodePeak(name),
+}))
 
 /**
  * Peak RSS of a fresh Node process that does only path `name`'s download:
@@ -232,12 +250,12 @@ const best = (xs, lower) => (lower ? Math.min(...xs) : Math.max(...xs))
 
 const f = (n, d = 2) => n.toFixed(d)
 console.log(`\nStreaming benchmark: loopback upstream, ${SECRETS} secrets in the vault, engine ${ENGINE}\n`)
-console.log(`Download of ${MIB} MiB (chunked JSON-like text), each path right after a direct run:\n`)
+console.log(`Download of ${MIB} MiB (chunked JSON-like text), each path right after a direct run; medians of ${DL_ROUNDS} rounds:\n`)
 console.log('| path | MiB/s (direct) | ratio to direct | engine CPU s/GiB | engine peak RSS MiB | Node peak RSS MiB, fresh process (RSS before the download) |')
 console.log('|---|---|---|---|---|---|')
 for (const r of downloadRows) {
   const engine = r.name === 'direct fetch'
-  console.log(`| ${r.name} | ${f(r.x.mibps, 0)} (${f(r.direct.mibps, 0)}) | ${f(r.x.mibps / r.direct.mibps)} × | ${engine ? '-' : f(r.x.cpuPerGiB)} | ${engine ? '-' : f(r.x.engineRss, 1)} | ${f(r.node.peak, 1)} (${f(r.node.baseline, 1)}) |`)
+  console.log(`| ${r.name} | ${f(r.mibps, 0)} (${f(r.directMibps, 0)}) | ${f(r.ratio)} × | ${engine ? '-' : f(r.cpuPerGiB)} | ${engine ? '-' : f(r.engineRss, 1)} | ${f(r.node.peak, 1)} (${f(r.node.baseline, 1)}) |`)
 }
 console.log(`\nUpload of ${UPLOAD_MIB} MiB through client.fetch() (stream body, bearer injection): ${f(upload.mibps, 0)} MiB/s, engine peak RSS ${f(upload.engineRss, 1)} MiB, Node peak RSS ${f(upload.nodeRss, 1)} MiB (this process: includes the earlier phases)`)
 console.log(`\nSSE, one event every 10 ms, ${SSE_EVENTS} events, latency from the upstream's write to arrival in JS:`)

@@ -309,7 +309,8 @@ function bodyStream(native, signal, settle) {
     {
       async pull(controller) {
         try {
-          const chunk = await native.read()
+          // Bytes the addon read ahead come without a wait; else wait.
+          const chunk = native.take() ?? (await native.read())
           if (chunk === null) {
             controller.close()
             done()

@@ -1,8 +1,8 @@
 //! The streamed answer of `client.fetch()`: status and headers at once, the
-//! body pulled by JS one chunk per `read()`. Nothing is read ahead of the
-//! reader beyond the HTTP client's own buffer, so a slow reader slows the
-//! transfer and memory stays bounded; cancelling (or dropping) the handle
-//! closes the connection, which stops the engine's upstream transfer.
+//! body read by a task ahead of JS into a bounded [`Pipe`] and taken by JS
+//! a chunk at a time. A slow reader slows the transfer and memory stays
+//! bounded; cancelling (or dropping) the handle closes the connection, which
+//! stops the engine's upstream transfer.
 //!
 //! Like `call()`'s response, nothing here can carry a credential: what the
 //! engine sent (redacted), a status, headers and a flag.
@@ -10,22 +10,15 @@
 use crate::errors::{SdkError, SdkResult};
 use crate::linger::InFlight;
 use crate::options::NameValue;
+use crate::read_ahead::{Pipe, Taken};
 use crate::response::{self, Peer, RawAnswer};
 use crate::transport;
 use agentsecrets_wire::{headers as h, REDACTION_MARKER};
 use http_body_util::BodyExt;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use std::task::Poll;
-use tokio::sync::watch;
-
-/// Data already received is handed over in one chunk up to this size; a
-/// chunk is never held back waiting for more (server-sent events stay live).
-const MAX_CHUNK: usize = 64 << 10;
 
 /// An error answer is read whole to be classified; it is small.
 const ERROR_BODY_LIMIT: u64 = 1 << 20;
@@ -66,14 +59,22 @@ pub struct NativeFetchResponse {
     url: String,
     peer: Peer,
     redacted: Arc<AtomicU8>,
-    /// A small body, read with the headers (then `reader` has none).
+    /// A small body, read with the headers (then `pipe` is ended).
     whole: std::sync::Mutex<Option<bytes::Bytes>>,
-    reader: tokio::sync::Mutex<Reader>,
-    cancelled: watch::Sender<bool>,
+    pipe: Arc<Pipe>,
+    /// The task reading the body into `pipe`; aborting it closes the
+    /// connection.
+    reading: Option<tokio::task::AbortHandle>,
 }
 
+/// The task that reads a streamed body ahead of JS.
 struct Reader {
-    body: Option<OpenBody>,
+    body: OpenBody,
+    pipe: Arc<Pipe>,
+    peer: Peer,
+    url: String,
+    status: u16,
+    redacted: Arc<AtomicU8>,
     /// Looks for the redaction marker when no header said (set only while
     /// `redacted` is unknown).
     scan: Option<MarkerScan>,
@@ -105,11 +106,6 @@ impl MarkerScan {
             joined[joined.len().saturating_sub(keep)..].to_vec()
         };
     }
-}
-
-enum Step {
-    Chunk(SdkResult<Option<Buffer>>),
-    Cancelled,
 }
 
 /// Turns the headers of an answer into a streamed response, or into the
@@ -149,19 +145,36 @@ pub async fn open(
         scan.feed(bytes);
         known = if scan.seen { REDACTED } else { NOT_REDACTED };
     }
+    let redacted = Arc::new(AtomicU8::new(known));
+    let pipe = Arc::new(Pipe::default());
+    let reading = match body {
+        Some(body) => {
+            let reader = Reader {
+                body: OpenBody::new(body),
+                pipe: pipe.clone(),
+                peer,
+                url: url.clone(),
+                status,
+                redacted: redacted.clone(),
+                scan: (known == UNKNOWN).then(MarkerScan::default),
+                redacted_trailer: None,
+            };
+            Some(tokio::spawn(reader.run()).abort_handle())
+        }
+        None => {
+            pipe.end(Ok(()));
+            None
+        }
+    };
     Ok(NativeFetchResponse {
         status,
         headers: header_pairs(&headers),
         url,
         peer,
-        redacted: Arc::new(AtomicU8::new(known)),
+        redacted,
         whole: std::sync::Mutex::new(whole),
-        reader: tokio::sync::Mutex::new(Reader {
-            body: body.map(OpenBody::new),
-            scan: (known == UNKNOWN).then(MarkerScan::default),
-            redacted_trailer: None,
-        }),
-        cancelled: watch::channel(false).0,
+        pipe,
+        reading,
     })
 }
 
@@ -250,27 +263,26 @@ impl NativeFetchResponse {
         }
     }
 
+    /// The body bytes already received, without waiting: `null` when
+    /// there are none yet (or the body is over), then `read()` waits.
+    #[napi]
+    pub fn take(&self) -> napi::Result<Option<Buffer>> {
+        match self.pipe.take() {
+            Taken::Bytes(b) => Ok(Some(Buffer::from(b))),
+            Taken::Failed(e) => Err(e.into()),
+            Taken::End | Taken::Empty => Ok(None),
+        }
+    }
+
     /// The next chunk of the body, or `null` at its end. Rejects when the
     /// engine cut the body (its `X-AS-Engine-Error` trailer), when the
     /// connection failed, or with `ABORTED` after `cancel()`.
     #[napi(ts_return_type = "Promise<Buffer | null>")]
     pub async fn read(&self) -> napi::Result<Option<Buffer>> {
-        let mut cancelled = self.cancelled.subscribe();
-        let mut reader = self.reader.lock().await;
-        if *cancelled.borrow() {
-            reader.body = None;
-            return Err(SdkError::aborted().into());
-        }
-        let step = tokio::select! {
-            r = reader.next_chunk(self) => Step::Chunk(r),
-            _ = cancelled.wait_for(|c| *c) => Step::Cancelled,
-        };
-        match step {
-            Step::Chunk(r) => r.map_err(napi::Error::from),
-            Step::Cancelled => {
-                reader.body = None;
-                Err(SdkError::aborted().into())
-            }
+        match self.pipe.next().await {
+            Taken::Bytes(b) => Ok(Some(Buffer::from(b))),
+            Taken::Failed(e) => Err(e.into()),
+            Taken::End | Taken::Empty => Ok(None),
         }
     }
 
@@ -278,68 +290,67 @@ impl NativeFetchResponse {
     /// upstream transfer) and a pending or later `read()` rejects.
     #[napi]
     pub fn cancel(&self) {
-        self.cancelled.send_replace(true);
-        if let Ok(mut reader) = self.reader.try_lock() {
-            reader.body = None;
+        self.stop();
+    }
+
+    fn stop(&self) {
+        if let Some(reading) = &self.reading {
+            reading.abort();
+        }
+        self.pipe.close(SdkError::aborted());
+    }
+}
+
+impl Drop for NativeFetchResponse {
+    /// A body nobody reads any more is not read on: its connection closes.
+    fn drop(&mut self) {
+        if let Some(reading) = &self.reading {
+            reading.abort();
         }
     }
 }
 
 impl Reader {
-    async fn next_chunk(&mut self, res: &NativeFetchResponse) -> SdkResult<Option<Buffer>> {
-        // Out of `self` while reading; put back unless the body ended or
-        // failed (a cancelled read drops it, which closes the connection).
-        let Some(mut open) = self.body.take() else {
-            return Ok(None);
-        };
-        let body = &mut open.body;
-        let mut out: Vec<u8> = Vec::new();
+    /// Reads the body into the pipe, never more than [`read_ahead::AHEAD`]
+    /// ahead of JS, and settles `redacted` at its end.
+    async fn run(mut self) {
+        let end = self.read_all().await;
+        if end.is_ok() {
+            self.finish();
+        }
+        self.pipe.end(end);
+    }
+
+    async fn read_all(&mut self) -> SdkResult<()> {
         loop {
-            let frame = if out.is_empty() {
-                body.frame().await
-            } else {
-                match ready_frame(body).await {
-                    Some(f) => f,
-                    None => break,
-                }
+            self.pipe.room().await;
+            let Some(frame) = self.body.body.frame().await else {
+                return Ok(());
             };
-            let Some(frame) = frame else {
-                self.finish(res);
-                return Ok((!out.is_empty()).then(|| Buffer::from(out)));
-            };
-            let frame = frame.map_err(|e| body_failure(res.peer, &res.url, &e))?;
+            let frame = frame.map_err(|e| body_failure(self.peer, &self.url, &e))?;
             match frame.into_data() {
                 Ok(data) => {
                     if let Some(scan) = self.scan.as_mut() {
                         scan.feed(&data);
                     }
-                    out.extend_from_slice(&data);
-                    if out.len() >= MAX_CHUNK {
-                        break;
-                    }
+                    self.pipe.push(&data);
                 }
                 Err(frame) => {
                     if let Ok(trailers) = frame.into_trailers() {
-                        self.on_trailers(&trailers, res)?;
+                        self.on_trailers(&trailers)?;
                     }
                 }
             }
         }
-        self.body = Some(open);
-        Ok((!out.is_empty()).then(|| Buffer::from(out)))
     }
 
-    fn on_trailers(
-        &mut self,
-        trailers: &http::HeaderMap,
-        res: &NativeFetchResponse,
-    ) -> SdkResult<()> {
-        if res.peer != Peer::Engine {
+    fn on_trailers(&mut self, trailers: &http::HeaderMap) -> SdkResult<()> {
+        if self.peer != Peer::Engine {
             return Ok(());
         }
         if let Some(code) = trailers.get(h::ENGINE_ERROR) {
             // The body so far is incomplete: the stream errors instead.
-            return Err(response::cut_error(code, res.status));
+            return Err(response::cut_error(code, self.status));
         }
         if let Some(v) = trailers.get(h::REDACTED) {
             self.redacted_trailer = Some(v.as_bytes().eq_ignore_ascii_case(b"true"));
@@ -348,10 +359,10 @@ impl Reader {
     }
 
     /// The body ended: settle `redacted` from the trailer, else the marker.
-    fn finish(&mut self, res: &NativeFetchResponse) {
+    fn finish(&mut self) {
         if let Some(scan) = self.scan.take() {
             let yes = self.redacted_trailer.unwrap_or(scan.seen);
-            res.redacted
+            self.redacted
                 .store(if yes { REDACTED } else { NOT_REDACTED }, Ordering::Release);
         }
     }
@@ -372,18 +383,6 @@ impl OpenBody {
             _busy: InFlight::enter(),
         }
     }
-}
-
-/// The next frame if one is already received, without waiting.
-async fn ready_frame(
-    body: &mut reqwest::Body,
-) -> Option<Option<Result<http_body::Frame<bytes::Bytes>, reqwest::Error>>> {
-    let mut next = body.frame();
-    std::future::poll_fn(|cx| match Pin::new(&mut next).poll(cx) {
-        Poll::Ready(f) => Poll::Ready(Some(f)),
-        Poll::Pending => Poll::Ready(None),
-    })
-    .await
 }
 
 #[cfg(test)]

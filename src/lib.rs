@@ -18,6 +18,7 @@ mod linger;
 mod options;
 mod platform;
 mod probe;
+mod read_ahead;
 mod response;
 mod transport;
 mod upload;

@@ -12,6 +12,7 @@
 mod anchors;
 mod patterns;
 mod search;
+mod starts;
 mod stream;
 mod view;
 
@@ -123,6 +124,12 @@ impl Patterns {
     /// Whether byte `b` (in either case) occurs in some form.
     pub(crate) fn in_some_form(&self, b: u8) -> bool {
         self.forms.as_ref().is_some_and(|f| f.alphabet[b as usize])
+    }
+
+    /// The fast search for the decoded view's tokens, once the
+    /// accelerator is built.
+    pub(crate) fn token_starts(&self) -> Option<&starts::TokenStarts> {
+        self.accel.get().map(|a| &a.starts)
     }
 
     /// Whole-buffer redaction of every form, in the input as it is and in

@@ -11,6 +11,7 @@
 //! matches: the accelerator only finds candidates sooner.
 
 use super::anchors::{AnchorHits, Anchors};
+use super::starts::TokenStarts;
 use super::stream::PrefixTrie;
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
@@ -220,6 +221,8 @@ pub(crate) struct Accel {
     search: AccelSearch,
     /// For the held-back tail, unless the anchors find it themselves.
     trie: Option<PrefixTrie>,
+    /// Where the decoded view's useful tokens may start.
+    pub(crate) starts: TokenStarts,
 }
 
 enum AccelSearch {
@@ -252,7 +255,12 @@ impl Accel {
         };
         let trie =
             (!matches!(search, AccelSearch::Anchors(_))).then(|| PrefixTrie::new(&forms.forms));
-        Accel { search, trie }
+        let starts = TokenStarts::new(|b| forms.alphabet[b as usize]);
+        Accel {
+            search,
+            trie,
+            starts,
+        }
     }
 
     /// Length of the longest suffix of `buf` that is a proper prefix of

@@ -15,6 +15,7 @@
 //! token that is not yet complete and any tail of the view that could
 //! still become a match.
 
+use super::starts::TokenStarts;
 use super::{Patterns, Searcher};
 use agentsecrets_wire::REDACTION_MARKER;
 use bytes::{Bytes, BytesMut};
@@ -90,17 +91,26 @@ fn json(buf: &[u8], i: usize) -> Class {
     let Some(&c) = buf.get(i + 1) else {
         return Class::NeedMore;
     };
-    let short = match c {
+    if c == b'u' {
+        return json_unicode(buf, i);
+    }
+    match short_escape(c) {
+        Some(b) => token(i, i + 2, &[b]),
+        None => Class::Literal,
+    }
+}
+
+/// The byte a two-character JSON escape (`\` then `c`) stands for.
+pub(super) fn short_escape(c: u8) -> Option<u8> {
+    Some(match c {
         b'"' | b'\\' | b'/' => c,
         b'b' => 0x08,
         b'f' => 0x0c,
         b'n' => b'\n',
         b'r' => b'\r',
         b't' => b'\t',
-        b'u' => return json_unicode(buf, i),
-        _ => return Class::Literal,
-    };
-    token(i, i + 2, &[short])
+        _ => return None,
+    })
 }
 
 fn json_unicode(buf: &[u8], i: usize) -> Class {
@@ -180,16 +190,24 @@ fn line_break(buf: &[u8], i: usize, before: usize) -> Class {
 /// [`base64_run`] that ended the input before `buf`. An escape that stands
 /// for a byte no form holds (`\"`, `\n` in most homes) can never be part of
 /// a match, so it counts as plain text: escape-dense JSON costs no view.
+///
+/// With `starts`, only the candidates it finds are read (the same tokens,
+/// found sooner in escape-dense text).
 fn tokens(
     buf: &[u8],
     before: usize,
     last: bool,
     useful: impl Fn(u8) -> bool,
+    starts: Option<&TokenStarts>,
 ) -> (Vec<Token>, usize) {
     let mut out = Vec::new();
     let mut i = 0;
-    while let Some(k) = memchr::memchr3(b'%', b'\\', b'\n', &buf[i..]) {
-        let at = i + k;
+    let mut candidates = starts.map(|s| s.candidates(buf));
+    let mut next = |i: usize| match candidates.as_mut() {
+        Some(c) => c.next(i),
+        None => memchr::memchr3(b'%', b'\\', b'\n', &buf[i..]).map(|k| i + k),
+    };
+    while let Some(at) = next(i) {
         let class = match buf[at] {
             b'%' => percent(buf, at),
             b'\\' => json(buf, at),
@@ -299,7 +317,13 @@ struct Scan {
 /// back a token that needs more input and a tail of the view that could
 /// still become a match.
 fn scan(patterns: &Patterns, buf: &[u8], before: usize, last: bool) -> Scan {
-    let (tokens, end) = tokens(buf, before, last, |b| patterns.in_some_form(b));
+    let (tokens, end) = tokens(
+        buf,
+        before,
+        last,
+        |b| patterns.in_some_form(b),
+        patterns.token_starts(),
+    );
     let Some(mut search) = patterns.searcher(if tokens.is_empty() { 0 } else { end }) else {
         return Scan {
             replaced: None,
@@ -469,7 +493,7 @@ mod tests {
     use super::*;
 
     fn decoded(s: &str) -> String {
-        let (t, end) = tokens(s.as_bytes(), 0, true, |_| true);
+        let (t, end) = tokens(s.as_bytes(), 0, true, |_| true, None);
         String::from_utf8(View::new(s.as_bytes(), t, end).bytes).unwrap()
     }
 
@@ -490,6 +514,37 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_token_search_reads_the_same_tokens() {
+        let line = "UVVKRFFVSkRRVUpE".repeat(4);
+        // JSON with useless (`\"`, `\n`) and useful escapes, percent
+        // escapes, and wrapped base64.
+        let json = r#"{"t":"say \"hi\"\nnow","u":"\u0041\ud83d\ude00\\u0042\/%41%2541%zz\x"}"#;
+        let text = format!("{json}\n{line}\n{line}\r\n").repeat(3);
+        let key = |(t, end): (Vec<Token>, usize)| {
+            let t: Vec<_> = t.iter().map(|t| (t.start, t.end, t.bytes, t.len)).collect();
+            (t, end)
+        };
+        let alphabets: [fn(u8) -> bool; 3] = [
+            |b| b.is_ascii_alphanumeric() || b"_-+/=".contains(&b),
+            |b| b.is_ascii_alphanumeric(),
+            |_| true,
+        ];
+        for useful in alphabets {
+            let starts = TokenStarts::new(useful);
+            for cut in 0..=text.len() {
+                let buf = &text.as_bytes()[..cut];
+                for last in [false, true] {
+                    assert_eq!(
+                        key(tokens(buf, 0, last, useful, Some(&starts))),
+                        key(tokens(buf, 0, last, useful, None)),
+                        "cut {cut}, last {last}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn an_unfinished_token_is_held() {
         for s in [
             "ab%",
@@ -501,13 +556,13 @@ mod tests {
             "ab\\ud83d",
             "ab\\ud83d\\u",
         ] {
-            let (_, end) = tokens(s.as_bytes(), 0, false, |_| true);
+            let (_, end) = tokens(s.as_bytes(), 0, false, |_| true, None);
             assert_eq!(end, 2, "{s:?}");
         }
-        let (_, end) = tokens(b"QQ\r", WRAPPED_LINE, false, |_| true);
+        let (_, end) = tokens(b"QQ\r", WRAPPED_LINE, false, |_| true, None);
         assert_eq!(end, 2);
         // A line break is decided by what precedes it: never held.
-        let (t, end) = tokens(b"QQ\n", WRAPPED_LINE, false, |_| true);
+        let (t, end) = tokens(b"QQ\n", WRAPPED_LINE, false, |_| true, None);
         assert_eq!((t.len(), end), (1, 3));
     }
 

@@ -4,38 +4,50 @@
 //! In escape-dense JSON (`\"`, `\n` in every string) each backslash starts
 //! a token, but one that stands for a byte no form holds, so it can never
 //! be part of a match. Stopping at each to read it cost more than the rest
-//! of the redactor together. Instead a backslash is looked for only before
-//! the escape letters whose byte some form holds, and before `u` (which
-//! can stand for any byte), with SIMD two-byte searches, beside every `%`
-//! and line break. Near the end of the input, where a token may be cut
-//! short, every backslash counts again, as an unfinished token is held
-//! back whatever it would stand for.
+//! of the redactor together. So once an input has shown [`DENSE`]
+//! backslashes, a backslash is looked for only before the escape letters
+//! whose byte some form holds and before `u` (which can stand for any
+//! byte), with one SIMD search for those pairs, beside every `%` and line
+//! break. Near the end of the input, where a token may be cut short, every
+//! backslash counts again: an unfinished token is held back whatever it
+//! would stand for.
 //!
 //! The candidates are a superset of the useful tokens' starts, in order, so
 //! the view's tokens are the same as when every backslash is read.
 
 use super::view::short_escape;
-use memchr::memmem::Finder;
+use aho_corasick::packed;
 
 /// The longest token: a surrogate pair such as `\ud83d\ude00`.
 const LONGEST_TOKEN: usize = 12;
+
+/// Backslashes met one by one before the input counts as escape-dense and
+/// the pair search takes over: in text with few escapes one search for
+/// every `%`, backslash and line break costs less than two.
+const DENSE: usize = 16;
 
 /// Every byte that can follow a backslash in a JSON escape.
 const ESCAPE_LETTERS: &[u8] = b"\"\\/bfnrtu";
 
 /// The searches for one alphabet (the bytes the forms hold).
 pub(crate) struct TokenStarts {
-    /// `\` followed by each escape letter whose token can be useful.
-    escapes: Vec<Finder<'static>>,
+    /// `\` followed by each escape letter whose token can be useful, all at
+    /// once (Teddy); `None` where it cannot be built (no SIMD).
+    escapes: Option<packed::Searcher>,
 }
 
 impl TokenStarts {
     pub(crate) fn new(useful: impl Fn(u8) -> bool) -> TokenStarts {
-        let escapes = ESCAPE_LETTERS
+        let needles: Vec<[u8; 2]> = ESCAPE_LETTERS
             .iter()
             .filter(|&&c| short_escape(c).is_none_or(&useful))
-            .map(|&c| Finder::new(&[b'\\', c]).into_owned())
+            .map(|&c| [b'\\', c])
             .collect();
+        let escapes = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&needles)
+            .build();
         TokenStarts { escapes }
     }
 
@@ -44,8 +56,12 @@ impl TokenStarts {
         Candidates {
             starts: self,
             buf,
-            tail: buf.len().saturating_sub(LONGEST_TOKEN),
-            next: vec![None; self.escapes.len() + 1],
+            tail: match self.escapes {
+                Some(_) => buf.len().saturating_sub(LONGEST_TOKEN),
+                None => 0,
+            },
+            next: [None; 2],
+            backslashes: 0,
         }
     }
 }
@@ -57,23 +73,40 @@ pub(crate) struct Candidates<'a> {
     /// From here every `%`, backslash and line break is a candidate.
     tail: usize,
     /// Each search's first hit at or after where it last looked
-    /// (`usize::MAX`: none): a `%` or line break, then each escape.
-    next: Vec<Option<usize>>,
+    /// (`usize::MAX`: none): a `%` or line break, then an escape.
+    next: [Option<usize>; 2],
+    /// Backslashes met one by one so far, up to [`DENSE`].
+    backslashes: usize,
 }
 
 impl Candidates<'_> {
     /// The first candidate at or after `from`; `from` never decreases.
     pub(crate) fn next(&mut self, from: usize) -> Option<usize> {
         let buf = self.buf;
-        if from < self.tail {
+        if self.backslashes < DENSE {
+            let hit = memchr::memchr3(b'%', b'\\', b'\n', &buf[from..]).map(|i| from + i);
+            if hit.is_some_and(|i| buf[i] == b'\\') {
+                self.backslashes += 1;
+            }
+            return hit;
+        }
+        if let (true, Some(escapes)) = (from < self.tail, &self.starts.escapes) {
             let mut first = usize::MAX;
             for (k, hit) in self.next.iter_mut().enumerate() {
                 if hit.is_none_or(|h| h < from) {
                     let found = match k {
-                        0 => memchr::memchr2(b'%', b'\n', &buf[from..]),
-                        _ => self.starts.escapes[k - 1].find(&buf[from..]),
+                        0 => memchr::memchr2(b'%', b'\n', &buf[from..]).map(|i| from + i),
+                        _ => escapes
+                            .find_in(
+                                buf,
+                                aho_corasick::Span {
+                                    start: from,
+                                    end: buf.len(),
+                                },
+                            )
+                            .map(|m| m.start()),
                     };
-                    *hit = Some(found.map_or(usize::MAX, |i| from + i));
+                    *hit = Some(found.unwrap_or(usize::MAX));
                 }
                 first = first.min(hit.unwrap_or(usize::MAX));
             }
@@ -101,31 +134,53 @@ mod tests {
         out
     }
 
-    #[test]
-    fn useless_escapes_are_skipped_except_near_the_end() {
-        // No form holds `"` or a line break: `\"` and `\n` never matter.
-        let starts = TokenStarts::new(|b| b.is_ascii_alphanumeric() || b == b'/');
-        let text = br#"{"a":"x\"y\nz","b":"\u0041%41\/"} and more text, then \"\n"#;
-        let found = all(&starts, text);
-        let at = |s: &[u8]| memchr::memmem::find(text, s).unwrap();
-        let tail = text.len() - LONGEST_TOKEN;
-        let mut want = vec![at(b"\\u0041"), at(b"%41"), at(b"\\/")];
-        want.extend((tail..text.len()).filter(|&i| b"%\\\n".contains(&text[i])));
-        assert_eq!(found, want);
+    /// Text whose first [`DENSE`] backslashes are met one by one; their
+    /// positions.
+    fn dense_prefix() -> (Vec<u8>, Vec<usize>) {
+        let text = br#"x\""#.repeat(DENSE);
+        let at = (0..DENSE).map(|k| 3 * k + 1).collect();
+        (text, at)
     }
 
     #[test]
-    fn with_every_byte_useful_every_backslash_counts() {
-        let starts = TokenStarts::new(|_| true);
-        let text = br#"\"\\\/\b\f\n\r\t\u0041\x %0a"#.repeat(3);
+    fn sparse_escapes_are_each_a_candidate() {
+        let starts = TokenStarts::new(|b| b.is_ascii_alphanumeric());
+        let text = br#"{"a":"x\"y\nz"} %41 and more text, then the end"#;
         let every: Vec<usize> = (0..text.len())
             .filter(|&i| b"%\\\n".contains(&text[i]))
             .collect();
-        // `\x` is no escape: its backslash is skipped before the tail.
+        assert_eq!(all(&starts, text), every);
+    }
+
+    #[test]
+    fn once_dense_useless_escapes_are_skipped_except_near_the_end() {
+        // No form holds `"` or a line break: `\"` and `\n` never matter.
+        let starts = TokenStarts::new(|b| b.is_ascii_alphanumeric() || b == b'/');
+        let (mut text, mut want) = dense_prefix();
+        let body = br#"{"a":"x\"y\nz","b":"\u0041%41\/"} and more text, then \"\n"#;
+        let base = text.len();
+        text.extend_from_slice(body);
+        let at = |s: &[u8]| base + memchr::memmem::find(body, s).unwrap();
+        want.extend([at(b"\\u0041"), at(b"%41"), at(b"\\/")]);
+        let tail = text.len() - LONGEST_TOKEN;
+        want.extend((tail..text.len()).filter(|&i| b"%\\\n".contains(&text[i])));
+        assert_eq!(all(&starts, &text), want);
+    }
+
+    #[test]
+    fn with_every_byte_useful_every_escape_counts() {
+        let starts = TokenStarts::new(|_| true);
+        let (mut text, _) = dense_prefix();
+        let base = text.len();
+        text.extend_from_slice(&br#"\"\\\/\b\f\n\r\t\u0041\x %0a"#.repeat(3));
+        let every: Vec<usize> = (0..text.len())
+            .filter(|&i| b"%\\\n".contains(&text[i]))
+            .collect();
+        // `\x` is no escape: once dense, its backslash is skipped before the tail.
         let found = all(&starts, &text);
         let tail = text.len() - LONGEST_TOKEN;
         for i in every {
-            let no_escape = text[i] == b'\\' && text[i + 1] == b'x' && i < tail;
+            let no_escape = i >= base && text[i] == b'\\' && text[i + 1] == b'x' && i < tail;
             assert_eq!(found.contains(&i), !no_escape, "at {i}");
         }
     }

@@ -8,7 +8,8 @@
 //! Every answer is scanned for every value in the vault, so the vault holds
 //! `--secrets` values (default 100) shaped like API keys; one is injected.
 //! Two floors (see [`floor`]) are measured the same way beside the engine,
-//! so its cost reads against the least its process layout must cost.
+//! so its cost reads against the least its process layout must cost; the
+//! streamed download goes through the forward floor too.
 
 mod floor;
 mod process;
@@ -87,7 +88,7 @@ fn parse_args() -> Args {
             "--uniform-body" => a.uniform = true,
             "--json" => a.json = true,
             "-h" | "--help" => {
-                println!("engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--samples N] [--secrets N] [--uniform-body] [--json]\n\n--secrets N: values in the vault (default 100), every one scanned for in every answer\n--uniform-body: stream one repeated byte instead of JSON-like text\n\nThe small call is also measured through two floors, each its own process on a Unix socket\nlike the engine: `echo` answers at once (the socket round trip itself), `forward` is a\ntrivial pooled proxy adding a bearer header (no auth, vault, audit or redaction).\n\nBuild first: cargo build --release -p agentsecrets-engine -p agentsecrets-bench");
+                println!("engine-bench [--engine PATH] [--seconds S] [--stream-mib N] [--samples N] [--secrets N] [--uniform-body] [--json]\n\n--secrets N: values in the vault (default 100), every one scanned for in every answer\n--uniform-body: stream one repeated byte instead of JSON-like text\n\nThe small call is also measured through two floors, each its own process on a Unix socket\nlike the engine: `echo` answers at once (the socket round trip itself), `forward` is a\ntrivial pooled proxy adding a bearer header (no auth, vault, audit or redaction);\nthe streamed download also goes through `forward`, the per-byte cost of the layout.\n\nBuild first: cargo build --release -p agentsecrets-engine -p agentsecrets-bench");
                 std::process::exit(0);
             }
             other => die(&format!("unknown argument {other}; see --help")),
@@ -433,7 +434,6 @@ async fn run(args: Args) {
         .collect();
     drop(socket_paths);
     echo.stop();
-    forward.stop();
 
     // Streaming, on a fresh engine so that its peak RSS is this phase's alone
     // (the engine is not dumpable, so its peak cannot be reset from outside).
@@ -456,23 +456,39 @@ async fn run(args: Args) {
                 r#"[{"style":"bearer","secret":"BENCH_KEY"}]"#,
             )
     };
-    // Rounds of direct, engine, direct; the medians are reported, since one
-    // transfer of a few hundred MiB lasts a fraction of a second.
-    let (mut sd, mut se, mut stream_cpu) = (Vec::new(), Vec::new(), Duration::ZERO);
+    // The forward floor streams too: the copies and socket work any proxy
+    // in this layout pays per byte, with no redaction.
+    let floor_client = forward.client();
+    let floor_req = || {
+        floor_client
+            .get("http://localhost/")
+            .header("x-as-target-url", &big)
+    };
+    // Rounds of direct, engine, forward floor, direct; the medians are
+    // reported, since one transfer of a few hundred MiB lasts a fraction of
+    // a second.
+    let (mut sd, mut se, mut sf) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut stream_cpu, mut floor_cpu) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..STREAM_ROUNDS {
         sd.push(stream(direct_req(), stream_bytes).await);
         let before = engine.cpu();
         se.push(stream(engine_req(), stream_bytes).await);
         stream_cpu += engine.cpu() - before;
+        let before = forward.cpu();
+        sf.push(stream(floor_req(), stream_bytes).await);
+        floor_cpu += forward.cpu() - before;
         sd.push(stream(direct_req(), stream_bytes).await);
     }
     let sd = median_stream(sd);
     let se = median_stream(se);
+    let sf = median_stream(sf);
     let direct_stream = sd.mib_per_s;
     let streamed_gib = (stream_bytes * STREAM_ROUNDS as u64) as f64 / (1u64 << 30) as f64;
     let stream_cpu_s_per_gib = stream_cpu.as_secs_f64() / streamed_gib;
+    let floor_cpu_s_per_gib = floor_cpu.as_secs_f64() / streamed_gib;
     let rss = engine.peak_rss_kib();
     engine.stop();
+    forward.stop();
 
     let e = &paths["engine"];
     let f = &paths["forward_floor"];
@@ -501,6 +517,8 @@ async fn run(args: Args) {
             "direct_first_byte_ms": ms(sd.first_byte), "engine_first_byte_ms": ms(se.first_byte),
             "engine_peak_rss_mib": rss as f64 / 1024.0,
             "engine_cpu_s_per_gib": stream_cpu_s_per_gib,
+            "forward_floor_mib_s": sf.mib_per_s,
+            "forward_floor_cpu_s_per_gib": floor_cpu_s_per_gib,
             "engine_peak_rss_under_load_mib": load_peak_rss as f64 / 1024.0,
         },
     });
@@ -539,6 +557,11 @@ fn print_text(report: &serde_json::Value, secrets: usize, stream_mib: u64) {
         n(s, "direct_mib_s"), n(s, "engine_mib_s"), n(s, "ratio"),
         n(s, "direct_first_byte_ms"), n(s, "engine_first_byte_ms"), n(s, "engine_peak_rss_mib"),
         n(s, "engine_cpu_s_per_gib"));
+    println!(
+        "stream through the forward floor (no redaction)   {:.0} MiB/s   CPU {:.2} s/GiB",
+        n(s, "forward_floor_mib_s"),
+        n(s, "forward_floor_cpu_s_per_gib")
+    );
     println!("\nUnix-socket paths beside the floors (echo: answers at once; forward: a trivial pooled proxy, no auth/vault/audit/redaction)");
     println!(
         "  {:<14} {:>14} {:>10} {:>15} {:>17}",

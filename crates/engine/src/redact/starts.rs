@@ -82,41 +82,48 @@ pub(crate) struct Candidates<'a> {
 impl Candidates<'_> {
     /// The first candidate at or after `from`; `from` never decreases.
     pub(crate) fn next(&mut self, from: usize) -> Option<usize> {
-        let buf = self.buf;
         if self.backslashes < DENSE {
-            let hit = memchr::memchr3(b'%', b'\\', b'\n', &buf[from..]).map(|i| from + i);
-            if hit.is_some_and(|i| buf[i] == b'\\') {
+            let hit = every_start(self.buf, from);
+            if hit.is_some_and(|i| self.buf[i] == b'\\') {
                 self.backslashes += 1;
             }
             return hit;
         }
-        if let (true, Some(escapes)) = (from < self.tail, &self.starts.escapes) {
-            let mut first = usize::MAX;
-            for (k, hit) in self.next.iter_mut().enumerate() {
-                if hit.is_none_or(|h| h < from) {
-                    let found = match k {
-                        0 => memchr::memchr2(b'%', b'\n', &buf[from..]).map(|i| from + i),
-                        _ => escapes
-                            .find_in(
-                                buf,
-                                aho_corasick::Span {
-                                    start: from,
-                                    end: buf.len(),
-                                },
-                            )
-                            .map(|m| m.start()),
-                    };
-                    *hit = Some(found.unwrap_or(usize::MAX));
-                }
-                first = first.min(hit.unwrap_or(usize::MAX));
-            }
-            if first < self.tail {
-                return Some(first);
-            }
-        }
-        let from = from.max(self.tail);
-        memchr::memchr3(b'%', b'\\', b'\n', &buf[from..]).map(|i| from + i)
+        self.useful_before_tail(from)
+            .or_else(|| every_start(self.buf, from.max(self.tail)))
     }
+
+    /// The first `%`, line break or useful escape in `from..tail`.
+    fn useful_before_tail(&mut self, from: usize) -> Option<usize> {
+        let escapes = self.starts.escapes.as_ref().filter(|_| from < self.tail)?;
+        let buf = self.buf;
+        let [breaks, pairs] = &mut self.next;
+        let breaks = refresh(breaks, from, || {
+            memchr::memchr2(b'%', b'\n', &buf[from..]).map(|i| from + i)
+        });
+        let pairs = refresh(pairs, from, || {
+            let span = aho_corasick::Span {
+                start: from,
+                end: buf.len(),
+            };
+            escapes.find_in(buf, span).map(|m| m.start())
+        });
+        Some(breaks.min(pairs)).filter(|&i| i < self.tail)
+    }
+}
+
+/// A search's first hit at or after `from` (`usize::MAX`: none), searching
+/// again only when its last hit lies before `from`.
+fn refresh(hit: &mut Option<usize>, from: usize, search: impl FnOnce() -> Option<usize>) -> usize {
+    match *hit {
+        Some(h) if h >= from => h,
+        _ => *hit.insert(search().unwrap_or(usize::MAX)),
+    }
+}
+
+/// The first `%`, backslash or line break at or after `from`.
+fn every_start(buf: &[u8], from: usize) -> Option<usize> {
+    memchr::memchr3(b'%', b'\\', b'\n', &buf[from..]).map(|i| from + i)
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub struct ResolvedCache {
 
 #[derive(Default)]
 struct State {
-    /// Reopened after any change to the home (the file may be new).
+    /// Reopened after a change to the home if the WAL index is a new file.
     stamps: Option<CommitStamps>,
     /// The commit stamp taken before every entry was read.
     stamp: Option<Stamp>,
@@ -102,7 +102,7 @@ impl ResolvedCache {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if self.watch.changed() {
             state.entries.clear();
-            state.stamps = CommitStamps::open(&self.vault_path);
+            state.stamps = CommitStamps::reopen(state.stamps.take(), &self.vault_path);
         }
         let stamp = state.stamps.as_ref().and_then(CommitStamps::now);
         if stamp.is_none() || stamp != state.stamp {

@@ -73,8 +73,9 @@ export declare class NativeFetchResponse {
    */
   get redacted(): boolean | null
   /**
-   * The body bytes already received, without waiting: `null` when
-   * there are none yet (or the body is over), then `read()` waits.
+   * The next chunk of the body (up to 64 KiB) if it is already here,
+   * without waiting: `null` when none is yet (or the body is over), and
+   * then `read()` waits.
    */
   take(): Buffer | null
   /**

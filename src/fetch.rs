@@ -263,8 +263,9 @@ impl NativeFetchResponse {
         }
     }
 
-    /// The body bytes already received, without waiting: `null` when
-    /// there are none yet (or the body is over), then `read()` waits.
+    /// The next chunk of the body (up to 64 KiB) if it is already here,
+    /// without waiting: `null` when none is yet (or the body is over), and
+    /// then `read()` waits.
     #[napi]
     pub fn take(&self) -> napi::Result<Option<Buffer>> {
         match self.pipe.take() {

@@ -59,7 +59,7 @@ impl Pipe {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Everything received so far, without waiting.
+    /// The oldest chunk received (up to [`CHUNK`] bytes), without waiting.
     pub fn take(&self) -> Taken {
         let mut state = self.state();
         if let Some(mut chunk) = state.chunks.pop_front() {

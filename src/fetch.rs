@@ -268,11 +268,7 @@ impl NativeFetchResponse {
     /// then `read()` waits.
     #[napi]
     pub fn take(&self) -> napi::Result<Option<Buffer>> {
-        match self.pipe.take() {
-            Taken::Bytes(b) => Ok(Some(Buffer::from(b))),
-            Taken::Failed(e) => Err(e.into()),
-            Taken::End | Taken::Empty => Ok(None),
-        }
+        to_js(self.pipe.take())
     }
 
     /// The next chunk of the body, or `null` at its end. Rejects when the
@@ -280,34 +276,40 @@ impl NativeFetchResponse {
     /// connection failed, or with `ABORTED` after `cancel()`.
     #[napi(ts_return_type = "Promise<Buffer | null>")]
     pub async fn read(&self) -> napi::Result<Option<Buffer>> {
-        match self.pipe.next().await {
-            Taken::Bytes(b) => Ok(Some(Buffer::from(b))),
-            Taken::Failed(e) => Err(e.into()),
-            Taken::End | Taken::Empty => Ok(None),
-        }
+        to_js(self.pipe.next().await)
     }
 
     /// Stops reading: the connection is closed (the engine then stops the
     /// upstream transfer) and a pending or later `read()` rejects.
     #[napi]
     pub fn cancel(&self) {
-        self.stop();
+        self.stop_reading();
+        self.pipe.close(SdkError::aborted());
     }
+}
 
-    fn stop(&self) {
+impl NativeFetchResponse {
+    /// Ends the reading task, which closes the connection.
+    fn stop_reading(&self) {
         if let Some(reading) = &self.reading {
             reading.abort();
         }
-        self.pipe.close(SdkError::aborted());
     }
 }
 
 impl Drop for NativeFetchResponse {
     /// A body nobody reads any more is not read on: its connection closes.
     fn drop(&mut self) {
-        if let Some(reading) = &self.reading {
-            reading.abort();
-        }
+        self.stop_reading();
+    }
+}
+
+/// A chunk for JS: `null` at the end (or when none is there yet).
+fn to_js(taken: Taken) -> napi::Result<Option<Buffer>> {
+    match taken {
+        Taken::Bytes(b) => Ok(Some(Buffer::from(b))),
+        Taken::Failed(e) => Err(e.into()),
+        Taken::End | Taken::Empty => Ok(None),
     }
 }
 

@@ -121,8 +121,9 @@ fn refresh(hit: &mut Option<usize>, from: usize, search: impl FnOnce() -> Option
     }
 }
 
-/// The first `%`, backslash or line break at or after `from`.
-fn every_start(buf: &[u8], from: usize) -> Option<usize> {
+/// The first `%`, backslash or line break (where any token may start) at
+/// or after `from`.
+pub(super) fn every_start(buf: &[u8], from: usize) -> Option<usize> {
     memchr::memchr3(b'%', b'\\', b'\n', &buf[from..]).map(|i| from + i)
 }
 

@@ -15,7 +15,7 @@
 //! token that is not yet complete and any tail of the view that could
 //! still become a match.
 
-use super::starts::TokenStarts;
+use super::starts::{every_start, TokenStarts};
 use super::{Patterns, Searcher};
 use agentsecrets_wire::REDACTION_MARKER;
 use bytes::{Bytes, BytesMut};
@@ -205,7 +205,7 @@ fn tokens(
     let mut candidates = starts.map(|s| s.candidates(buf));
     let mut next = |i: usize| match candidates.as_mut() {
         Some(c) => c.next(i),
-        None => memchr::memchr3(b'%', b'\\', b'\n', &buf[i..]).map(|k| i + k),
+        None => every_start(buf, i),
     };
     while let Some(at) = next(i) {
         let class = match buf[at] {

@@ -74,13 +74,19 @@ mod tests {
     use super::*;
     use rusqlite::Connection;
 
-    #[test]
-    fn every_commit_changes_the_stamp_and_reads_do_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v.db");
+    /// A new WAL database with one table, and its open connection.
+    fn wal_db(dir: &Path) -> (PathBuf, Connection) {
+        let path = dir.join("v.db");
         let conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "journal_mode", "WAL").unwrap();
         conn.execute_batch("CREATE TABLE t (x)").unwrap();
+        (path, conn)
+    }
+
+    #[test]
+    fn every_commit_changes_the_stamp_and_reads_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, conn) = wal_db(dir.path());
         let stamps = CommitStamps::open(&path).unwrap();
         let mut last = stamps.now().unwrap();
         for i in 0..5 {
@@ -123,10 +129,7 @@ mod tests {
     #[test]
     fn reopening_keeps_the_vault_connections_lock_on_the_wal_index() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v.db");
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        conn.execute_batch("CREATE TABLE t (x)").unwrap();
+        let (path, conn) = wal_db(dir.path());
         let probe = File::open(shm_path(&path)).unwrap();
         assert!(dms_locked(&probe), "the open connection holds its lock");
         let mut stamps = CommitStamps::open(&path);

@@ -5,12 +5,11 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
-import { engineEnv, makeHome, startEngine, startUpstream, stopEngine } from './helpers.mjs'
+import { engineEnv, makeHome, startEngine, startUpstream, stopEngine, tempDir } from './helpers.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const S = { OPENAI_KEY: 'sk-cnry-example-4Vd9', UPLOAD_KEY: 'cnry-upload-7Ye2' }
@@ -69,7 +68,7 @@ describe('README "Streaming and fetch" examples', () => {
   })
 
   it('examples/fetch-upload.mjs streams a file', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'as-upload-')), 'backup.tar.gz')
+    const file = path.join(tempDir('upload-'), 'backup.tar.gz')
     fs.writeFileSync(file, Buffer.alloc(3 << 20, 7))
     const out = await run('fetch-upload.mjs', { UPLOAD_URL: `${up.url}/v1/files`, UPLOAD_FILE: file })
     assert.equal(out, `200 stored ${3 << 20} bytes\n`)

@@ -27,6 +27,11 @@ delete process.env.AGENTSECRETS_PROJECT
 
 const started = new Set()
 
+/** A new directory in this run's sandbox, removed with it when the process exits. */
+export function tempDir(prefix) {
+  return fs.mkdtempSync(path.join(SANDBOX, prefix))
+}
+
 export function engineEnv(home) {
   return { ...process.env, AGENTSECRETS_HOME: home, AGENTSECRETS_KEY_STORE: 'file', AGENTSECRETS_PORT: '0' }
 }
@@ -43,7 +48,7 @@ export function cli(home, args, input) {
  * `allow` lists hosts for the allowlist (added through the admin-password path).
  */
 export function makeHome({ secrets = {}, allow = ['127.0.0.1'], init = true } = {}) {
-  const home = fs.mkdtempSync(path.join(SANDBOX, 'home-'))
+  const home = tempDir('home-')
   if (!init) return home
   cli(home, ['init', '--admin-password-stdin'], `${ADMIN_PASSWORD}\n`)
   for (const [k, v] of Object.entries(secrets)) cli(home, ['secrets', 'set', k], v)
@@ -90,12 +95,15 @@ export function stopAll() {
   }
 }
 
+// The sandbox goes with the process: a run leaves no homes (some hold a
+// copy of the engine) behind in the temp directory.
 process.on('exit', () => {
   try {
     stopAll()
   } catch {
     // Best effort at exit.
   }
+  fs.rmSync(SANDBOX, { recursive: true, force: true })
 })
 
 /**

@@ -13,7 +13,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { before, describe, it } from 'node:test'
-import { ENGINE, assertNoCanary, makeHome } from './helpers.mjs'
+import { ENGINE, assertNoCanary, makeHome, tempDir } from './helpers.mjs'
 import {
   AbortError,
   AgentSecrets,
@@ -34,7 +34,7 @@ const { backendFor } = require('../lib/backends/index.js')
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const FIXTURE = path.join(HERE, 'fixtures', 'upstream-agentsecrets')
 const CANARY = 'cnry-upstream-5e1f9a7c33'
-const DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'as-upstream-cli-'))
+const DIR = tempDir('upstream-cli-')
 const STATE = path.join(DIR, 'state.json')
 const LOG = path.join(DIR, 'argv.log')
 process.env.UPSTREAM_FIXTURE_STATE = STATE

@@ -147,10 +147,7 @@ for (let round = 0; round < DL_ROUNDS; round++) {
     runs[name].push({ direct, x: await download(open) })
   }
 }
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
+const median = (xs) => pct([...xs].sort((a, b) => a - b), 50)
 const downloadRows = Object.entries(runs).map(([name, rs]) => ({
   name,
   mibps: median(rs.map((r) => r.x.mibps)),

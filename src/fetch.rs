@@ -314,7 +314,7 @@ fn to_js(taken: Taken) -> napi::Result<Option<Buffer>> {
 }
 
 impl Reader {
-    /// Reads the body into the pipe, never more than [`read_ahead::AHEAD`]
+    /// Reads the body into the pipe, never more than [`crate::read_ahead::AHEAD`]
     /// ahead of JS, and settles `redacted` at its end.
     async fn run(mut self) {
         let end = self.read_all().await;

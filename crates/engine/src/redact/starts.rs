@@ -72,8 +72,9 @@ pub(crate) struct Candidates<'a> {
     buf: &'a [u8],
     /// From here every `%`, backslash and line break is a candidate.
     tail: usize,
-    /// Each search's first hit at or after where it last looked
-    /// (`usize::MAX`: none): a `%` or line break, then an escape.
+    /// Each search's first hit at or after where it last looked (`None`:
+    /// not searched yet; `usize::MAX`: no hit): a `%` or line break, then
+    /// an escape.
     next: [Option<usize>; 2],
     /// Backslashes met one by one so far, up to [`DENSE`].
     backslashes: usize,
